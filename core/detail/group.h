@@ -1,0 +1,61 @@
+// Storage of groups and identifiers; private to registry.cpp and its tests.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/registry.h"
+#include "core/report_ring.h"
+
+namespace srmi::core::detail {
+
+/// ASCII lower-case copy: names are compared case-insensitively, as OpenSIPS does.
+std::string fold_case(std::string_view name);
+
+struct Identifier {
+    Identifier(IdentifierSpec spec)
+        : name(std::move(spec.name)),
+          status(spec.status == 0 ? 1 : spec.status),
+          details(std::move(spec.details)),
+          reports(spec.max_reports) {}
+
+    const std::string name;
+    mutable std::mutex mutex;  // guards status, details and reports
+    int status;
+    std::optional<std::string> details;
+    ReportRing reports;
+};
+
+struct Group {
+    Group(std::string n, Visibility v) : name(std::move(n)), visibility(v) {}
+
+    Identifier* find(std::string_view identifier) const {
+        std::shared_lock lock(mutex);
+        auto it = by_name.find(fold_case(identifier));
+        return it == by_name.end() ? nullptr : it->second;
+    }
+
+    /// Identifiers in registration order; the pointers stay valid for the
+    /// group's life because identifiers are never removed yet.
+    std::vector<Identifier*> members() const {
+        std::shared_lock lock(mutex);
+        std::vector<Identifier*> out;
+        out.reserve(identifiers.size());
+        for (const auto& id : identifiers) out.push_back(id.get());
+        return out;
+    }
+
+    const std::string name;
+    const Visibility visibility;
+    mutable std::shared_mutex mutex;  // guards identifiers and by_name
+    std::vector<std::unique_ptr<Identifier>> identifiers;
+    std::unordered_map<std::string, Identifier*> by_name;  // key: lower-case name
+};
+
+}  // namespace srmi::core::detail

@@ -1,0 +1,172 @@
+// Registry: the Status/Report store of groups, identifiers, statuses and reports.
+//
+// The C++ API that the RPC layer and embedding programs use. No transport or
+// JSON types appear here. Every member function is thread-safe.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/report_ring.h"
+#include "core/result.h"
+
+namespace srmi::core {
+
+namespace detail {
+struct Group;
+struct Identifier;
+}  // namespace detail
+
+/// Who may change a group: internal groups only through the GroupHandle their
+/// registration returned; public groups also through Registry's write methods.
+enum class Visibility { kInternal, kPublic };
+
+inline constexpr std::string_view kMainIdentifier = "main";
+inline constexpr std::string_view kAllIdentifiers = "all";
+inline constexpr std::size_t kPublicMaxReports = 50;
+
+/// How an identifier starts out.
+struct IdentifierSpec {
+    std::string name{kMainIdentifier};
+    int status = 1;
+    std::optional<std::string> details;
+    std::size_t max_reports = kPublicMaxReports;
+};
+
+/// A copy of one identifier's status, taken under its lock.
+struct IdentifierStatus {
+    std::string name;
+    int status = 1;
+    std::optional<std::string> details;
+
+    bool ready() const noexcept { return status > 0; }
+};
+
+struct GroupStatus {
+    std::string name;
+    std::vector<IdentifierStatus> identifiers;
+};
+
+struct IdentifierReports {
+    std::string name;
+    std::vector<Report> reports;  // oldest first
+};
+
+struct GroupReports {
+    std::string name;
+    std::vector<IdentifierReports> identifiers;
+};
+
+struct GroupIdentifiers {
+    std::string name;
+    std::vector<std::string> identifiers;
+};
+
+/// What a status-change listener is told. The views are valid only during the call.
+struct StatusChange {
+    std::string_view group;
+    std::string_view identifier;
+    int old_status;
+    int new_status;
+    const std::optional<std::string>& details;
+};
+
+/// Called once per actual change (old != new), never for an unchanged status.
+/// It runs on the writer's thread while that identifier is locked, so changes
+/// of one identifier arrive in order; it must be quick and must not write to
+/// the same identifier.
+using StatusListener = std::function<void(const StatusChange&)>;
+
+/// Seconds since the epoch; injectable so tests can control report times.
+using Clock = std::function<std::int64_t()>;
+
+class Registry;
+
+/// The write capability for one group, returned by Registry::add_group. The
+/// only way to change an internal group. Cheap to copy; valid while the
+/// Registry lives.
+class GroupHandle {
+public:
+    /// Sets the status (0 is stored as 1) and details (nullopt clears them).
+    Result<void> set_status(std::string_view identifier, int status,
+                            std::optional<std::string> details = std::nullopt) const;
+    /// Appends a report stamped with the registry clock.
+    Result<void> add_report(std::string_view identifier, std::string text) const;
+
+    const std::string& name() const noexcept;
+
+private:
+    friend class Registry;
+    GroupHandle(Registry* registry, detail::Group* group) : registry_(registry), group_(group) {}
+    Registry* registry_;
+    detail::Group* group_;
+};
+
+/// Groups of identifiers, looked up case-insensitively and listed in
+/// registration order. Readers of one identifier never wait on another
+/// identifier's writer; listings lock one identifier at a time.
+class Registry {
+public:
+    explicit Registry(Clock clock = {});
+    ~Registry();
+    Registry(const Registry&) = delete;
+    Registry& operator=(const Registry&) = delete;
+
+    /// Registers a group with its identifiers (at least one; none given means
+    /// one `main` at status 1). Throws std::invalid_argument for an empty or
+    /// duplicate group name, or empty or duplicate identifier names.
+    GroupHandle add_group(std::string name, Visibility visibility,
+                          std::vector<IdentifierSpec> identifiers = {IdentifierSpec{}});
+
+    /// Status of one identifier; `all` aggregates the group (status 1 when no
+    /// identifier is negative, else -1; details "aggregated").
+    Result<IdentifierStatus> status(std::string_view group,
+                                    std::string_view identifier = kMainIdentifier) const;
+    Result<std::vector<IdentifierStatus>> list_status(std::string_view group) const;
+    std::vector<GroupStatus> list_status() const;
+
+    Result<std::vector<Report>> list_reports(std::string_view group,
+                                             std::string_view identifier) const;
+    Result<std::vector<IdentifierReports>> list_reports(std::string_view group) const;
+    std::vector<GroupReports> list_reports() const;
+
+    Result<GroupIdentifiers> list_identifiers(std::string_view group) const;
+    std::vector<GroupIdentifiers> list_identifiers() const;
+
+    /// Writes from outside: refused with Errc::forbidden on internal groups.
+    Result<void> set_status(std::string_view group, std::string_view identifier, int status,
+                            std::optional<std::string> details = std::nullopt);
+    Result<void> add_report(std::string_view group, std::string_view identifier, std::string text);
+
+    /// Adds a listener for status changes (see StatusListener).
+    void on_status_change(StatusListener listener);
+
+    /// Number of groups registered.
+    std::size_t group_count() const;
+
+private:
+    friend class GroupHandle;
+    detail::Group* find_group(std::string_view name) const;
+    Result<void> write_status(detail::Group& group, std::string_view identifier, int status,
+                              std::optional<std::string> details) const;
+    Result<void> write_report(detail::Group& group, std::string_view identifier,
+                              std::string text) const;
+    std::vector<detail::Group*> groups_snapshot() const;
+
+    Clock clock_;
+    mutable std::shared_mutex groups_mutex_;  // guards groups_ and by_name_
+    std::vector<std::unique_ptr<detail::Group>> groups_;
+    std::unordered_map<std::string, detail::Group*> by_name_;  // key: lower-case name
+    mutable std::shared_mutex listeners_mutex_;
+    std::vector<StatusListener> listeners_;
+};
+
+}  // namespace srmi::core

@@ -1,0 +1,225 @@
+// Dispatcher: request validation, recipe matching and batches, per
+// shared/spec/jsonrpc.md. Errors are turned into answers here and only here.
+#include "rpc/dispatcher.h"
+
+#include <algorithm>
+#include <exception>
+#include <stdexcept>
+
+#include <spdlog/spdlog.h>
+
+namespace srmi::rpc {
+
+namespace {
+
+bool valid_id(const Json& id) { return id.is_string() || id.is_number() || id.is_null(); }
+
+Json error_object(const RpcError& error) {
+    Json e = Json::object();
+    e["code"] = error.code;
+    e["message"] = error.message;
+    if (error.data) e["data"] = *error.data;
+    return e;
+}
+
+Json error_answer(const RpcError& error, const Json& id) {
+    Json answer = Json::object();
+    answer["jsonrpc"] = "2.0";
+    answer["error"] = error_object(error);
+    answer["id"] = id;
+    return answer;
+}
+
+Json result_answer(Json result, const Json& id) {
+    Json answer = Json::object();
+    answer["jsonrpc"] = "2.0";
+    answer["result"] = std::move(result);
+    answer["id"] = id;
+    return answer;
+}
+
+std::string serialize(const Json& value) {
+    // replace, not throw: a stray invalid UTF-8 byte must not cost the answer.
+    return value.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+std::size_t param_count(const Json* params) { return params == nullptr ? 0 : params->size(); }
+
+}  // namespace
+
+// --- Params --------------------------------------------------------------------
+
+const Json& Params::operator[](std::string_view name) const {
+    for (const auto& [key, value] : values_) {
+        if (key == name) return *value;
+    }
+    throw std::out_of_range("recipe has no parameter '" + std::string(name) + "'");
+}
+
+bool Params::has(std::string_view name) const noexcept {
+    return std::any_of(values_.begin(), values_.end(),
+                       [&](const auto& entry) { return entry.first == name; });
+}
+
+// --- table ---------------------------------------------------------------------
+
+void Dispatcher::add(Method method) {
+    auto names = std::vector<std::string>{method.name};
+    if (!method.qualified_name.empty()) names.push_back(method.qualified_name);
+    for (const auto& name : names) {
+        if (name.empty() || by_name_.count(name) != 0) {
+            throw std::invalid_argument("method name '" + name + "' is empty or taken");
+        }
+    }
+    for (std::size_t i = 0; i < method.recipes.size(); ++i) {
+        auto sorted_i = method.recipes[i].params;
+        std::sort(sorted_i.begin(), sorted_i.end());
+        for (std::size_t j = i + 1; j < method.recipes.size(); ++j) {
+            auto sorted_j = method.recipes[j].params;
+            std::sort(sorted_j.begin(), sorted_j.end());
+            if (sorted_i == sorted_j) {
+                throw std::invalid_argument("method '" + method.name + "' has a recipe twice");
+            }
+        }
+    }
+
+    const std::size_t index = methods_.size();
+    for (const auto& name : names) by_name_.emplace(name, index);
+    if (auto colon = method.qualified_name.find(':'); colon != std::string::npos) {
+        by_short_name_[method.qualified_name.substr(colon + 1)].push_back(index);
+    }
+    methods_.push_back(std::move(method));
+}
+
+std::variant<const Method*, RpcError> Dispatcher::resolve(std::string_view name) const {
+    const std::string key(name);
+    if (auto it = by_name_.find(key); it != by_name_.end()) return &methods_[it->second];
+    if (auto it = by_short_name_.find(key); it != by_short_name_.end()) {
+        if (it->second.size() == 1) return &methods_[it->second.front()];
+        std::string supported = "supported names: ";
+        for (std::size_t i = 0; i < it->second.size(); ++i) {
+            if (i != 0) supported += ", ";
+            supported += methods_[it->second[i]].qualified_name;
+        }
+        return errors::method_ambiguous(std::move(supported));
+    }
+    return errors::method_not_found();
+}
+
+// --- recipe matching -----------------------------------------------------------
+
+Reply Dispatcher::call(const Method& method, const Json* params) const {
+    const std::size_t count = param_count(params);
+    const Recipe* chosen = nullptr;
+    Params bound;
+
+    if (count == 0) {
+        for (const auto& recipe : method.recipes) {
+            if (recipe.params.empty()) chosen = &recipe;
+        }
+        if (chosen == nullptr) return errors::invalid_params(errors::kTooFewOrTooMany);
+    } else if (params->is_object()) {
+        bool same_count = false;
+        for (const auto& recipe : method.recipes) {
+            if (recipe.params.size() != count) continue;
+            same_count = true;
+            const bool names_match = std::all_of(
+                recipe.params.begin(), recipe.params.end(),
+                [&](const std::string& name) { return params->contains(name); });
+            if (names_match) {
+                chosen = &recipe;
+                break;
+            }
+        }
+        if (chosen == nullptr) {
+            return errors::invalid_params(same_count ? errors::kNamesDoNotMatch
+                                                     : errors::kTooFewOrTooMany);
+        }
+        for (const auto& name : chosen->params) {
+            bound.values_.emplace_back(name, &params->find(name).value());
+        }
+    } else {  // array
+        for (const auto& recipe : method.recipes) {
+            if (recipe.params.size() != count) continue;
+            if (chosen != nullptr) return errors::invalid_params(errors::kAmbiguousCall);
+            chosen = &recipe;
+        }
+        if (chosen == nullptr) return errors::invalid_params(errors::kTooFewOrTooMany);
+        for (std::size_t i = 0; i < count; ++i) {
+            bound.values_.emplace_back(chosen->params[i], &(*params)[i]);
+        }
+    }
+    return chosen->handler(bound);
+}
+
+// --- requests and batches ------------------------------------------------------
+
+std::optional<Json> Dispatcher::answer(const Json& request) const {
+    if (!request.is_object()) return error_answer(errors::invalid_request(), nullptr);
+
+    const auto id_it = request.find("id");
+    const bool notification = id_it == request.end();
+    if (!notification && !valid_id(*id_it)) {
+        return error_answer(errors::invalid_request(), nullptr);
+    }
+    const Json id = notification ? Json(nullptr) : *id_it;
+
+    const auto version = request.find("jsonrpc");
+    const auto method_name = request.find("method");
+    const auto params = request.find("params");
+    if (version == request.end() || !version->is_string() || *version != "2.0" ||
+        method_name == request.end() || !method_name->is_string() ||
+        (params != request.end() && !params->is_object() && !params->is_array())) {
+        // Structurally invalid: answered even without an id, as JSON-RPC 2.0 shows.
+        return error_answer(errors::invalid_request(), id);
+    }
+
+    Reply reply;
+    auto method = resolve(method_name->get_ref<const std::string&>());
+    if (auto* error = std::get_if<RpcError>(&method)) {
+        reply = std::move(*error);
+    } else {
+        try {
+            reply = call(*std::get<const Method*>(method),
+                         params == request.end() ? nullptr : &*params);
+        } catch (const std::exception& e) {
+            spdlog::error("method {} failed: {}", method_name->get_ref<const std::string&>(),
+                          e.what());
+            reply = errors::server_error();
+        } catch (...) {
+            spdlog::error("method {} failed", method_name->get_ref<const std::string&>());
+            reply = errors::server_error();
+        }
+    }
+
+    if (notification) return std::nullopt;
+    if (auto* error = std::get_if<RpcError>(&reply)) return error_answer(*error, id);
+    return result_answer(std::move(std::get<Json>(reply)), id);
+}
+
+std::optional<std::string> Dispatcher::handle(std::string_view body) const {
+    try {
+        Json request = Json::parse(body, nullptr, /*allow_exceptions=*/false);
+        if (request.is_discarded()) return serialize(error_answer(errors::parse_error(), nullptr));
+
+        if (!request.is_array()) {
+            auto single = answer(request);
+            if (!single) return std::nullopt;
+            return serialize(*single);
+        }
+        if (request.empty()) return serialize(error_answer(errors::invalid_request(), nullptr));
+
+        Json answers = Json::array();
+        for (const auto& element : request) {
+            if (auto one = answer(element)) answers.push_back(std::move(*one));
+        }
+        if (answers.empty()) return std::nullopt;
+        return serialize(answers);
+    } catch (const std::exception& e) {
+        // Only allocation failure can land here; answer rather than drop the connection.
+        spdlog::error("request handling failed: {}", e.what());
+        return serialize(error_answer(errors::server_error(), nullptr));
+    }
+}
+
+}  // namespace srmi::rpc

@@ -1,0 +1,85 @@
+// Dispatcher: JSON-RPC 2.0 text in, text out, over a table of methods.
+//
+// A method is data: a name, a help line and its recipes (the parameter lists
+// it accepts, each bound to a handler). Registering a method is one add().
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "rpc/rpc_error.h"
+
+namespace srmi::rpc {
+
+/// Insertion-ordered JSON, so answers keep the member order OpenSIPS uses.
+using Json = nlohmann::ordered_json;
+
+/// The parameters of a call, bound to the names of the recipe that matched.
+class Params {
+public:
+    /// The value of a parameter of the matched recipe. Asking for a name the
+    /// recipe does not have is a programming error (std::out_of_range).
+    const Json& operator[](std::string_view name) const;
+    /// Whether the matched recipe has this parameter.
+    bool has(std::string_view name) const noexcept;
+
+private:
+    friend class Dispatcher;
+    std::vector<std::pair<std::string_view, const Json*>> values_;
+};
+
+/// What a handler returns: the `result` value, or an error.
+using Reply = std::variant<Json, RpcError>;
+using Handler = std::function<Reply(const Params&)>;
+
+/// One accepted parameter list (names in positional order) and its handler.
+struct Recipe {
+    std::vector<std::string> params;
+    Handler handler;
+};
+
+/// One entry of the dispatch table.
+struct Method {
+    std::string name;            ///< flat name, e.g. `sr_get_status`
+    std::string help;            ///< one line, answered by `help`
+    std::vector<Recipe> recipes;
+    std::string qualified_name;  ///< optional `module:cmd` alias, e.g. `status_report:get`
+};
+
+/// The dispatch table and the JSON-RPC 2.0 engine. Build it (add) before
+/// serving; afterwards handle() may run concurrently on any number of threads.
+class Dispatcher {
+public:
+    /// Adds a method. Throws std::invalid_argument if a name or alias is
+    /// already taken, or two recipes have the same parameter list.
+    void add(Method method);
+
+    /// Answers one HTTP body: a request or a batch. nullopt when nothing is to
+    /// be answered (only notifications). Never throws.
+    std::optional<std::string> handle(std::string_view body) const;
+
+    /// The method a request names: flat name, `module:cmd`, or a `cmd` that
+    /// only one module exports. An error value when unknown or ambiguous.
+    std::variant<const Method*, RpcError> resolve(std::string_view name) const;
+
+    /// Methods in table order.
+    const std::vector<Method>& methods() const noexcept { return methods_; }
+
+private:
+    std::optional<Json> answer(const Json& request) const;
+    Reply call(const Method& method, const Json* params) const;
+
+    std::vector<Method> methods_;
+    std::unordered_map<std::string, std::size_t> by_name_;  // flat and qualified names
+    std::unordered_map<std::string, std::vector<std::size_t>> by_short_name_;
+};
+
+}  // namespace srmi::rpc

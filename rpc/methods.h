@@ -1,0 +1,27 @@
+// The method sets of the dispatch table: each function adds one family.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "core/registry.h"
+#include "rpc/dispatcher.h"
+
+namespace srmi::rpc {
+
+/// sr_get_status, sr_list_status, sr_list_reports, sr_list_identifiers,
+/// sr_set_status, sr_add_report, answering from (and writing to) `registry`,
+/// which must outlive the dispatcher.
+void add_status_report_methods(Dispatcher& dispatcher, core::Registry& registry);
+
+/// What `version` and `uptime` report.
+struct ServerInfo {
+    std::string server;             ///< e.g. "srmi 0.1.0 (x86_64/linux)"
+    std::int64_t started_at = 0;    ///< seconds since the epoch
+};
+
+/// which, help, version, uptime. `which` and `help` read `dispatcher`'s own
+/// table, so they see methods added later too.
+void add_core_methods(Dispatcher& dispatcher, ServerInfo info);
+
+}  // namespace srmi::rpc

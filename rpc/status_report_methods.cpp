@@ -1,0 +1,243 @@
+// The sr_* methods: thin adapters between JSON parameters and core::Registry.
+#include <charconv>
+#include <limits>
+#include <optional>
+#include <string>
+
+#include "rpc/ctime_format.h"
+#include "rpc/methods.h"
+
+namespace srmi::rpc {
+
+namespace {
+
+using core::Errc;
+
+// A name parameter that is not a string is looked up as text that matches
+// nothing, as OpenSIPS does: callers map nullopt to their not-found error.
+std::optional<std::string_view> name_param(const Json& value) {
+    if (!value.is_string()) return std::nullopt;
+    return std::string_view(value.get_ref<const std::string&>());
+}
+
+std::string_view identifier_or_main(const Params& params) {
+    if (!params.has("identifier")) return core::kMainIdentifier;
+    auto name = name_param(params["identifier"]);
+    // An empty name can never be registered, so it finds nothing.
+    return name ? *name : std::string_view{};
+}
+
+RpcError group_not_found() { return {404, "Group not found", std::nullopt}; }
+
+RpcError to_rpc_error(Errc error, const char* identifier_message = "Identifier not found") {
+    switch (error) {
+        case Errc::group_not_found:
+            return group_not_found();
+        case Errc::identifier_not_found:
+            return {404, identifier_message, std::nullopt};
+        case Errc::forbidden:
+            return {403, "Forbidden", std::nullopt};
+        case Errc::reports_disabled:
+            return {400, "Identifier does not accept reports", std::nullopt};
+    }
+    return errors::server_error();
+}
+
+// Integers as JSON numbers, or as decimal text: opensips-mi sends every
+// positional value as a string.
+std::optional<int> int_param(const Json& value) {
+    if (value.is_number_integer()) {
+        const auto wide = value.get<std::int64_t>();
+        if (value.is_number_unsigned() && value.get<std::uint64_t>() > std::numeric_limits<int>::max())
+            return std::nullopt;
+        if (wide < std::numeric_limits<int>::min() || wide > std::numeric_limits<int>::max())
+            return std::nullopt;
+        return static_cast<int>(wide);
+    }
+    if (value.is_string()) {
+        const auto& text = value.get_ref<const std::string&>();
+        int out = 0;
+        const char* first = text.data();
+        const char* last = text.data() + text.size();
+        if (first != last && *first == '+') ++first;
+        auto [end, ec] = std::from_chars(first, last, out);
+        if (ec == std::errc() && end == last && first != last) return out;
+    }
+    return std::nullopt;
+}
+
+Json status_object(const core::IdentifierStatus& s, bool with_name) {
+    Json out = Json::object();
+    if (with_name) out["Name"] = s.name;
+    out["Readiness"] = s.ready();
+    out["Status"] = s.status;
+    if (s.details) out["Details"] = *s.details;
+    return out;
+}
+
+Json status_array(const std::vector<core::IdentifierStatus>& list) {
+    Json out = Json::array();
+    for (const auto& s : list) out.push_back(status_object(s, true));
+    return out;
+}
+
+Json reports_array(const std::vector<core::Report>& reports) {
+    Json out = Json::array();
+    for (const auto& r : reports) {
+        Json entry = Json::object();
+        entry["Timestamp"] = r.timestamp;
+        entry["Date"] = ctime_string(r.timestamp);
+        entry["Log"] = r.log;
+        out.push_back(std::move(entry));
+    }
+    return out;
+}
+
+Json identifier_reports_array(const std::vector<core::IdentifierReports>& list) {
+    Json out = Json::array();
+    for (const auto& id : list) {
+        Json entry = Json::object();
+        entry["Name"] = id.name;
+        entry["Reports"] = reports_array(id.reports);
+        out.push_back(std::move(entry));
+    }
+    return out;
+}
+
+Json identifiers_object(const core::GroupIdentifiers& g) {
+    Json out = Json::object();
+    out["Group"] = g.name;
+    out["Identifiers"] = g.identifiers;
+    return out;
+}
+
+}  // namespace
+
+void add_status_report_methods(Dispatcher& dispatcher, core::Registry& registry) {
+    auto get_status = [&registry](const Params& p) -> Reply {
+        auto group = name_param(p["group"]);
+        if (!group) return group_not_found();
+        auto status = registry.status(*group, identifier_or_main(p));
+        if (!status) return to_rpc_error(status.error(), "Identity not found");
+        return status_object(*status, false);
+    };
+    dispatcher.add({"sr_get_status",
+                    "gets the status (only) of a 'status-report' group/identifier",
+                    {{{"group"}, get_status}, {{"group", "identifier"}, get_status}},
+                    "status_report:get"});
+
+    dispatcher.add({"sr_list_status",
+                    "lists the status of the identifiers of a 'status-report' group, or of all groups",
+                    {{{},
+                      [&registry](const Params&) -> Reply {
+                          Json out = Json::array();
+                          for (const auto& g : registry.list_status()) {
+                              Json entry = Json::object();
+                              entry["Name"] = g.name;
+                              entry["Identifiers"] = status_array(g.identifiers);
+                              out.push_back(std::move(entry));
+                          }
+                          return out;
+                      }},
+                     {{"group"},
+                      [&registry](const Params& p) -> Reply {
+                          auto group = name_param(p["group"]);
+                          if (!group) return group_not_found();
+                          auto list = registry.list_status(*group);
+                          if (!list) return to_rpc_error(list.error());
+                          return status_array(*list);
+                      }}},
+                    "status_report:status"});
+
+    dispatcher.add({"sr_list_reports",
+                    "lists the reports of a 'status-report' group/identifier, or of all groups",
+                    {{{},
+                      [&registry](const Params&) -> Reply {
+                          Json out = Json::array();
+                          for (const auto& g : registry.list_reports()) {
+                              Json entry = Json::object();
+                              entry["Name"] = g.name;
+                              entry["Identifiers"] = identifier_reports_array(g.identifiers);
+                              out.push_back(std::move(entry));
+                          }
+                          return out;
+                      }},
+                     {{"group"},
+                      [&registry](const Params& p) -> Reply {
+                          auto group = name_param(p["group"]);
+                          if (!group) return group_not_found();
+                          auto list = registry.list_reports(*group);
+                          if (!list) return to_rpc_error(list.error());
+                          return identifier_reports_array(*list);
+                      }},
+                     {{"group", "identifier"},
+                      [&registry](const Params& p) -> Reply {
+                          auto group = name_param(p["group"]);
+                          if (!group) return group_not_found();
+                          auto list = registry.list_reports(*group, identifier_or_main(p));
+                          if (!list) return to_rpc_error(list.error());
+                          return reports_array(*list);
+                      }}},
+                    "status_report:reports"});
+
+    dispatcher.add({"sr_list_identifiers",
+                    "lists the identifiers of a 'status-report' group, or of all groups",
+                    {{{},
+                      [&registry](const Params&) -> Reply {
+                          Json out = Json::array();
+                          for (const auto& g : registry.list_identifiers()) {
+                              out.push_back(identifiers_object(g));
+                          }
+                          return out;
+                      }},
+                     {{"group"},
+                      [&registry](const Params& p) -> Reply {
+                          auto group = name_param(p["group"]);
+                          if (!group) return group_not_found();
+                          auto ids = registry.list_identifiers(*group);
+                          if (!ids) return to_rpc_error(ids.error());
+                          return identifiers_object(*ids);
+                      }}},
+                    "status_report:identifiers"});
+
+    auto set_status = [&registry](const Params& p) -> Reply {
+        auto status = int_param(p["status"]);
+        if (!status) return errors::invalid_params("Parameter 'status' must be an integer");
+        std::optional<std::string> details;
+        if (p.has("details")) {
+            if (!p["details"].is_string()) {
+                return errors::invalid_params("Parameter 'details' must be a string");
+            }
+            details = p["details"].get<std::string>();
+        }
+        auto group = name_param(p["group"]);
+        if (!group) return group_not_found();
+        auto done = registry.set_status(*group, identifier_or_main(p), *status, std::move(details));
+        if (!done) return to_rpc_error(done.error());
+        return "OK";
+    };
+    dispatcher.add({"sr_set_status",
+                    "sets the status (and optional details) of an identifier of a public group",
+                    {{{"group", "status"}, set_status},
+                     {{"group", "status", "details"}, set_status},
+                     {{"group", "identifier", "status"}, set_status},
+                     {{"group", "identifier", "status", "details"}, set_status}},
+                    ""});
+
+    auto add_report = [&registry](const Params& p) -> Reply {
+        if (!p["report"].is_string()) {
+            return errors::invalid_params("Parameter 'report' must be a string");
+        }
+        auto group = name_param(p["group"]);
+        if (!group) return group_not_found();
+        auto done = registry.add_report(*group, identifier_or_main(p), p["report"].get<std::string>());
+        if (!done) return to_rpc_error(done.error());
+        return "OK";
+    };
+    dispatcher.add({"sr_add_report",
+                    "adds a report to an identifier of a public group",
+                    {{{"group", "report"}, add_report}, {{"group", "identifier", "report"}, add_report}},
+                    ""});
+}
+
+}  // namespace srmi::rpc

@@ -1,0 +1,327 @@
+// Config: command-line and JSON config parsing, strict so that mistakes are
+// reported at start-up instead of surfacing as odd behaviour later.
+#include "server/config.h"
+
+#include <array>
+#include <charconv>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+namespace srmi::server {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr std::array kLogLevels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
+constexpr unsigned kMaxThreads = 256;
+constexpr std::size_t kMaxBodyLimit = std::size_t{1} << 30;
+constexpr std::size_t kMaxReportsLimit = 1'000'000;
+
+template <class Int>
+Int parse_number(const std::string& text, const std::string& what, Int min, Int max) {
+    Int value{};
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || end != text.data() + text.size() || text.empty() || value < min ||
+        value > max) {
+        throw ConfigError(what + ": '" + text + "' is not a number from " + std::to_string(min) +
+                          " to " + std::to_string(max));
+    }
+    return value;
+}
+
+std::string check_log_level(const std::string& level, const std::string& what) {
+    for (const char* known : kLogLevels) {
+        if (level == known) return level;
+    }
+    throw ConfigError(what + ": unknown log level '" + level +
+                      "' (trace, debug, info, warn, error, critical, off)");
+}
+
+std::string fold(std::string s) {
+    for (char& c : s) {
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    }
+    return s;
+}
+
+// --- JSON config --------------------------------------------------------------
+
+class FileReader {
+public:
+    explicit FileReader(std::string path) : path_(std::move(path)) {}
+
+    [[noreturn]] void fail(const std::string& where, const std::string& what) const {
+        throw ConfigError(path_ + ": " + where + ": " + what);
+    }
+
+    void only_keys(const json& object, const std::string& where,
+                   std::initializer_list<const char*> keys) const {
+        for (const auto& [key, value] : object.items()) {
+            bool known = false;
+            for (const char* k : keys) known = known || key == k;
+            if (!known) fail(where, "unknown key '" + key + "'");
+        }
+    }
+
+    std::string string(const json& v, const std::string& where) const {
+        if (!v.is_string()) fail(where, "must be a string");
+        return v.get<std::string>();
+    }
+
+    std::int64_t integer(const json& v, const std::string& where, std::int64_t min,
+                         std::int64_t max) const {
+        if (!v.is_number_integer()) fail(where, "must be an integer");
+        if (v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(max)) {
+            fail(where, "must be at most " + std::to_string(max));
+        }
+        const auto n = v.get<std::int64_t>();
+        if (n < min || n > max) {
+            fail(where, "must be from " + std::to_string(min) + " to " + std::to_string(max));
+        }
+        return n;
+    }
+
+    // Defaults a group gives to the identifiers it lists by name only.
+    core::IdentifierSpec identifier(const json& v, const std::string& where,
+                                    const core::IdentifierSpec& defaults) const {
+        core::IdentifierSpec spec = defaults;
+        if (v.is_string()) {
+            spec.name = v.get<std::string>();
+        } else if (v.is_object()) {
+            only_keys(v, where, {"name", "initial_status", "initial_details", "max_reports"});
+            if (!v.contains("name")) fail(where, "missing 'name'");
+            apply_spec_fields(v, where, spec);
+            spec.name = string(v["name"], where + ".name");
+        } else {
+            fail(where, "must be a name or an object");
+        }
+        if (spec.name.empty()) fail(where, "identifier name is empty");
+        return spec;
+    }
+
+    void apply_spec_fields(const json& v, const std::string& where,
+                           core::IdentifierSpec& spec) const {
+        if (v.contains("initial_status")) {
+            spec.status = static_cast<int>(integer(v["initial_status"], where + ".initial_status",
+                                                   INT32_MIN, INT32_MAX));
+        }
+        if (v.contains("initial_details")) {
+            spec.details = string(v["initial_details"], where + ".initial_details");
+        }
+        if (v.contains("max_reports")) {
+            spec.max_reports = static_cast<std::size_t>(
+                integer(v["max_reports"], where + ".max_reports", 0, kMaxReportsLimit));
+        }
+    }
+
+    GroupConfig group(const json& v, const std::string& where) const {
+        GroupConfig group;
+        core::IdentifierSpec defaults;
+        if (v.is_string()) {
+            group.name = v.get<std::string>();
+        } else if (v.is_object()) {
+            only_keys(v, where,
+                      {"name", "identifiers", "initial_status", "initial_details", "max_reports"});
+            if (!v.contains("name")) fail(where, "missing 'name'");
+            group.name = string(v["name"], where + ".name");
+            apply_spec_fields(v, where, defaults);
+            if (v.contains("identifiers")) {
+                const auto& ids = v["identifiers"];
+                if (!ids.is_array() || ids.empty()) {
+                    fail(where + ".identifiers", "must be a non-empty array");
+                }
+                for (std::size_t i = 0; i < ids.size(); ++i) {
+                    group.identifiers.push_back(identifier(
+                        ids[i], where + ".identifiers[" + std::to_string(i) + "]", defaults));
+                }
+            }
+        } else {
+            fail(where, "must be a group name or an object");
+        }
+        if (group.identifiers.empty()) group.identifiers.push_back(defaults);
+        return group;
+    }
+
+private:
+    std::string path_;
+};
+
+void check_groups(const std::vector<GroupConfig>& groups) {
+    std::set<std::string> seen{"core"};
+    for (const auto& g : groups) {
+        if (g.name.empty()) throw ConfigError("group name is empty");
+        if (!seen.insert(fold(g.name)).second) {
+            throw ConfigError(fold(g.name) == "core"
+                                  ? "group name 'core' is reserved for the server itself"
+                                  : "group '" + g.name + "' is declared twice");
+        }
+        std::set<std::string> ids;
+        for (const auto& id : g.identifiers) {
+            if (!ids.insert(fold(id.name)).second) {
+                throw ConfigError("group '" + g.name + "': identifier '" + id.name +
+                                  "' is declared twice");
+            }
+        }
+    }
+}
+
+}  // namespace
+
+void parse_listen(const std::string& text, Config& config) {
+    const auto colon = text.rfind(':');
+    if (colon == std::string::npos || colon == 0) {
+        throw ConfigError("listen address '" + text + "' must be HOST:PORT");
+    }
+    std::string host = text.substr(0, colon);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+        host = host.substr(1, host.size() - 2);
+    }
+    if (host.empty()) throw ConfigError("listen address '" + text + "' has no host");
+    config.listen_port = parse_number<std::uint16_t>(text.substr(colon + 1),
+                                                     "listen port in '" + text + "'", 0, 65535);
+    config.listen_host = host;
+}
+
+void load_config_file(const std::string& path, Config& config) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw ConfigError(path + ": cannot be read");
+    std::stringstream text;
+    text << in.rdbuf();
+
+    json root;
+    try {
+        root = json::parse(text.str(), nullptr, /*allow_exceptions=*/true, /*ignore_comments=*/true);
+    } catch (const json::parse_error& e) {
+        throw ConfigError(path + ": not valid JSON: " + e.what());
+    }
+    FileReader reader(path);
+    if (!root.is_object()) reader.fail("top level", "must be an object");
+    reader.only_keys(root, "top level",
+                     {"listen", "threads", "body_limit", "log_level", "access_log", "groups"});
+
+    if (root.contains("listen")) {
+        try {
+            parse_listen(reader.string(root["listen"], "listen"), config);
+        } catch (const ConfigError& e) {
+            reader.fail("listen", e.what());
+        }
+    }
+    if (root.contains("threads")) {
+        config.threads = static_cast<unsigned>(reader.integer(root["threads"], "threads", 0, kMaxThreads));
+    }
+    if (root.contains("body_limit")) {
+        config.body_limit =
+            static_cast<std::size_t>(reader.integer(root["body_limit"], "body_limit", 1, kMaxBodyLimit));
+    }
+    if (root.contains("log_level")) {
+        try {
+            config.log_level = check_log_level(reader.string(root["log_level"], "log_level"), "log_level");
+        } catch (const ConfigError& e) {
+            reader.fail("log_level", e.what());
+        }
+    }
+    if (root.contains("access_log")) {
+        if (!root["access_log"].is_boolean()) reader.fail("access_log", "must be true or false");
+        config.access_log = root["access_log"].get<bool>();
+    }
+    if (root.contains("groups")) {
+        const auto& groups = root["groups"];
+        if (!groups.is_array()) reader.fail("groups", "must be an array");
+        for (std::size_t i = 0; i < groups.size(); ++i) {
+            config.groups.push_back(reader.group(groups[i], "groups[" + std::to_string(i) + "]"));
+        }
+    }
+    try {
+        check_groups(config.groups);
+    } catch (const ConfigError& e) {
+        throw ConfigError(path + ": " + e.what());
+    }
+}
+
+CommandLine parse_command_line(int argc, const char* const* argv) {
+    CommandLine cl;
+    std::vector<std::pair<std::string, std::string>> flags;  // applied after --config
+    std::string config_path;
+
+    for (int i = 1; i < argc; ++i) {
+        std::string arg = argv[i];
+        if (arg == "-h" || arg == "--help") {
+            cl.action = Action::kHelp;
+            return cl;
+        }
+        if (arg == "-V" || arg == "--version") {
+            cl.action = Action::kVersion;
+            return cl;
+        }
+        if (arg == "--access-log") {
+            flags.emplace_back(arg, "");
+            continue;
+        }
+        std::string value;
+        if (auto eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
+            value = arg.substr(eq + 1);
+            arg = arg.substr(0, eq);
+        } else if (arg == "--listen" || arg == "--group" || arg == "--config" ||
+                   arg == "--threads" || arg == "--log-level") {
+            if (i + 1 >= argc) throw ConfigError("option " + arg + " needs a value");
+            value = argv[++i];
+        } else {
+            throw ConfigError("unknown option '" + arg + "'");
+        }
+        if (arg == "--config") {
+            if (!config_path.empty()) throw ConfigError("option --config given twice");
+            config_path = value;
+        } else if (arg == "--listen" || arg == "--group" || arg == "--threads" ||
+                   arg == "--log-level") {
+            flags.emplace_back(arg, value);
+        } else {
+            throw ConfigError("unknown option '" + arg + "'");
+        }
+    }
+
+    Config& config = cl.config;
+    if (!config_path.empty()) load_config_file(config_path, config);
+    for (const auto& [flag, value] : flags) {
+        if (flag == "--listen") {
+            parse_listen(value, config);
+        } else if (flag == "--group") {
+            if (value.empty()) throw ConfigError("--group needs a non-empty name");
+            config.groups.push_back(GroupConfig{value, {core::IdentifierSpec{}}});
+        } else if (flag == "--threads") {
+            config.threads = parse_number<unsigned>(value, "--threads", 0, kMaxThreads);
+        } else if (flag == "--log-level") {
+            config.log_level = check_log_level(value, "--log-level");
+        } else if (flag == "--access-log") {
+            config.access_log = true;
+        }
+    }
+    check_groups(config.groups);
+    return cl;
+}
+
+std::string usage() {
+    return R"(Usage: srmi [OPTIONS]
+
+Serves the OpenSIPS Status/Report registry over JSON-RPC 2.0 at POST /mi.
+
+Options:
+  --listen HOST:PORT   address to listen on (default 127.0.0.1:8888; [::1]:8888 for IPv6)
+  --group NAME         declare a public group with identifier 'main', status 1 and
+                       50 reports; repeat for more groups
+  --config FILE        JSON config file (comments allowed); flags given beside it win
+  --threads N          I/O threads (default 0 = one per core)
+  --log-level LEVEL    trace, debug, info, warn, error, critical or off (default info)
+  --access-log         log every HTTP request
+  -h, --help           print this help and exit
+  -V, --version        print the version and exit
+
+Exit status: 0 after a clean stop (SIGTERM/SIGINT), 1 when the server cannot
+run (e.g. the address is in use), 2 for a bad option or config file.
+)";
+}
+
+}  // namespace srmi::server

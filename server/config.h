@@ -1,0 +1,60 @@
+// Config: what the server is told by its command line and config file.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "core/registry.h"
+
+namespace srmi::server {
+
+/// A bad flag, value or config file; the message names the problem.
+class ConfigError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// A public group the operator declares, with its identifiers.
+struct GroupConfig {
+    std::string name;
+    std::vector<core::IdentifierSpec> identifiers;  // never empty once parsed
+};
+
+inline constexpr std::uint16_t kDefaultPort = 8888;
+inline constexpr std::size_t kDefaultBodyLimit = 1024 * 1024;
+
+struct Config {
+    std::string listen_host = "127.0.0.1";
+    std::uint16_t listen_port = kDefaultPort;
+    unsigned threads = 0;  ///< I/O threads; 0 = one per core
+    std::size_t body_limit = kDefaultBodyLimit;
+    std::string log_level = "info";  ///< trace, debug, info, warn, error, critical, off
+    bool access_log = false;
+    std::vector<GroupConfig> groups;  ///< public groups, in registration order
+};
+
+enum class Action { kServe, kHelp, kVersion };
+
+struct CommandLine {
+    Action action = Action::kServe;
+    Config config;
+};
+
+/// Parses argv (argv[0] is skipped). A --config file is read first, so flags
+/// given beside it win; --group adds to the file's groups. Throws ConfigError.
+CommandLine parse_command_line(int argc, const char* const* argv);
+
+/// Reads a JSON config file (comments allowed) into `config`. Unknown keys are
+/// errors, so a typo is not silently ignored. Throws ConfigError naming the file.
+void load_config_file(const std::string& path, Config& config);
+
+/// Splits "HOST:PORT" or "[V6]:PORT". Throws ConfigError.
+void parse_listen(const std::string& text, Config& config);
+
+/// The --help text.
+std::string usage();
+
+}  // namespace srmi::server

@@ -1,0 +1,56 @@
+// handle_request: the HTTP surface of mi_http, answering where OpenSIPS hung.
+#include "server/http_handler.h"
+
+#include <string_view>
+
+namespace srmi::server {
+
+namespace {
+
+constexpr std::string_view kServerName = "srmi";
+constexpr std::string_view kRpcPath = "/mi";
+
+std::string_view path_of(std::string_view target) {
+    return target.substr(0, target.find_first_of("?#"));
+}
+
+}  // namespace
+
+Response error_response(http::status status, unsigned version, bool keep_alive) {
+    Response res{status, version};
+    res.set(http::field::server, kServerName);
+    res.set(http::field::content_type, "text/plain; charset=utf-8");
+    res.keep_alive(keep_alive);
+    res.body() = std::string(http::obsolete_reason(status)) + "\n";
+    res.prepare_payload();
+    return res;
+}
+
+Response handle_request(const Request& request, const rpc::Dispatcher& dispatcher) {
+    const auto path = path_of(request.target());
+    if (path != kRpcPath) return error_response(http::status::not_found, request.version(), request.keep_alive());
+    if (request.method() != http::verb::post) {
+        auto res = error_response(http::status::method_not_allowed, request.version(), request.keep_alive());
+        res.set(http::field::allow, "POST");
+        return res;
+    }
+
+    // The body is JSON whatever Content-Type says: curl -d sends form encoding.
+    auto answer = dispatcher.handle(request.body());
+    if (!answer) {
+        Response res{http::status::no_content, request.version()};
+        res.set(http::field::server, kServerName);
+        res.keep_alive(request.keep_alive());
+        return res;
+    }
+    Response res{http::status::ok, request.version()};
+    res.set(http::field::server, kServerName);
+    res.set(http::field::content_type, "application/json");
+    res.set(http::field::cache_control, "no-store");
+    res.keep_alive(request.keep_alive());
+    res.body() = std::move(*answer);
+    res.prepare_payload();
+    return res;
+}
+
+}  // namespace srmi::server

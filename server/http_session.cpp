@@ -1,0 +1,126 @@
+// HttpSession: the read -> handle -> write loop of Beast's example servers,
+// plus 100-continue (curl sends it for bodies over 1 KiB) and a lingering
+// close so that an error answer reaches a client still sending its body.
+#include "server/http_session.h"
+
+#include <boost/asio/dispatch.hpp>
+#include <spdlog/spdlog.h>
+
+namespace srmi::server {
+
+namespace beast = boost::beast;
+namespace net = boost::asio;
+
+namespace {
+constexpr std::chrono::seconds kLingerTime{2};
+}
+
+HttpSession::HttpSession(net::ip::tcp::socket&& socket, SessionContext& context)
+    : stream_(std::move(socket)), context_(context) {}
+
+void HttpSession::run() {
+    // On the session's strand, as every later handler is.
+    net::dispatch(stream_.get_executor(),
+                  beast::bind_front_handler(&HttpSession::do_read, shared_from_this()));
+}
+
+void HttpSession::do_read() {
+    parser_.emplace();
+    parser_->body_limit(context_.body_limit);
+    stream_.expires_after(context_.io_timeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            beast::bind_front_handler(&HttpSession::on_header, shared_from_this()));
+}
+
+void HttpSession::on_header(beast::error_code ec, std::size_t bytes) {
+    if (ec) return on_read(ec, bytes);
+    const auto& request = parser_->get();
+    if (beast::iequals(request[http::field::expect], "100-continue")) {
+        interim_ = {http::status::continue_, request.version()};
+        http::async_write(stream_, interim_,
+                          beast::bind_front_handler(&HttpSession::on_continue_sent, shared_from_this()));
+        return;
+    }
+    do_read_body();
+}
+
+void HttpSession::on_continue_sent(beast::error_code ec, std::size_t) {
+    if (ec) return;  // the client is gone
+    do_read_body();
+}
+
+void HttpSession::do_read_body() {
+    http::async_read(stream_, buffer_, *parser_,
+                     beast::bind_front_handler(&HttpSession::on_read, shared_from_this()));
+}
+
+void HttpSession::on_read(beast::error_code ec, std::size_t) {
+    if (ec == http::error::end_of_stream) {
+        beast::error_code ignored;
+        stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
+        return;
+    }
+    if (ec == http::error::body_limit) return reject(http::status::payload_too_large);
+    if (ec == http::error::header_limit) return reject(http::status::request_header_fields_too_large);
+    if (ec == beast::error::timeout) {
+        // Only a client that began a request is owed an answer.
+        if (parser_->got_some()) return reject(http::status::request_timeout);
+        return;
+    }
+    if (ec && ec.category() == http::make_error_code(http::error::bad_target).category()) {
+        return reject(http::status::bad_request);
+    }
+    if (ec) return;  // reset, aborted: nothing to answer
+
+    ++context_.in_flight;
+    Request request = parser_->release();
+    Response response = handle_request(request, context_.dispatcher);
+    if (context_.draining) response.keep_alive(false);
+    if (context_.access_log) {
+        beast::error_code ignored;
+        const auto peer = stream_.socket().remote_endpoint(ignored);
+        spdlog::info("{}:{} \"{} {}\" {} {}", peer.address().to_string(), peer.port(),
+                     std::string(request.method_string()), std::string(request.target()),
+                     response.result_int(), response.body().size());
+    }
+    send(std::move(response), true);
+}
+
+void HttpSession::send(Response response, bool counted) {
+    response_ = std::move(response);
+    stream_.expires_after(context_.io_timeout);
+    http::async_write(stream_, response_,
+                      beast::bind_front_handler(&HttpSession::on_write, shared_from_this(), counted));
+}
+
+void HttpSession::on_write(bool counted, beast::error_code ec, std::size_t) {
+    const bool keep_alive = response_.keep_alive();
+    response_ = {};
+    if (counted) --context_.in_flight;
+    if (ec) return;
+    if (!keep_alive) return do_linger();
+    do_read();
+}
+
+void HttpSession::reject(http::status status) {
+    const unsigned version = parser_->is_header_done() ? parser_->get().version() : 11;
+    send(error_response(status, version, false), false);
+}
+
+void HttpSession::do_linger() {
+    // Half-close, then drain what the client still sends (bounded in time), so
+    // the kernel does not answer it with a reset that could destroy our reply.
+    beast::error_code ignored;
+    stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(kLingerTime);
+    stream_.async_read_some(net::buffer(discard_),
+                            beast::bind_front_handler(&HttpSession::on_linger, shared_from_this()));
+}
+
+void HttpSession::on_linger(beast::error_code ec, std::size_t) {
+    if (ec) return;  // EOF, timeout or reset: the session ends here
+    stream_.async_read_some(net::buffer(discard_),
+                            beast::bind_front_handler(&HttpSession::on_linger, shared_from_this()));
+}
+
+}  // namespace srmi::server

@@ -1,0 +1,38 @@
+// Listener: accepts connections and gives each its own HttpSession.
+#pragma once
+
+#include <memory>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/error.hpp>
+
+#include "server/http_session.h"
+
+namespace srmi::server {
+
+/// Binds on construction (throws boost::system::system_error when it cannot),
+/// accepts once run() is called, until close().
+class Listener : public std::enable_shared_from_this<Listener> {
+public:
+    Listener(boost::asio::io_context& ioc, const boost::asio::ip::tcp::endpoint& endpoint,
+             SessionContext& context);
+
+    void run();
+    /// Stops accepting; thread-safe.
+    void close();
+    boost::asio::ip::tcp::endpoint local_endpoint() const { return endpoint_; }
+
+private:
+    void do_accept();
+    void on_accept(boost::beast::error_code ec, boost::asio::ip::tcp::socket socket);
+
+    boost::asio::io_context& ioc_;
+    boost::asio::ip::tcp::acceptor acceptor_;  // used on its strand only
+    boost::asio::steady_timer retry_timer_;
+    boost::asio::ip::tcp::endpoint endpoint_;
+    SessionContext& context_;
+};
+
+}  // namespace srmi::server

@@ -1,0 +1,50 @@
+// srmi: parse the command line, build the server, serve until SIGINT/SIGTERM.
+#include <cstdio>
+#include <exception>
+#include <iostream>
+
+#include <boost/system/system_error.hpp>
+#include <spdlog/spdlog.h>
+
+#include "server/config.h"
+#include "server/server.h"
+#include "version.h"
+
+int main(int argc, char** argv) {
+    using namespace srmi::server;
+    CommandLine cl;
+    try {
+        cl = parse_command_line(argc, argv);
+    } catch (const ConfigError& e) {
+        std::cerr << "srmi: " << e.what() << "\nTry 'srmi --help' for the options.\n";
+        return 2;
+    }
+    if (cl.action == Action::kHelp) {
+        std::cout << usage();
+        return 0;
+    }
+    if (cl.action == Action::kVersion) {
+        std::cout << srmi::kServerString << "\n";
+        return 0;
+    }
+
+    spdlog::set_level(spdlog::level::from_str(cl.config.log_level));
+    try {
+        Server server(std::move(cl.config));
+        try {
+            server.start(/*handle_signals=*/true);
+        } catch (const boost::system::system_error& e) {
+            spdlog::error("cannot listen: {}", e.what());
+            return 1;
+        }
+        server.wait();
+        spdlog::info("stopped");
+        return 0;
+    } catch (const std::invalid_argument& e) {
+        std::cerr << "srmi: " << e.what() << "\n";
+        return 2;
+    } catch (const std::exception& e) {
+        spdlog::critical("fatal: {}", e.what());
+        return 1;
+    }
+}

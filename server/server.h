@@ -1,0 +1,70 @@
+// Server: the registry, the dispatch table and the HTTP listener, put together.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "core/core_status.h"
+#include "core/registry.h"
+#include "rpc/dispatcher.h"
+#include "server/config.h"
+#include "server/http_session.h"
+
+namespace srmi::server {
+
+class Listener;
+
+/// One srmi instance. Construct, start(), then stop() from any thread (or let
+/// SIGINT/SIGTERM do it) and wait(). The destructor stops and joins.
+class Server {
+public:
+    /// Registers `core` (then INITIALIZING) and the configured public groups.
+    /// Throws std::invalid_argument for groups the registry refuses.
+    explicit Server(Config config);
+    ~Server();
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    /// Binds, starts the I/O threads and sets core RUNNING. Throws
+    /// boost::system::system_error when the address cannot be bound.
+    void start(bool handle_signals = false);
+    /// Begins a graceful stop: core TERMINATING, no new connections, requests
+    /// in flight answered (for up to `grace`), then the threads end. Idempotent.
+    void stop();
+    /// Blocks until the I/O threads have ended.
+    void wait();
+
+    /// The bound port (useful when listening on port 0).
+    std::uint16_t port() const;
+    core::Registry& registry() noexcept { return registry_; }
+    const rpc::Dispatcher& dispatcher() const noexcept { return dispatcher_; }
+
+    static constexpr std::chrono::seconds kGrace{3};
+
+private:
+    void begin_stop();
+    void check_drained(std::chrono::steady_clock::time_point deadline);
+
+    Config config_;
+    core::Registry registry_;
+    core::CoreStatus core_;
+    rpc::Dispatcher dispatcher_;
+    SessionContext context_;
+    boost::asio::io_context ioc_;
+    boost::asio::signal_set signals_;
+    boost::asio::steady_timer drain_timer_;
+    std::shared_ptr<Listener> listener_;
+    std::vector<std::thread> threads_;
+    std::mutex join_mutex_;
+    bool stopping_ = false;  // touched only by handlers posted to ioc_, one at a time
+};
+
+}  // namespace srmi::server
