@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include <boost/system/system_error.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "server/config.h"
@@ -28,6 +29,8 @@ int main(int argc, char** argv) {
         return 0;
     }
 
+    // Logs go to stderr, keeping stdout for what was asked (--help, --version).
+    spdlog::set_default_logger(spdlog::stderr_color_mt("srmi"));
     spdlog::set_level(spdlog::level::from_str(cl.config.log_level));
     try {
         Server server(std::move(cl.config));

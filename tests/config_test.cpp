@@ -1,0 +1,161 @@
+// Command line and config file: defaults, overrides, and clear refusals.
+#include <doctest/doctest.h>
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "server/config.h"
+
+namespace {
+
+using srmi::server::Action;
+using srmi::server::CommandLine;
+using srmi::server::ConfigError;
+
+CommandLine parse(std::vector<std::string> args) {
+    args.insert(args.begin(), "srmi");
+    std::vector<const char*> argv;
+    for (const auto& a : args) argv.push_back(a.c_str());
+    return srmi::server::parse_command_line(static_cast<int>(argv.size()), argv.data());
+}
+
+std::string error_of(std::vector<std::string> args) {
+    try {
+        parse(std::move(args));
+    } catch (const ConfigError& e) {
+        return e.what();
+    }
+    return "no error";
+}
+
+/// A config file in the temp dir, removed with the object.
+struct TempFile {
+    std::string path;
+    explicit TempFile(const std::string& text) {
+        char name[] = "/tmp/srmi-config-XXXXXX";
+        const int fd = ::mkstemp(name);
+        REQUIRE(fd >= 0);
+        ::close(fd);
+        path = name;
+        std::ofstream(path) << text;
+    }
+    ~TempFile() { std::remove(path.c_str()); }
+};
+
+}  // namespace
+
+TEST_CASE("defaults") {
+    auto cl = parse({});
+    CHECK(cl.action == Action::kServe);
+    CHECK(cl.config.listen_host == "127.0.0.1");
+    CHECK(cl.config.listen_port == 8888);
+    CHECK(cl.config.body_limit == 1024 * 1024);
+    CHECK(cl.config.threads == 0);
+    CHECK(cl.config.log_level == "info");
+    CHECK_FALSE(cl.config.access_log);
+    CHECK(cl.config.groups.empty());
+}
+
+TEST_CASE("flags") {
+    SUBCASE("help and version") {
+        CHECK(parse({"--help"}).action == Action::kHelp);
+        CHECK(parse({"-V"}).action == Action::kVersion);
+    }
+    SUBCASE("listen, both spellings, IPv6") {
+        auto cl = parse({"--listen", "0.0.0.0:9000"});
+        CHECK(cl.config.listen_host == "0.0.0.0");
+        CHECK(cl.config.listen_port == 9000);
+        cl = parse({"--listen=[::1]:0"});
+        CHECK(cl.config.listen_host == "::1");
+        CHECK(cl.config.listen_port == 0);
+    }
+    SUBCASE("groups in order, each with main at 1 and 50 reports") {
+        auto cl = parse({"--group", "custom", "--group=alarms"});
+        REQUIRE(cl.config.groups.size() == 2);
+        CHECK(cl.config.groups[0].name == "custom");
+        CHECK(cl.config.groups[1].name == "alarms");
+        REQUIRE(cl.config.groups[0].identifiers.size() == 1);
+        CHECK(cl.config.groups[0].identifiers[0].name == "main");
+        CHECK(cl.config.groups[0].identifiers[0].status == 1);
+        CHECK(cl.config.groups[0].identifiers[0].max_reports == 50);
+    }
+    SUBCASE("threads, log level, access log") {
+        auto cl = parse({"--threads", "3", "--log-level", "debug", "--access-log"});
+        CHECK(cl.config.threads == 3);
+        CHECK(cl.config.log_level == "debug");
+        CHECK(cl.config.access_log);
+    }
+}
+
+TEST_CASE("bad flags are refused with a message naming the problem") {
+    CHECK(error_of({"--bogus"}) == "unknown option '--bogus'");
+    CHECK(error_of({"--listen"}) == "option --listen needs a value");
+    CHECK(error_of({"--listen", "localhost"}).find("HOST:PORT") != std::string::npos);
+    CHECK(error_of({"--listen", "1.2.3.4:99999"}).find("99999") != std::string::npos);
+    CHECK(error_of({"--threads", "x"}).find("--threads") != std::string::npos);
+    CHECK(error_of({"--log-level", "loud"}).find("loud") != std::string::npos);
+    CHECK(error_of({"--group", "a", "--group", "A"}) == "group 'A' is declared twice");
+    CHECK(error_of({"--group", "Core"}) == "group name 'core' is reserved for the server itself");
+    CHECK(error_of({"--config", "/nonexistent/srmi.json"}) == "/nonexistent/srmi.json: cannot be read");
+}
+
+TEST_CASE("config file: comments, groups with identifiers, flags win") {
+    TempFile file(R"({
+        // where to listen
+        "listen": "127.0.0.1:7000",
+        "threads": 2, "body_limit": 4096, "log_level": "warn", "access_log": true,
+        /* public groups */
+        "groups": [
+            "plain",
+            {"name": "db", "initial_status": -1, "initial_details": "unknown", "max_reports": 5,
+             "identifiers": ["main", {"name": "replica", "initial_status": 2, "max_reports": 0}]}
+        ]
+    })");
+    auto cl = parse({"--config", file.path, "--listen", "127.0.0.1:7001", "--group", "extra"});
+    const auto& c = cl.config;
+    CHECK(c.listen_port == 7001);
+    CHECK(c.threads == 2);
+    CHECK(c.body_limit == 4096);
+    CHECK(c.log_level == "warn");
+    CHECK(c.access_log);
+    REQUIRE(c.groups.size() == 3);
+    CHECK(c.groups[0].name == "plain");
+    CHECK(c.groups[0].identifiers.size() == 1);
+    CHECK(c.groups[2].name == "extra");
+    const auto& db = c.groups[1];
+    REQUIRE(db.identifiers.size() == 2);
+    CHECK(db.identifiers[0].name == "main");
+    CHECK(db.identifiers[0].status == -1);
+    CHECK(db.identifiers[0].details == std::optional<std::string>("unknown"));
+    CHECK(db.identifiers[0].max_reports == 5);
+    CHECK(db.identifiers[1].name == "replica");
+    CHECK(db.identifiers[1].status == 2);
+    CHECK(db.identifiers[1].max_reports == 0);
+}
+
+TEST_CASE("bad config files name the file and the problem") {
+    auto error_for = [](const std::string& text) {
+        TempFile file(text);
+        auto message = error_of({"--config", file.path});
+        CHECK(message.rfind(file.path, 0) == 0);
+        return message.substr(file.path.size());
+    };
+    CHECK(error_for("{").find("not valid JSON") != std::string::npos);
+    CHECK(error_for("[]") == ": top level: must be an object");
+    CHECK(error_for(R"({"listn": "x"})") == ": top level: unknown key 'listn'");
+    CHECK(error_for(R"({"threads": "2"})") == ": threads: must be an integer");
+    CHECK(error_for(R"({"body_limit": 0})").find("body_limit: must be from 1") != std::string::npos);
+    CHECK(error_for(R"({"groups": {}})") == ": groups: must be an array");
+    CHECK(error_for(R"({"groups": [{"nam": "x"}]})") == ": groups[0]: unknown key 'nam'");
+    CHECK(error_for(R"({"groups": [{"name": "x", "identifiers": []}]})") ==
+          ": groups[0].identifiers: must be a non-empty array");
+    CHECK(error_for(R"({"groups": [{"name": "x", "identifiers": ["a", "A"]}]})") ==
+          ": group 'x': identifier 'A' is declared twice");
+    CHECK(error_for(R"({"groups": [{"name": "x", "max_reports": -1}]})").find("max_reports") != std::string::npos);
+    CHECK(error_for(R"({"log_level": "chatty"})").find("chatty") != std::string::npos);
+}

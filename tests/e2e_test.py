@@ -1,0 +1,188 @@
+#!/usr/bin/env python3
+"""End-to-end: the real srmi binary as a user runs it.
+
+Exit codes, config errors, a client that speaks exactly as python-opensips'
+opensips-mi does (urllib, Content-Type application/json, string ids, every
+positional value a string), and clean stops on SIGTERM and SIGINT.
+Usage: e2e_test.py PATH/TO/srmi
+"""
+import json
+import os
+import random
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.request
+
+SRMI = os.path.abspath(sys.argv.pop(1)) if len(sys.argv) > 1 else "build/srmi"
+DEADLINE = 10  # seconds for any single wait
+
+
+class Srmi:
+    """A running srmi on 127.0.0.1, port 0; the port is read from its start-up log line."""
+
+    def __init__(self, *args):
+        self.proc = subprocess.Popen([SRMI, "--listen", "127.0.0.1:0", *args],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.log = []
+        end = time.monotonic() + DEADLINE
+        self.port = None
+        while time.monotonic() < end and self.port is None:
+            line = self.proc.stderr.readline()
+            if not line:
+                break
+            self.log.append(line)
+            m = re.search(r"listening on http://127\.0\.0\.1:(\d+)/mi", line)
+            if m:
+                self.port = int(m.group(1))
+        if self.port is None:
+            self.proc.kill()
+            raise RuntimeError("srmi did not start: " + "".join(self.log))
+        self.url = f"http://127.0.0.1:{self.port}/mi"
+
+    def mi(self, method, params=None):
+        """What opensips-mi's HTTP connector sends, and how it reads the answer."""
+        cmd = {"jsonrpc": "2.0", "id": str(random.randint(0, 32767)), "method": method,
+               "params": params if params else {}}
+        req = urllib.request.Request(self.url, json.dumps(cmd).encode(),
+                                     {"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=DEADLINE) as reply:
+            answer = json.loads(reply.read().decode())
+        self.last_id = cmd["id"]
+        return answer
+
+    def stop(self, sig=signal.SIGTERM):
+        self.proc.send_signal(sig)
+        try:
+            code = self.proc.wait(timeout=DEADLINE)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+        _, err = self.proc.communicate()  # drains and closes the pipes
+        self.log += err.splitlines(keepends=True)
+        return code
+
+
+def run(*args):
+    return subprocess.run([SRMI, *args], capture_output=True, text=True, timeout=DEADLINE)
+
+
+class CommandLine(unittest.TestCase):
+    def test_help_and_version(self):
+        r = run("--help")
+        self.assertEqual(r.returncode, 0)
+        self.assertIn("--listen HOST:PORT", r.stdout)
+        r = run("--version")
+        self.assertEqual(r.returncode, 0)
+        self.assertRegex(r.stdout, r"^srmi \d+\.\d+\.\d+ \(.+/.+\)\n$")
+
+    def test_bad_flag_exits_2_naming_it(self):
+        r = run("--listne", "x")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("unknown option '--listne'", r.stderr)
+
+    def test_bad_config_exits_2_naming_file_and_key(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+            f.write('{ // comment\n "groups": ["a"], "treads": 2 }')
+        try:
+            r = run("--config", f.name)
+        finally:
+            os.unlink(f.name)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(f.name, r.stderr)
+        self.assertIn("unknown key 'treads'", r.stderr)
+
+    def test_address_in_use_exits_1(self):
+        first = Srmi()
+        try:
+            r = run("--listen", f"127.0.0.1:{first.port}")
+            self.assertEqual(r.returncode, 1)
+            self.assertIn("cannot listen", r.stderr)
+        finally:
+            first.stop()
+
+
+class OpensipsMiClient(unittest.TestCase):
+    """The sr_* commands as `opensips-mi -t http -p PORT CMD ARGS...` sends them."""
+
+    def setUp(self):
+        self.srmi = Srmi("--group", "custom", "--group", "alarms")
+
+    def tearDown(self):
+        self.assertEqual(self.srmi.stop(), 0)
+
+    def result(self, method, params=None):
+        answer = self.srmi.mi(method, params)
+        self.assertEqual(answer.get("id"), self.srmi.last_id)
+        self.assertNotIn("error", answer, answer)
+        return answer["result"]
+
+    def test_sr_commands_with_positional_strings(self):
+        listing = self.result("sr_list_status")
+        self.assertEqual([g["Name"] for g in listing], ["core", "custom", "alarms"])
+        self.assertEqual(listing[0]["Identifiers"][0],
+                         {"Name": "main", "Readiness": True, "Status": 1, "Details": "running"})
+
+        self.assertEqual(self.result("sr_set_status", ["custom", "-3"]), "OK")
+        self.assertEqual(self.result("sr_get_status", ["custom"]),
+                         {"Readiness": False, "Status": -3})
+        self.assertEqual(self.result("sr_add_report", ["custom", "first report"]), "OK")
+        self.assertEqual(self.result("sr_set_status", {"group": "custom", "status": 2,
+                                                       "details": "ok now"}), "OK")
+        self.assertEqual(self.result("sr_get_status", ["CUSTOM", "main"]),
+                         {"Readiness": True, "Status": 2, "Details": "ok now"})
+        reports = self.result("sr_list_reports", ["custom", "main"])
+        self.assertEqual([r["Log"] for r in reports], ["first report"])
+        self.assertRegex(reports[0]["Date"], r"^\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}$")
+        self.assertEqual(self.result("sr_list_identifiers", ["alarms"]),
+                         {"Group": "alarms", "Identifiers": ["main"]})
+        self.assertIn("sr_get_status", self.result("which", []))
+
+    def test_errors_reach_the_client_as_jsonrpc_errors(self):
+        answer = self.srmi.mi("sr_get_status", ["nope"])
+        self.assertEqual(answer["error"], {"code": 404, "message": "Group not found"})
+        answer = self.srmi.mi("sr_set_status", ["core", "1"])
+        self.assertEqual(answer["error"], {"code": 403, "message": "Forbidden"})
+        answer = self.srmi.mi("sr_set_status", ["custom", "ready"])
+        self.assertEqual(answer["error"]["code"], -32602)
+
+
+class Lifecycle(unittest.TestCase):
+    def test_sigterm_and_sigint_stop_cleanly(self):
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with self.subTest(signal=sig):
+                srmi = Srmi()
+                self.assertEqual(srmi.mi("sr_get_status", ["core"])["result"]["Status"], 1)
+                self.assertEqual(srmi.stop(sig), 0)
+                self.assertTrue(any("shutting down" in line for line in srmi.log), srmi.log)
+
+    def test_config_file_groups_and_initial_status(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+            f.write('''{
+              // a producer that has not reported yet is not ready
+              "groups": [{"name": "db", "initial_status": -1, "initial_details": "unknown",
+                          "identifiers": ["main", {"name": "replica", "max_reports": 0}]}]
+            }''')
+        try:
+            srmi = Srmi("--config", f.name)
+            try:
+                self.assertEqual(srmi.mi("sr_get_status", ["db"])["result"],
+                                 {"Readiness": False, "Status": -1, "Details": "unknown"})
+                self.assertEqual(srmi.mi("sr_list_identifiers", ["db"])["result"]["Identifiers"],
+                                 ["main", "replica"])
+                answer = srmi.mi("sr_add_report", {"group": "db", "identifier": "replica",
+                                                   "report": "x"})
+                self.assertEqual(answer["error"],
+                                 {"code": 400, "message": "Identifier does not accept reports"})
+            finally:
+                self.assertEqual(srmi.stop(), 0)
+        finally:
+            os.unlink(f.name)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
