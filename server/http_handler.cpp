@@ -26,7 +26,9 @@ Response error_response(http::status status, unsigned version, bool keep_alive) 
     return res;
 }
 
-Response handle_request(const Request& request, const rpc::Dispatcher& dispatcher) {
+namespace {
+
+Response route(const Request& request, const rpc::Dispatcher& dispatcher) {
     const auto path = path_of(request.target());
     if (path != kRpcPath) return error_response(http::status::not_found, request.version(), request.keep_alive());
     if (request.method() != http::verb::post) {
@@ -50,6 +52,15 @@ Response handle_request(const Request& request, const rpc::Dispatcher& dispatche
     res.keep_alive(request.keep_alive());
     res.body() = std::move(*answer);
     res.prepare_payload();
+    return res;
+}
+
+}  // namespace
+
+Response handle_request(const Request& request, const rpc::Dispatcher& dispatcher) {
+    Response res = route(request, dispatcher);
+    // A HEAD answer announces the length of the body it does not carry.
+    if (request.method() == http::verb::head) res.body().clear();
     return res;
 }
 

@@ -58,7 +58,12 @@ TEST_CASE("other methods and paths") {
         CHECK(res.result() == http::status::method_not_allowed);
         CHECK(res[http::field::allow] == "POST");
     }
-    SUBCASE("HEAD /mi") { CHECK(f.call(http::verb::head, "/mi").result() == http::status::method_not_allowed); }
+    SUBCASE("HEAD /mi: no body, but the length it would have") {
+        auto res = f.call(http::verb::head, "/mi");
+        CHECK(res.result() == http::status::method_not_allowed);
+        CHECK(res.body().empty());
+        CHECK(res[http::field::content_length] != "0");
+    }
     SUBCASE("unknown path") { CHECK(f.call(http::verb::post, "/json").result() == http::status::not_found); }
     SUBCASE("/mi/ is another path") { CHECK(f.call(http::verb::post, "/mi/").result() == http::status::not_found); }
     SUBCASE("query string ignored") { CHECK(f.call(http::verb::post, "/mi?a=b", "[]").result() == http::status::ok); }
