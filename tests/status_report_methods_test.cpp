@@ -1,1 +1,366 @@
-// placeholder, replaced by real tests
+// The sr_* methods through a Dispatcher over a Registry: result shapes, errors,
+// positional forms and the writes of public groups.
+#include <cstdint>
+#include <ctime>
+#include <optional>
+#include <string>
+
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include "core/core_status.h"
+#include "core/registry.h"
+#include "rpc/dispatcher.h"
+#include "rpc/methods.h"
+
+using namespace srmi;
+// Ordered, so that the member order of the answers (OpenSIPS's) is checked too.
+using json = nlohmann::ordered_json;
+
+namespace {
+
+constexpr std::int64_t kStart = 1'795'000'000;
+
+/// Expected `Date` for a timestamp: ctime() in local time without the newline,
+/// computed here independently of the production helper.
+std::string ctime_of(std::int64_t timestamp) {
+    const auto t = static_cast<std::time_t>(timestamp);
+    std::string out = std::ctime(&t);
+    if (!out.empty() && out.back() == '\n') out.pop_back();
+    return out;
+}
+
+json report(std::int64_t timestamp, const std::string& log) {
+    return json{{"Timestamp", timestamp}, {"Date", ctime_of(timestamp)}, {"Log", log}};
+}
+
+/// core (running), then public groups custom {main, Edge} and alarms {main,
+/// silent (takes no reports)}, served by a dispatcher with the sr_* methods.
+struct SrFixture {
+    std::int64_t now = kStart;
+    core::Registry registry{[this] { return now; }};
+    core::CoreStatus core_status{registry};
+    rpc::Dispatcher dispatcher;
+
+    SrFixture() {
+        core_status.initializing();
+        now = kStart + 1;
+        core_status.running();
+        registry.add_group("custom", core::Visibility::kPublic,
+                           {core::IdentifierSpec{"main", 1, std::nullopt, 50},
+                            core::IdentifierSpec{"Edge", -5, "warming up", 50}});
+        registry.add_group("alarms", core::Visibility::kPublic,
+                           {core::IdentifierSpec{"main", 2, "quiet", 50},
+                            core::IdentifierSpec{"silent", 1, std::nullopt, 0}});
+        rpc::add_status_report_methods(dispatcher, registry);
+        now = kStart + 100;
+    }
+
+    json call(const std::string& method, const json& params = nullptr) const {
+        json request{{"jsonrpc", "2.0"}, {"method", method}};
+        if (!params.is_null()) request["params"] = params;
+        request["id"] = 1;
+        auto text = dispatcher.handle(request.dump());
+        REQUIRE(text.has_value());
+        return json::parse(*text);
+    }
+    /// The `result` of a call that must succeed.
+    json result(const std::string& method, const json& params = nullptr) const {
+        json answer = call(method, params);
+        INFO(answer.dump());
+        REQUIRE(answer.contains("result"));
+        return answer["result"];
+    }
+    /// The `error` of a call that must fail.
+    json error(const std::string& method, const json& params = nullptr) const {
+        json answer = call(method, params);
+        INFO(answer.dump());
+        REQUIRE(answer.contains("error"));
+        return answer["error"];
+    }
+    json status_of(const std::string& group, const std::string& identifier = "main") const {
+        return result("sr_get_status", {{"group", group}, {"identifier", identifier}});
+    }
+};
+
+json rpc_error(int code, const std::string& message) { return json{{"code", code}, {"message", message}}; }
+
+json invalid_params(const std::string& data) {
+    return json{{"code", -32602}, {"message", "Invalid params"}, {"data", data}};
+}
+
+const json kGroupNotFound = rpc_error(404, "Group not found");
+const json kIdentifierNotFound = rpc_error(404, "Identifier not found");
+const json kForbidden = rpc_error(403, "Forbidden");
+
+const json kCoreRunning{{"Readiness", true}, {"Status", 1}, {"Details", "running"}};
+
+json core_reports() {
+    return json::array({report(kStart, "initializing"), report(kStart + 1, "initialization completed, ready now")});
+}
+
+}  // namespace
+
+TEST_CASE_FIXTURE(SrFixture, "sr_get_status answers Readiness, Status and Details") {
+    SUBCASE("group only means main") {
+        CHECK(result("sr_get_status", {{"group", "core"}}) == kCoreRunning);
+        CHECK(result("sr_get_status", {{"group", "alarms"}}) ==
+              json{{"Readiness", true}, {"Status", 2}, {"Details", "quiet"}});
+    }
+    SUBCASE("no details: no Details key") {
+        CHECK(result("sr_get_status", {{"group", "custom"}}) == json{{"Readiness", true}, {"Status", 1}});
+    }
+    SUBCASE("named identifier, any case") {
+        CHECK(result("sr_get_status", {{"group", "CUSTOM"}, {"identifier", "edge"}}) ==
+              json{{"Readiness", false}, {"Status", -5}, {"Details", "warming up"}});
+    }
+    SUBCASE("identifier all aggregates") {
+        CHECK(status_of("custom", "all") == json{{"Readiness", false}, {"Status", -1}, {"Details", "aggregated"}});
+        CHECK(status_of("alarms", "ALL") == json{{"Readiness", true}, {"Status", 1}, {"Details", "aggregated"}});
+    }
+    SUBCASE("positional forms") {
+        CHECK(result("sr_get_status", {"core"}) == kCoreRunning);
+        CHECK(result("sr_get_status", {"custom", "Edge"})["Status"] == -5);
+    }
+    SUBCASE("the status_report:get alias and the short name get") {
+        CHECK(result("status_report:get", {{"group", "core"}}) == kCoreRunning);
+        CHECK(result("get", {"core"}) == kCoreRunning);
+    }
+    SUBCASE("errors") {
+        CHECK(error("sr_get_status", {{"group", "nope"}}) == kGroupNotFound);
+        CHECK(error("sr_get_status", {{"group", 5}}) == kGroupNotFound);
+        CHECK(error("sr_get_status", {{"group", nullptr}, {"identifier", "main"}}) == kGroupNotFound);
+        CHECK(error("sr_get_status", {{"group", "nope"}, {"identifier", "all"}}) == kGroupNotFound);
+        CHECK(error("sr_get_status", {{"group", "custom"}, {"identifier", "nope"}}) ==
+              rpc_error(404, "Identity not found"));
+        CHECK(error("sr_get_status", {{"group", "custom"}, {"identifier", 1}}) ==
+              rpc_error(404, "Identity not found"));
+        CHECK(error("sr_get_status") == invalid_params("Too few or too many parameters"));
+        CHECK(error("sr_get_status", {{"grp", "core"}}) == invalid_params("Named parameters do not match"));
+        CHECK(error("sr_get_status", {{"identifier", "main"}}) == invalid_params("Named parameters do not match"));
+    }
+}
+
+TEST_CASE_FIXTURE(SrFixture, "sr_list_status lists groups in registration order") {
+    const json custom_ids = json::array(
+        {json{{"Name", "main"}, {"Readiness", true}, {"Status", 1}},
+         json{{"Name", "Edge"}, {"Readiness", false}, {"Status", -5}, {"Details", "warming up"}}});
+    const json alarms_ids =
+        json::array({json{{"Name", "main"}, {"Readiness", true}, {"Status", 2}, {"Details", "quiet"}},
+                     json{{"Name", "silent"}, {"Readiness", true}, {"Status", 1}}});
+    const json all = json::array(
+        {json{{"Name", "core"},
+              {"Identifiers", json::array({json{{"Name", "main"}, {"Readiness", true}, {"Status", 1}, {"Details", "running"}}})}},
+         json{{"Name", "custom"}, {"Identifiers", custom_ids}},
+         json{{"Name", "alarms"}, {"Identifiers", alarms_ids}}});
+
+    SUBCASE("every group") {
+        CHECK(result("sr_list_status") == all);
+        CHECK(result("sr_list_status", json::object()) == all);
+        CHECK(result("sr_list_status", json::array()) == all);
+        CHECK(result("status_report:status") == all);
+    }
+    SUBCASE("one group") {
+        CHECK(result("sr_list_status", {{"group", "Custom"}}) == custom_ids);
+        CHECK(result("sr_list_status", {"alarms"}) == alarms_ids);
+    }
+    SUBCASE("errors") {
+        CHECK(error("sr_list_status", {{"group", "nope"}}) == kGroupNotFound);
+        CHECK(error("sr_list_status", {{"group", json::array({"custom"})}}) == kGroupNotFound);
+        CHECK(error("sr_list_status", {"a", "b"}) == invalid_params("Too few or too many parameters"));
+    }
+}
+
+TEST_CASE_FIXTURE(SrFixture, "sr_list_reports lists reports oldest first with ctime dates") {
+    for (int i = 1; i <= 3; ++i) {
+        now = kStart + 1000 * i;
+        REQUIRE(registry.add_report("custom", "Edge", "edge " + std::to_string(i)).ok());
+    }
+    const json edge_reports =
+        json::array({report(kStart + 1000, "edge 1"), report(kStart + 2000, "edge 2"), report(kStart + 3000, "edge 3")});
+    const json custom = json::array({json{{"Name", "main"}, {"Reports", json::array()}},
+                                     json{{"Name", "Edge"}, {"Reports", edge_reports}}});
+    const json alarms = json::array({json{{"Name", "main"}, {"Reports", json::array()}},
+                                     json{{"Name", "silent"}, {"Reports", json::array()}}});
+
+    SUBCASE("Date is the ctime form of Timestamp") {
+        const json r = result("sr_list_reports", {{"group", "core"}, {"identifier", "main"}});
+        REQUIRE(r.size() == 2);
+        CHECK(r[0]["Timestamp"] == kStart);
+        CHECK(r[0]["Date"] == ctime_of(kStart));
+        CHECK(r[0]["Date"].get<std::string>().find('\n') == std::string::npos);
+        CHECK(r[0]["Date"].get<std::string>().size() == 24);  // "Sun Nov 22 16:26:03 2026"
+    }
+    SUBCASE("group and identifier: an array of reports") {
+        CHECK(result("sr_list_reports", {{"group", "core"}, {"identifier", "main"}}) == core_reports());
+        CHECK(result("sr_list_reports", {{"group", "CUSTOM"}, {"identifier", "edge"}}) == edge_reports);
+        CHECK(result("sr_list_reports", {"custom", "Edge"}) == edge_reports);
+        CHECK(result("sr_list_reports", {{"group", "custom"}, {"identifier", "main"}}) == json::array());
+    }
+    SUBCASE("group: an array of identifiers with their reports") {
+        CHECK(result("sr_list_reports", {{"group", "custom"}}) == custom);
+        CHECK(result("sr_list_reports", {"alarms"}) == alarms);
+    }
+    SUBCASE("no group: every group in registration order") {
+        const json all = json::array(
+            {json{{"Name", "core"},
+                  {"Identifiers", json::array({json{{"Name", "main"}, {"Reports", core_reports()}}})}},
+             json{{"Name", "custom"}, {"Identifiers", custom}},
+             json{{"Name", "alarms"}, {"Identifiers", alarms}}});
+        CHECK(result("sr_list_reports") == all);
+        CHECK(result("status_report:reports", json::object()) == all);
+    }
+    SUBCASE("errors") {
+        CHECK(error("sr_list_reports", {{"group", "nope"}}) == kGroupNotFound);
+        CHECK(error("sr_list_reports", {{"group", "nope"}, {"identifier", "main"}}) == kGroupNotFound);
+        CHECK(error("sr_list_reports", {{"group", 3}}) == kGroupNotFound);
+        CHECK(error("sr_list_reports", {{"group", "custom"}, {"identifier", "nope"}}) == kIdentifierNotFound);
+        CHECK(error("sr_list_reports", {"custom", "nope"}) == kIdentifierNotFound);
+    }
+}
+
+TEST_CASE_FIXTURE(SrFixture, "sr_list_identifiers lists identifier names") {
+    const json custom{{"Group", "custom"}, {"Identifiers", json::array({"main", "Edge"})}};
+
+    SUBCASE("every group, in registration order") {
+        const json all = json::array({json{{"Group", "core"}, {"Identifiers", json::array({"main"})}}, custom,
+                                      json{{"Group", "alarms"}, {"Identifiers", json::array({"main", "silent"})}}});
+        CHECK(result("sr_list_identifiers") == all);
+        CHECK(result("status_report:identifiers") == all);
+    }
+    SUBCASE("one group: a single object with the registered spelling") {
+        CHECK(result("sr_list_identifiers", {{"group", "CUSTOM"}}) == custom);
+        CHECK(result("sr_list_identifiers", {"custom"}) == custom);
+    }
+    SUBCASE("errors") {
+        CHECK(error("sr_list_identifiers", {{"group", "nope"}}) == kGroupNotFound);
+        CHECK(error("sr_list_identifiers", {{"group", true}}) == kGroupNotFound);
+    }
+}
+
+TEST_CASE_FIXTURE(SrFixture, "sr_set_status changes public groups") {
+    SUBCASE("group and status") {
+        CHECK(result("sr_set_status", {{"group", "custom"}, {"status", -3}}) == "OK");
+        CHECK(status_of("custom") == json{{"Readiness", false}, {"Status", -3}});
+    }
+    SUBCASE("with details") {
+        CHECK(result("sr_set_status", {{"group", "Custom"}, {"status", 4}, {"details", "all good"}}) == "OK");
+        CHECK(status_of("custom") == json{{"Readiness", true}, {"Status", 4}, {"Details", "all good"}});
+    }
+    SUBCASE("with identifier") {
+        CHECK(result("sr_set_status", {{"group", "custom"}, {"identifier", "EDGE"}, {"status", 3}}) == "OK");
+        CHECK(status_of("custom", "Edge") == json{{"Readiness", true}, {"Status", 3}});
+        CHECK(status_of("custom") == json{{"Readiness", true}, {"Status", 1}});  // main untouched
+    }
+    SUBCASE("with identifier and details") {
+        CHECK(result("sr_set_status",
+                     {{"group", "custom"}, {"identifier", "Edge"}, {"status", -8}, {"details", "broken"}}) == "OK");
+        CHECK(status_of("custom", "Edge") == json{{"Readiness", false}, {"Status", -8}, {"Details", "broken"}});
+    }
+    SUBCASE("a set without details clears them") {
+        CHECK(result("sr_set_status", {{"group", "custom"}, {"identifier", "Edge"}, {"status", -5}}) == "OK");
+        CHECK(status_of("custom", "Edge") == json{{"Readiness", false}, {"Status", -5}});
+    }
+    SUBCASE("status 0 is stored as 1") {
+        CHECK(result("sr_set_status", {{"group", "alarms"}, {"status", 0}}) == "OK");
+        CHECK(status_of("alarms") == json{{"Readiness", true}, {"Status", 1}});
+    }
+    SUBCASE("positional forms") {
+        CHECK(result("sr_set_status", {"custom", -2}) == "OK");
+        CHECK(status_of("custom") == json{{"Readiness", false}, {"Status", -2}});
+        CHECK(result("sr_set_status", {"custom", "Edge", 6, "six"}) == "OK");
+        CHECK(status_of("custom", "Edge") == json{{"Readiness", true}, {"Status", 6}, {"Details", "six"}});
+        // {group, status, details} and {group, identifier, status} have the same length.
+        CHECK(error("sr_set_status", {"custom", 2, "x"}) == invalid_params("Ambiguous call"));
+    }
+    SUBCASE("status as decimal text, as opensips-mi sends it") {
+        CHECK(result("sr_set_status", {{"group", "custom"}, {"status", "2"}}) == "OK");
+        CHECK(status_of("custom")["Status"] == 2);
+        CHECK(result("sr_set_status", {"custom", "-7"}) == "OK");
+        CHECK(status_of("custom")["Status"] == -7);
+    }
+    SUBCASE("status that is not an integer") {
+        for (const json& bad : {json("2x"), json("1.5"), json(2.5), json(true), json(""), json(nullptr),
+                                json::array({1}), json("x2"),
+                                json(3'000'000'000LL), json(-3'000'000'000LL), json("2147483648")}) {
+            CAPTURE(bad.dump());
+            const json e = error("sr_set_status", {{"group", "custom"}, {"status", bad}});
+            CHECK(e["code"] == -32602);
+            CHECK(e["message"] == "Invalid params");
+            REQUIRE(e.contains("data"));
+            CHECK(e["data"].get<std::string>().find("status") != std::string::npos);
+        }
+        CHECK(status_of("custom")["Status"] == 1);
+    }
+    SUBCASE("details that are not a string") {
+        const json e = error("sr_set_status", {{"group", "custom"}, {"status", 2}, {"details", 5}});
+        CHECK(e["code"] == -32602);
+        CHECK(e["message"] == "Invalid params");
+        REQUIRE(e.contains("data"));
+        CHECK(e["data"].get<std::string>().find("details") != std::string::npos);
+        CHECK(status_of("custom")["Status"] == 1);
+    }
+    SUBCASE("errors") {
+        CHECK(error("sr_set_status", {{"group", "nope"}, {"status", 1}}) == kGroupNotFound);
+        CHECK(error("sr_set_status", {{"group", 7}, {"status", 1}}) == kGroupNotFound);
+        CHECK(error("sr_set_status", {{"group", "custom"}, {"identifier", "nope"}, {"status", 1}}) ==
+              kIdentifierNotFound);
+        CHECK(error("sr_set_status", {{"group", "custom"}, {"identifier", 1}, {"status", 1}}) == kIdentifierNotFound);
+        CHECK(error("sr_set_status", {{"group", "core"}, {"status", -1}}) == kForbidden);
+        CHECK(error("sr_set_status", {{"group", "CORE"}, {"status", 1}, {"details", "x"}}) == kForbidden);
+        CHECK(status_of("core") == kCoreRunning);
+        CHECK(error("sr_set_status", {{"group", "custom"}}) == invalid_params("Too few or too many parameters"));
+    }
+}
+
+TEST_CASE_FIXTURE(SrFixture, "sr_add_report appends to public groups") {
+    SUBCASE("to main, stamped by the registry clock") {
+        CHECK(result("sr_add_report", {{"group", "custom"}, {"report", "hello"}}) == "OK");
+        now = kStart + 200;
+        CHECK(result("sr_add_report", {"CUSTOM", "world"}) == "OK");
+        CHECK(result("sr_list_reports", {"custom", "main"}) ==
+              json::array({report(kStart + 100, "hello"), report(kStart + 200, "world")}));
+    }
+    SUBCASE("to a named identifier") {
+        CHECK(result("sr_add_report", {{"group", "custom"}, {"identifier", "edge"}, {"report", "r1"}}) == "OK");
+        CHECK(result("sr_add_report", {"custom", "Edge", "r2"}) == "OK");
+        CHECK(result("sr_list_reports", {"custom", "Edge"}) ==
+              json::array({report(kStart + 100, "r1"), report(kStart + 100, "r2")}));
+        CHECK(result("sr_list_reports", {"custom", "main"}) == json::array());
+    }
+    SUBCASE("report that is not a string") {
+        for (const json& bad : {json(5), json(nullptr), json::object(), json(false)}) {
+            CAPTURE(bad.dump());
+            const json e = error("sr_add_report", {{"group", "custom"}, {"report", bad}});
+            CHECK(e["code"] == -32602);
+            CHECK(e["message"] == "Invalid params");
+            REQUIRE(e.contains("data"));
+            CHECK(e["data"].get<std::string>().find("report") != std::string::npos);
+        }
+        CHECK(result("sr_list_reports", {"custom", "main"}) == json::array());
+    }
+    SUBCASE("errors") {
+        CHECK(error("sr_add_report", {{"group", "nope"}, {"report", "x"}}) == kGroupNotFound);
+        CHECK(error("sr_add_report", {{"group", json::object()}, {"report", "x"}}) == kGroupNotFound);
+        CHECK(error("sr_add_report", {{"group", "custom"}, {"identifier", "nope"}, {"report", "x"}}) ==
+              kIdentifierNotFound);
+        CHECK(error("sr_add_report", {{"group", "core"}, {"report", "x"}}) == kForbidden);
+        CHECK(error("sr_add_report", {{"group", "alarms"}, {"identifier", "SILENT"}, {"report", "x"}}) ==
+              rpc_error(400, "Identifier does not accept reports"));
+        CHECK(result("sr_list_reports", {"core", "main"}) == core_reports());
+        CHECK(error("sr_add_report", {{"group", "custom"}, {"text", "x"}}) ==
+              invalid_params("Named parameters do not match"));
+    }
+}
+
+TEST_CASE_FIXTURE(SrFixture, "the sr_* methods register their flat names and aliases") {
+    std::vector<std::string> names;
+    for (const auto& m : dispatcher.methods()) names.push_back(m.name);
+    CHECK(names == std::vector<std::string>{"sr_get_status", "sr_list_status", "sr_list_reports",
+                                            "sr_list_identifiers", "sr_set_status", "sr_add_report"});
+    for (const char* alias : {"status_report:get", "status_report:status", "status_report:reports",
+                              "status_report:identifiers"}) {
+        CAPTURE(alias);
+        CHECK(std::holds_alternative<const rpc::Method*>(dispatcher.resolve(alias)));
+    }
+}
