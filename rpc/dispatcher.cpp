@@ -174,6 +174,8 @@ std::optional<Json> Dispatcher::answer(const Json& request) const {
         return error_answer(errors::invalid_request(), id);
     }
 
+    const bool timed = slow_threshold_.count() > 0 && slow_hook_;
+    const auto started = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     Reply reply;
     auto method = resolve(method_name->get_ref<const std::string&>());
     if (auto* error = std::get_if<RpcError>(&method)) {
@@ -189,6 +191,17 @@ std::optional<Json> Dispatcher::answer(const Json& request) const {
         } catch (...) {
             spdlog::error("method {} failed", method_name->get_ref<const std::string&>());
             reply = errors::server_error();
+        }
+    }
+
+    if (timed) {
+        const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                                std::chrono::steady_clock::now() - started)
+                                .count();
+        if (micros > slow_threshold_.count()) {
+            auto text = serialize(request);
+            if (text.size() > kSlowCallExtra) text.resize(kSlowCallExtra);
+            slow_hook_(SlowCall{method_name->get_ref<const std::string&>(), micros, text});
         }
     }
 

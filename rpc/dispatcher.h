@@ -4,6 +4,8 @@
 // it accepts, each bound to a handler). Registering a method is one add().
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -54,6 +56,15 @@ struct Method {
     std::string qualified_name;  ///< optional `module:cmd` alias, e.g. `status_report:get`
 };
 
+/// A request that took longer than the configured threshold.
+struct SlowCall {
+    std::string_view method;
+    std::int64_t micros;
+    std::string_view request;  ///< the request's JSON text, cut to kSlowCallExtra bytes
+};
+using SlowCallHook = std::function<void(const SlowCall&)>;
+inline constexpr std::size_t kSlowCallExtra = 256;
+
 /// The dispatch table and the JSON-RPC 2.0 engine. Build it (add) before
 /// serving; afterwards handle() may run concurrently on any number of threads.
 class Dispatcher {
@@ -70,6 +81,13 @@ public:
     /// only one module exports. An error value when unknown or ambiguous.
     std::variant<const Method*, RpcError> resolve(std::string_view name) const;
 
+    /// Calls `hook` after each request whose handling took longer than
+    /// `threshold` (zero: never). Set before serving.
+    void on_slow_call(std::chrono::microseconds threshold, SlowCallHook hook) {
+        slow_threshold_ = threshold;
+        slow_hook_ = std::move(hook);
+    }
+
     /// Methods in table order.
     const std::vector<Method>& methods() const noexcept { return methods_; }
 
@@ -80,6 +98,8 @@ private:
     std::vector<Method> methods_;
     std::unordered_map<std::string, std::size_t> by_name_;  // flat and qualified names
     std::unordered_map<std::string, std::vector<std::size_t>> by_short_name_;
+    std::chrono::microseconds slow_threshold_{0};
+    SlowCallHook slow_hook_;
 };
 
 }  // namespace srmi::rpc

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 
+#include "core/event_hub.h"
 #include "core/registry.h"
 #include "rpc/dispatcher.h"
 
@@ -13,6 +14,10 @@ namespace srmi::rpc {
 /// sr_set_status, sr_add_report, answering from (and writing to) `registry`,
 /// which must outlive the dispatcher.
 void add_status_report_methods(Dispatcher& dispatcher, core::Registry& registry);
+
+/// events_list, event_subscribe, subscribers_list, raise_event over `hub`,
+/// which must outlive the dispatcher.
+void add_event_methods(Dispatcher& dispatcher, core::EventHub& hub);
 
 /// What `version` and `uptime` report.
 struct ServerInfo {

@@ -1,11 +1,10 @@
 // The sr_* methods: thin adapters between JSON parameters and core::Registry.
-#include <charconv>
-#include <limits>
 #include <optional>
 #include <string>
 
 #include "rpc/ctime_format.h"
 #include "rpc/methods.h"
+#include "rpc/param_values.h"
 
 namespace srmi::rpc {
 
@@ -13,18 +12,11 @@ namespace {
 
 using core::Errc;
 
-// A name parameter that is not a string is looked up as text that matches
-// nothing, as OpenSIPS does: callers map nullopt to their not-found error.
-std::optional<std::string_view> name_param(const Json& value) {
-    if (!value.is_string()) return std::nullopt;
-    return std::string_view(value.get_ref<const std::string&>());
-}
-
+// A name that is not a string is looked up as text that matches nothing, as
+// OpenSIPS does: the empty name, which can never be registered.
 std::string_view identifier_or_main(const Params& params) {
     if (!params.has("identifier")) return core::kMainIdentifier;
-    auto name = name_param(params["identifier"]);
-    // An empty name can never be registered, so it finds nothing.
-    return name ? *name : std::string_view{};
+    return string_value(params["identifier"]).value_or(std::string_view{});
 }
 
 RpcError group_not_found() { return {404, "Group not found", std::nullopt}; }
@@ -41,29 +33,6 @@ RpcError to_rpc_error(Errc error, const char* identifier_message = "Identifier n
             return {400, "Identifier does not accept reports", std::nullopt};
     }
     return errors::server_error();
-}
-
-// Integers as JSON numbers, or as decimal text: opensips-mi sends every
-// positional value as a string.
-std::optional<int> int_param(const Json& value) {
-    if (value.is_number_integer()) {
-        const auto wide = value.get<std::int64_t>();
-        if (value.is_number_unsigned() && value.get<std::uint64_t>() > std::numeric_limits<int>::max())
-            return std::nullopt;
-        if (wide < std::numeric_limits<int>::min() || wide > std::numeric_limits<int>::max())
-            return std::nullopt;
-        return static_cast<int>(wide);
-    }
-    if (value.is_string()) {
-        const auto& text = value.get_ref<const std::string&>();
-        int out = 0;
-        const char* first = text.data();
-        const char* last = text.data() + text.size();
-        if (first != last && *first == '+') ++first;
-        auto [end, ec] = std::from_chars(first, last, out);
-        if (ec == std::errc() && end == last && first != last) return out;
-    }
-    return std::nullopt;
 }
 
 Json status_object(const core::IdentifierStatus& s, bool with_name) {
@@ -115,7 +84,7 @@ Json identifiers_object(const core::GroupIdentifiers& g) {
 
 void add_status_report_methods(Dispatcher& dispatcher, core::Registry& registry) {
     auto get_status = [&registry](const Params& p) -> Reply {
-        auto group = name_param(p["group"]);
+        auto group = string_value(p["group"]);
         if (!group) return group_not_found();
         auto status = registry.status(*group, identifier_or_main(p));
         if (!status) return to_rpc_error(status.error(), "Identity not found");
@@ -141,7 +110,7 @@ void add_status_report_methods(Dispatcher& dispatcher, core::Registry& registry)
                       }},
                      {{"group"},
                       [&registry](const Params& p) -> Reply {
-                          auto group = name_param(p["group"]);
+                          auto group = string_value(p["group"]);
                           if (!group) return group_not_found();
                           auto list = registry.list_status(*group);
                           if (!list) return to_rpc_error(list.error());
@@ -164,7 +133,7 @@ void add_status_report_methods(Dispatcher& dispatcher, core::Registry& registry)
                       }},
                      {{"group"},
                       [&registry](const Params& p) -> Reply {
-                          auto group = name_param(p["group"]);
+                          auto group = string_value(p["group"]);
                           if (!group) return group_not_found();
                           auto list = registry.list_reports(*group);
                           if (!list) return to_rpc_error(list.error());
@@ -172,7 +141,7 @@ void add_status_report_methods(Dispatcher& dispatcher, core::Registry& registry)
                       }},
                      {{"group", "identifier"},
                       [&registry](const Params& p) -> Reply {
-                          auto group = name_param(p["group"]);
+                          auto group = string_value(p["group"]);
                           if (!group) return group_not_found();
                           auto list = registry.list_reports(*group, identifier_or_main(p));
                           if (!list) return to_rpc_error(list.error());
@@ -192,7 +161,7 @@ void add_status_report_methods(Dispatcher& dispatcher, core::Registry& registry)
                       }},
                      {{"group"},
                       [&registry](const Params& p) -> Reply {
-                          auto group = name_param(p["group"]);
+                          auto group = string_value(p["group"]);
                           if (!group) return group_not_found();
                           auto ids = registry.list_identifiers(*group);
                           if (!ids) return to_rpc_error(ids.error());
@@ -201,7 +170,7 @@ void add_status_report_methods(Dispatcher& dispatcher, core::Registry& registry)
                     "status_report:identifiers"});
 
     auto set_status = [&registry](const Params& p) -> Reply {
-        auto status = int_param(p["status"]);
+        auto status = int_value(p["status"]);
         if (!status) return errors::invalid_params("Parameter 'status' must be an integer");
         std::optional<std::string> details;
         if (p.has("details")) {
@@ -210,7 +179,7 @@ void add_status_report_methods(Dispatcher& dispatcher, core::Registry& registry)
             }
             details = p["details"].get<std::string>();
         }
-        auto group = name_param(p["group"]);
+        auto group = string_value(p["group"]);
         if (!group) return group_not_found();
         auto done = registry.set_status(*group, identifier_or_main(p), *status, std::move(details));
         if (!done) return to_rpc_error(done.error());
@@ -228,7 +197,7 @@ void add_status_report_methods(Dispatcher& dispatcher, core::Registry& registry)
         if (!p["report"].is_string()) {
             return errors::invalid_params("Parameter 'report' must be a string");
         }
-        auto group = name_param(p["group"]);
+        auto group = string_value(p["group"]);
         if (!group) return group_not_found();
         auto done = registry.add_report(*group, identifier_or_main(p), p["report"].get<std::string>());
         if (!done) return to_rpc_error(done.error());

@@ -1,0 +1,129 @@
+// EventHub: published events, their subscribers, and fan-out of raised events.
+//
+// Transport-free: a subscriber's socket string is turned into an EventSink by
+// a factory the embedding program supplies (the server's UDP, Unix, TCP and
+// HTTP transports), and an event travels as its ready-made notification text.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "core/registry.h"
+#include "core/result.h"
+
+namespace srmi::core {
+
+/// The JSON-RPC notification text of one raised event, shared by every
+/// subscriber it goes to.
+using EventPayload = std::shared_ptr<const std::string>;
+
+/// Where one subscriber's events go. push() must never block the raiser: an
+/// implementation queues (bounded, dropping its oldest and counting the drop)
+/// and delivers asynchronously.
+class EventSink {
+public:
+    virtual ~EventSink() = default;
+    virtual void push(EventPayload payload) = 0;
+    /// Events this sink dropped because its queue was full or delivery failed.
+    virtual std::uint64_t dropped() const = 0;
+    /// Ends delivery and releases the transport. Called once, when the
+    /// subscription ends; must not block.
+    virtual void close() = 0;
+};
+
+/// Makes the sink for a subscriber's socket string (`udp:HOST:PORT`, ...), or
+/// returns an error text when the string is unusable.
+using SinkFactory =
+    std::function<std::variant<std::shared_ptr<EventSink>, std::string>(std::string_view socket)>;
+
+struct EventInfo {
+    std::string name;
+    int id = 0;
+};
+
+struct SubscriberInfo {
+    std::string socket;
+    std::int64_t expire = 0;  ///< the lifetime asked for, seconds
+    std::int64_t ttl = 0;     ///< seconds left
+    std::uint64_t dropped = 0;
+};
+
+struct EventSubscribers {
+    EventInfo event;
+    std::vector<SubscriberInfo> subscribers;
+};
+
+enum class SubscribeOutcome { kSubscribed, kRefreshed, kRemoved };
+
+enum class EventErrc {
+    unknown_event,
+    bad_socket,
+    unknown_subscriber,
+};
+
+/// Thread-safe. Raising takes a shared lock only long enough to copy the
+/// sinks of one event; delivery itself happens in the sinks.
+class EventHub {
+public:
+    explicit EventHub(SinkFactory factory, Clock clock = {});
+    ~EventHub();
+    EventHub(const EventHub&) = delete;
+    EventHub& operator=(const EventHub&) = delete;
+
+    /// Publishes an event; ids count from 0 in publication order. Throws
+    /// std::invalid_argument for a duplicate or empty name.
+    int publish(std::string name);
+    std::vector<EventInfo> events() const;
+    /// Exact (case-sensitive) name lookup, as OpenSIPS does.
+    std::optional<int> find(std::string_view name) const;
+
+    /// Subscribes `socket` to `event` for `expire_seconds` (> 0), refreshing an
+    /// existing subscription of the same socket; 0 removes it. On failure,
+    /// the error and, for a bad socket, the factory's text.
+    std::variant<SubscribeOutcome, std::pair<EventErrc, std::string>> subscribe(
+        std::string_view event, std::string_view socket, std::int64_t expire_seconds);
+
+    /// Live subscribers of every event that has some, in publication order.
+    std::vector<EventSubscribers> subscribers() const;
+    /// One event's subscribers, optionally only `socket`'s subscription.
+    std::variant<EventSubscribers, EventErrc> subscribers(
+        std::string_view event, std::optional<std::string_view> socket = std::nullopt) const;
+
+    /// Cheap check, so a raiser can skip building a payload nobody reads.
+    bool wanted(int event_id) const noexcept;
+    /// Hands `payload` to every live subscriber and tap of the event; returns
+    /// how many took it.
+    std::size_t raise(int event_id, const EventPayload& payload);
+
+    /// A tap sees raised events without being a subscriber (e.g. a
+    /// Server-Sent Events stream). `event_ids` empty means every event.
+    std::uint64_t add_tap(std::vector<int> event_ids, std::shared_ptr<EventSink> sink);
+    void remove_tap(std::uint64_t tap_id);
+
+    /// Closes and forgets expired subscriptions. Call periodically.
+    void purge_expired();
+
+private:
+    struct Subscription;
+    struct Event;
+    struct Tap;
+
+    SubscriberInfo info_of(const Subscription& s, std::int64_t now) const;
+    const Event* find_locked(std::string_view name) const;
+
+    SinkFactory factory_;
+    Clock clock_;
+    mutable std::shared_mutex mutex_;
+    std::vector<std::unique_ptr<Event>> events_;
+    std::vector<Tap> taps_;
+    std::uint64_t next_tap_ = 1;
+};
+
+}  // namespace srmi::core
