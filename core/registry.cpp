@@ -95,6 +95,10 @@ GroupHandle Registry::add_group(std::string name, Visibility visibility,
         auto& id = group->identifiers.emplace_back(std::make_unique<detail::Identifier>(std::move(spec)));
         group->by_name.emplace(std::move(key), id.get());
     }
+    std::int64_t details_bytes = 0;
+    for (const auto& id : group->identifiers) {
+        if (id->details) details_bytes += static_cast<std::int64_t>(id->details->size());
+    }
 
     std::unique_lock lock(groups_mutex_);
     auto key = detail::fold_case(group->name);
@@ -104,6 +108,8 @@ GroupHandle Registry::add_group(std::string name, Visibility visibility,
     detail::Group* raw = group.get();
     groups_.push_back(std::move(group));
     by_name_.emplace(std::move(key), raw);
+    lock.unlock();
+    account(details_bytes);
     return GroupHandle(this, raw);
 }
 
@@ -214,15 +220,21 @@ Result<void> Registry::write_status(detail::Group& group, std::string_view ident
     if (id == nullptr) return Errc::identifier_not_found;
     if (status == 0) status = 1;
 
-    std::lock_guard lock(id->mutex);
-    const int old_status = id->status;
-    id->status = status;
-    id->details = std::move(details);
-    if (old_status != status) {
-        std::shared_lock listeners(listeners_mutex_);
-        const StatusChange change{group.name, id->name, old_status, status, id->details};
-        for (const auto& listener : listeners_) listener(change);
+    std::int64_t delta = 0;
+    {
+        std::lock_guard lock(id->mutex);
+        const int old_status = id->status;
+        delta = static_cast<std::int64_t>(details ? details->size() : 0) -
+                static_cast<std::int64_t>(id->details ? id->details->size() : 0);
+        id->status = status;
+        id->details = std::move(details);
+        if (old_status != status) {
+            std::shared_lock listeners(listeners_mutex_);
+            const StatusChange change{group.name, id->name, old_status, status, id->details};
+            for (const auto& listener : listeners_) listener(change);
+        }
     }
+    if (delta != 0) account(delta);
     return {};
 }
 
@@ -230,10 +242,79 @@ Result<void> Registry::write_report(detail::Group& group, std::string_view ident
                                     std::string text) const {
     auto* id = group.find(identifier);
     if (id == nullptr) return Errc::identifier_not_found;
-    std::lock_guard lock(id->mutex);
-    if (id->reports.capacity() == 0) return Errc::reports_disabled;
-    id->reports.push(Report{clock_(), std::move(text)});
+    const auto added = static_cast<std::int64_t>(text.size());
+    std::int64_t freed = 0;
+    {
+        std::lock_guard lock(id->mutex);
+        if (id->reports.capacity() == 0) return Errc::reports_disabled;
+        const bool full = id->reports.size() == id->reports.capacity();
+        const auto seq = next_seq_.fetch_add(1, std::memory_order_relaxed);
+        freed = static_cast<std::int64_t>(id->reports.push(Report{clock_(), std::move(text)}, seq));
+        // Recorded under the identifier's lock, so one identifier's entries
+        // stay in sequence order in order_.
+        if (store_limit_ != 0) remember_report(id, seq, full);
+    }
+    account(added - freed);
+    if (store_limit_ != 0 && store_bytes() > store_limit_) evict_over_limit();
     return {};
+}
+
+void Registry::account(std::int64_t delta) const {
+    const auto now = store_bytes_.fetch_add(static_cast<std::uint64_t>(delta), std::memory_order_relaxed) +
+                     static_cast<std::uint64_t>(delta);
+    if (store_listener_) store_listener_(now);
+}
+
+void Registry::remember_report(detail::Identifier* id, std::uint64_t seq, bool overwrote) const {
+    std::lock_guard lock(order_mutex_);
+    order_.emplace_back(id, seq);
+    if (overwrote) ++stale_in_order_;
+    // Entries of overwritten reports pile up in a registry under its cap;
+    // drop them once they are the majority, so order_ stays O(reports).
+    if (stale_in_order_ > 1024 && stale_in_order_ > order_.size() / 2) compact_order_locked();
+}
+
+void Registry::compact_order_locked() const {
+    // Keep, per identifier, only the newest `size()` entries: the others
+    // belong to reports its ring has already overwritten. Walking from the
+    // newest end counts each identifier's entries without touching its lock.
+    std::unordered_map<const detail::Identifier*, std::size_t> remaining;
+    std::deque<std::pair<detail::Identifier*, std::uint64_t>> kept;
+    for (auto it = order_.rbegin(); it != order_.rend(); ++it) {
+        auto [slot, inserted] = remaining.try_emplace(it->first, it->first->reports.capacity());
+        if (slot->second == 0) continue;
+        --slot->second;
+        kept.push_front(*it);
+    }
+    order_.swap(kept);
+    stale_in_order_ = 0;
+}
+
+void Registry::evict_over_limit() const {
+    while (store_bytes() > store_limit_) {
+        std::pair<detail::Identifier*, std::uint64_t> oldest;
+        {
+            std::lock_guard lock(order_mutex_);
+            if (order_.empty()) return;
+            oldest = order_.front();
+            order_.pop_front();
+        }
+        std::int64_t freed = 0;
+        {
+            std::lock_guard lock(oldest.first->mutex);
+            auto& ring = oldest.first->reports;
+            if (!ring.empty() && ring.front_seq() == oldest.second) {
+                freed = static_cast<std::int64_t>(ring.pop_front());
+            }
+        }
+        if (freed != 0) account(-freed);
+    }
+}
+
+void Registry::set_store_limit(std::uint64_t bytes) { store_limit_ = bytes; }
+
+void Registry::on_store_change(std::function<void(std::uint64_t)> listener) {
+    store_listener_ = std::move(listener);
 }
 
 void Registry::on_status_change(StatusListener listener) {

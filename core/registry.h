@@ -4,7 +4,10 @@
 // JSON types appear here. Every member function is thread-safe.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
+#include <deque>
+#include <mutex>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -152,6 +155,17 @@ public:
     /// Number of groups registered.
     std::size_t group_count() const;
 
+    /// Bytes of report text and details held, registry-wide.
+    std::uint64_t store_bytes() const noexcept { return store_bytes_.load(std::memory_order_relaxed); }
+    /// Caps store_bytes(): a report that takes the store beyond `bytes` makes
+    /// the registry evict the oldest reports (of any identifier) first. 0 = no
+    /// cap. Set before serving.
+    void set_store_limit(std::uint64_t bytes);
+    std::uint64_t store_limit() const noexcept { return store_limit_; }
+    /// Called after each write that changed store_bytes(), with the new value,
+    /// on the writer's thread and outside every registry lock. Set before serving.
+    void on_store_change(std::function<void(std::uint64_t)> listener);
+
 private:
     friend class GroupHandle;
     detail::Group* find_group(std::string_view name) const;
@@ -160,6 +174,10 @@ private:
     Result<void> write_report(detail::Group& group, std::string_view identifier,
                               std::string text) const;
     std::vector<detail::Group*> groups_snapshot() const;
+    void account(std::int64_t delta) const;
+    void remember_report(detail::Identifier* id, std::uint64_t seq, bool overwrote) const;
+    void evict_over_limit() const;
+    void compact_order_locked() const;
 
     Clock clock_;
     mutable std::shared_mutex groups_mutex_;  // guards groups_ and by_name_
@@ -167,6 +185,15 @@ private:
     std::unordered_map<std::string, detail::Group*> by_name_;  // key: lower-case name
     mutable std::shared_mutex listeners_mutex_;
     std::vector<StatusListener> listeners_;
+
+    // Store accounting and eviction (see set_store_limit).
+    mutable std::atomic<std::uint64_t> store_bytes_{0};
+    mutable std::atomic<std::uint64_t> next_seq_{1};
+    std::uint64_t store_limit_ = 0;
+    std::function<void(std::uint64_t)> store_listener_;
+    mutable std::mutex order_mutex_;  // never held together with an identifier's lock
+    mutable std::deque<std::pair<detail::Identifier*, std::uint64_t>> order_;  // oldest first
+    mutable std::size_t stale_in_order_ = 0;  // entries whose report a ring already overwrote
 };
 
 }  // namespace srmi::core

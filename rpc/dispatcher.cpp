@@ -178,9 +178,11 @@ std::optional<Json> Dispatcher::answer(const Json& request) const {
     const auto started = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     Reply reply;
     auto method = resolve(method_name->get_ref<const std::string&>());
+    const auto& name = method_name->get_ref<const std::string&>();
     if (auto* error = std::get_if<RpcError>(&method)) {
         reply = std::move(*error);
     } else {
+        if (call_hook_) call_hook_(CallTrace{name, true, 0, "dispatcher.cpp", __LINE__});
         try {
             reply = call(*std::get<const Method*>(method),
                          params == request.end() ? nullptr : &*params);
@@ -191,6 +193,10 @@ std::optional<Json> Dispatcher::answer(const Json& request) const {
         } catch (...) {
             spdlog::error("method {} failed", method_name->get_ref<const std::string&>());
             reply = errors::server_error();
+        }
+        if (call_hook_) {
+            const auto* error = std::get_if<RpcError>(&reply);
+            call_hook_(CallTrace{name, false, error != nullptr ? error->code : 0, "dispatcher.cpp", __LINE__});
         }
     }
 

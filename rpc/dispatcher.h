@@ -65,6 +65,17 @@ struct SlowCall {
 using SlowCallHook = std::function<void(const SlowCall&)>;
 inline constexpr std::size_t kSlowCallExtra = 256;
 
+/// One method call seen from outside, for profiling: entered, then exited
+/// with its status (0 on success, else the error code).
+struct CallTrace {
+    std::string_view method;
+    bool entering;
+    int status;
+    const char* file;
+    int line;
+};
+using CallHook = std::function<void(const CallTrace&)>;
+
 /// The dispatch table and the JSON-RPC 2.0 engine. Build it (add) before
 /// serving; afterwards handle() may run concurrently on any number of threads.
 class Dispatcher {
@@ -88,6 +99,9 @@ public:
         slow_hook_ = std::move(hook);
     }
 
+    /// Calls `hook` before and after every method call. Set before serving.
+    void on_call(CallHook hook) { call_hook_ = std::move(hook); }
+
     /// Methods in table order.
     const std::vector<Method>& methods() const noexcept { return methods_; }
 
@@ -100,6 +114,7 @@ private:
     std::unordered_map<std::string, std::vector<std::size_t>> by_short_name_;
     std::chrono::microseconds slow_threshold_{0};
     SlowCallHook slow_hook_;
+    CallHook call_hook_;
 };
 
 }  // namespace srmi::rpc

@@ -1,6 +1,7 @@
 // The method sets of the dispatch table: each function adds one family.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 
@@ -18,6 +19,10 @@ void add_status_report_methods(Dispatcher& dispatcher, core::Registry& registry)
 /// events_list, event_subscribe, subscribers_list, raise_event over `hub`,
 /// which must outlive the dispatcher.
 void add_event_methods(Dispatcher& dispatcher, core::EventHub& hub);
+
+/// profiling_proc: `{}` shows the state, `{state}` sets it ("on"/"off").
+/// `enabled` must outlive the dispatcher.
+void add_profiling_methods(Dispatcher& dispatcher, std::atomic<bool>& enabled);
 
 /// What `version` and `uptime` report.
 struct ServerInfo {

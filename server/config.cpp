@@ -20,6 +20,9 @@ constexpr std::array kLogLevels = {"trace", "debug", "info", "warn", "error", "c
 constexpr unsigned kMaxThreads = 256;
 constexpr std::size_t kMaxBodyLimit = std::size_t{1} << 30;
 constexpr std::size_t kMaxReportsLimit = 1'000'000;
+constexpr std::int64_t kMaxThresholdUs = 3'600'000'000;
+constexpr std::int64_t kMaxQueueLimit = 1'000'000;
+constexpr std::int64_t kMaxMemory = std::int64_t{1} << 50;
 
 template <class Int>
 Int parse_number(const std::string& text, const std::string& what, Int min, Int max) {
@@ -39,6 +42,11 @@ std::string check_log_level(const std::string& level, const std::string& what) {
     }
     throw ConfigError(what + ": unknown log level '" + level +
                       "' (trace, debug, info, warn, error, critical, off)");
+}
+
+std::string check_profiling(const std::string& state, const std::string& what) {
+    if (state == "on" || state == "off") return state;
+    throw ConfigError(what + ": '" + state + "' is neither on nor off");
 }
 
 std::string fold(std::string s) {
@@ -201,7 +209,10 @@ void load_config_file(const std::string& path, Config& config) {
     FileReader reader(path);
     if (!root.is_object()) reader.fail("top level", "must be an object");
     reader.only_keys(root, "top level",
-                     {"listen", "threads", "body_limit", "log_level", "access_log", "groups"});
+                     {"listen", "threads", "body_limit", "log_level", "access_log", "groups",
+                      "exec_threshold_us", "log_event_enabled", "event_queue_limit",
+                      "registry_memory_limit", "event_shm_threshold", "event_pkg_threshold",
+                      "pkg_memory_size", "profiling_proc", "min_workers", "max_workers"});
 
     if (root.contains("listen")) {
         try {
@@ -227,6 +238,43 @@ void load_config_file(const std::string& path, Config& config) {
     if (root.contains("access_log")) {
         if (!root["access_log"].is_boolean()) reader.fail("access_log", "must be true or false");
         config.access_log = root["access_log"].get<bool>();
+    }
+    if (root.contains("exec_threshold_us")) {
+        config.exec_threshold_us =
+            reader.integer(root["exec_threshold_us"], "exec_threshold_us", 0, kMaxThresholdUs);
+    }
+    if (root.contains("log_event_enabled")) {
+        if (!root["log_event_enabled"].is_boolean()) reader.fail("log_event_enabled", "must be true or false");
+        config.log_event_enabled = root["log_event_enabled"].get<bool>();
+    }
+    if (root.contains("event_queue_limit")) {
+        config.event_queue_limit = static_cast<std::size_t>(
+            reader.integer(root["event_queue_limit"], "event_queue_limit", 1, kMaxQueueLimit));
+    }
+    if (root.contains("registry_memory_limit")) {
+        config.registry_memory_limit = static_cast<std::uint64_t>(
+            reader.integer(root["registry_memory_limit"], "registry_memory_limit", 0, kMaxMemory));
+    }
+    if (root.contains("pkg_memory_size")) {
+        config.pkg_memory_size = static_cast<std::uint64_t>(
+            reader.integer(root["pkg_memory_size"], "pkg_memory_size", 0, kMaxMemory));
+    }
+    for (auto [key, field] : {std::pair{"event_shm_threshold", &config.event_shm_threshold},
+                              std::pair{"event_pkg_threshold", &config.event_pkg_threshold}}) {
+        if (root.contains(key)) *field = static_cast<int>(reader.integer(root[key], key, 0, 100));
+    }
+    if (root.contains("min_workers")) {
+        config.min_workers = static_cast<unsigned>(reader.integer(root["min_workers"], "min_workers", 1, kMaxThreads));
+    }
+    if (root.contains("max_workers")) {
+        config.max_workers = static_cast<unsigned>(reader.integer(root["max_workers"], "max_workers", 0, kMaxThreads));
+    }
+    if (config.max_workers != 0 && config.max_workers < config.min_workers) {
+        reader.fail("max_workers", "must be 0 (no pool) or at least min_workers");
+    }
+    if (root.contains("profiling_proc")) {
+        config.profiling_proc = check_profiling(reader.string(root["profiling_proc"], "profiling_proc"),
+                                                path + ": profiling_proc");
     }
     if (root.contains("groups")) {
         const auto& groups = root["groups"];
@@ -257,7 +305,7 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
             cl.action = Action::kVersion;
             return cl;
         }
-        if (arg == "--access-log") {
+        if (arg == "--access-log" || arg == "--log-events") {
             flags.emplace_back(arg, "");
             continue;
         }
@@ -266,7 +314,8 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
             value = arg.substr(eq + 1);
             arg = arg.substr(0, eq);
         } else if (arg == "--listen" || arg == "--group" || arg == "--config" ||
-                   arg == "--threads" || arg == "--log-level") {
+                   arg == "--threads" || arg == "--log-level" || arg == "--exec-threshold-us" ||
+                   arg == "--profiling-proc") {
             if (i + 1 >= argc) throw ConfigError("option " + arg + " needs a value");
             value = argv[++i];
         } else {
@@ -276,7 +325,7 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
             if (!config_path.empty()) throw ConfigError("option --config given twice");
             config_path = value;
         } else if (arg == "--listen" || arg == "--group" || arg == "--threads" ||
-                   arg == "--log-level") {
+                   arg == "--log-level" || arg == "--exec-threshold-us" || arg == "--profiling-proc") {
             flags.emplace_back(arg, value);
         } else {
             throw ConfigError("unknown option '" + arg + "'");
@@ -297,6 +346,13 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
             config.log_level = check_log_level(value, "--log-level");
         } else if (flag == "--access-log") {
             config.access_log = true;
+        } else if (flag == "--log-events") {
+            config.log_event_enabled = true;
+        } else if (flag == "--profiling-proc") {
+            config.profiling_proc = check_profiling(value, "--profiling-proc");
+        } else if (flag == "--exec-threshold-us") {
+            config.exec_threshold_us =
+                parse_number<std::int64_t>(value, "--exec-threshold-us", 0, kMaxThresholdUs);
         }
     }
     check_groups(config.groups);
@@ -316,6 +372,11 @@ Options:
   --threads N          I/O threads (default 0 = one per core)
   --log-level LEVEL    trace, debug, info, warn, error, critical or off (default info)
   --access-log         log every HTTP request
+  --exec-threshold-us N  raise E_CORE_THRESHOLD for requests slower than N
+                       microseconds (default 0 = off)
+  --log-events         raise E_CORE_LOG for every log line (log_event_enabled)
+  --profiling-proc on|off  load request profiling (E_PROFILING_PROC and the
+                       profiling_proc command), switched on or off
   -h, --help           print this help and exit
   -V, --version        print the version and exit
 

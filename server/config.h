@@ -34,6 +34,23 @@ struct Config {
     std::string log_level = "info";  ///< trace, debug, info, warn, error, critical, off
     bool access_log = false;
     std::vector<GroupConfig> groups;  ///< public groups, in registration order
+
+    // Event interface
+    std::int64_t exec_threshold_us = 0;   ///< E_CORE_THRESHOLD above this; 0 = off
+    bool log_event_enabled = false;       ///< E_CORE_LOG for every log line
+    std::size_t event_queue_limit = 1024; ///< per subscriber; beyond it the oldest is dropped
+    std::uint64_t registry_memory_limit = 0;  ///< bytes of reports and details; 0 = none
+    int event_shm_threshold = 0;          ///< % of registry_memory_limit; 0 = off
+    int event_pkg_threshold = 0;          ///< % of pkg_memory_size; 0 = off
+    std::uint64_t pkg_memory_size = 0;    ///< bytes the heap is measured against; 0 = physical memory
+    /// Request profiling (E_PROFILING_PROC, MI profiling_proc): "" = not loaded,
+    /// "off" = loaded and switched off, "on" = loaded and on.
+    std::string profiling_proc;
+
+    /// Handlers on an auto-scaling worker pool (E_CORE_PROC_AUTO_SCALE) of
+    /// min..max threads; max_workers 0 runs them on the I/O threads.
+    unsigned min_workers = 1;
+    unsigned max_workers = 0;
 };
 
 enum class Action { kServe, kHelp, kVersion };

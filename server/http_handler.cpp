@@ -8,13 +8,12 @@ namespace srmi::server {
 namespace {
 
 constexpr std::string_view kServerName = "srmi";
-constexpr std::string_view kRpcPath = "/mi";
+
+}  // namespace
 
 std::string_view path_of(std::string_view target) {
     return target.substr(0, target.find_first_of("?#"));
 }
-
-}  // namespace
 
 Response error_response(http::status status, unsigned version, bool keep_alive) {
     Response res{status, version};
@@ -30,6 +29,14 @@ namespace {
 
 Response route(const Request& request, const rpc::Dispatcher& dispatcher) {
     const auto path = path_of(request.target());
+    if (path == kEventsPath) {
+        if (request.method() == http::verb::get) {  // only without an event hub
+            return error_response(http::status::not_found, request.version(), request.keep_alive());
+        }
+        auto res = error_response(http::status::method_not_allowed, request.version(), request.keep_alive());
+        res.set(http::field::allow, "GET");
+        return res;
+    }
     if (path != kRpcPath) return error_response(http::status::not_found, request.version(), request.keep_alive());
     if (request.method() != http::verb::post) {
         auto res = error_response(http::status::method_not_allowed, request.version(), request.keep_alive());

@@ -3,6 +3,8 @@
 // close so that an error answer reaches a client still sending its body.
 #include "server/http_session.h"
 
+#include "server/event_stream.h"
+
 #include <boost/asio/dispatch.hpp>
 #include <spdlog/spdlog.h>
 
@@ -15,8 +17,16 @@ namespace {
 constexpr std::chrono::seconds kLingerTime{2};
 }
 
-HttpSession::HttpSession(net::ip::tcp::socket&& socket, SessionContext& context)
-    : stream_(std::move(socket)), context_(context) {}
+HttpSession::HttpSession(net::ip::tcp::socket&& socket, std::shared_ptr<SessionContext> context)
+    : stream_(std::move(socket)), context_(std::move(context)) {
+    beast::error_code ignored;
+    client_ = stream_.socket().remote_endpoint(ignored);
+    local_ = stream_.socket().local_endpoint(ignored);
+}
+
+HttpSession::~HttpSession() {
+    if (!handed_over_ && context_->on_disconnect) context_->on_disconnect(client_, local_);
+}
 
 void HttpSession::run() {
     // On the session's strand, as every later handler is.
@@ -26,8 +36,8 @@ void HttpSession::run() {
 
 void HttpSession::do_read() {
     parser_.emplace();
-    parser_->body_limit(context_.body_limit);
-    stream_.expires_after(context_.io_timeout);
+    parser_->body_limit(context_->body_limit);
+    stream_.expires_after(context_->io_timeout);
     http::async_read_header(stream_, buffer_, *parser_,
                             beast::bind_front_handler(&HttpSession::on_header, shared_from_this()));
 }
@@ -72,23 +82,61 @@ void HttpSession::on_read(beast::error_code ec, std::size_t) {
     }
     if (ec) return;  // reset, aborted: nothing to answer
 
-    ++context_.in_flight;
     Request request = parser_->release();
-    Response response = handle_request(request, context_.dispatcher);
-    if (context_.draining) response.keep_alive(false);
-    if (context_.access_log) {
-        beast::error_code ignored;
-        const auto peer = stream_.socket().remote_endpoint(ignored);
-        spdlog::info("{}:{} \"{} {}\" {} {}", peer.address().to_string(), peer.port(),
+    if (request.method() == http::verb::get && path_of(request.target()) == kEventsPath &&
+        context_->hub != nullptr) {
+        return start_event_stream(request);
+    }
+    ++context_->in_flight;
+    if (context_->workers != nullptr) {
+        // The handler runs on the pool; the answer comes back to our strand.
+        context_->workers->submit([self = shared_from_this(), request = std::move(request)] {
+            auto response = self->respond(request);
+            net::post(self->stream_.get_executor(), [self, response = std::move(response)]() mutable {
+                self->send(std::move(response), true);
+            });
+        });
+        return;
+    }
+    send(respond(request), true);
+}
+
+Response HttpSession::respond(const Request& request) const {
+    auto* profiler = context_->profiler;
+    if (profiler != nullptr) {
+        profiler->begin("HTTP " + std::string(request.method_string()) + " " +
+                        std::string(path_of(request.target())));
+    }
+    Response response = handle_request(request, context_->dispatcher);
+    if (profiler != nullptr) profiler->end(static_cast<int>(response.result_int()));
+    if (context_->draining) response.keep_alive(false);
+    if (context_->access_log) {
+        spdlog::info("{}:{} \"{} {}\" {} {}", client_.address().to_string(), client_.port(),
                      std::string(request.method_string()), std::string(request.target()),
                      response.result_int(), response.body().size());
     }
-    send(std::move(response), true);
+    return response;
+}
+
+void HttpSession::start_event_stream(const Request& request) {
+    auto filter = event_filter(request.target(), *context_->hub);
+    if (auto* error = std::get_if<std::string>(&filter)) {
+        auto res = error_response(http::status::not_found, request.version(), request.keep_alive());
+        res.body() = *error + "\n";
+        res.prepare_payload();
+        return send(std::move(res), false);
+    }
+    if (context_->access_log) spdlog::info("{}:{} \"GET {}\" event stream", client_.address().to_string(),
+                                           client_.port(), std::string(request.target()));
+    handed_over_ = true;
+    auto stream = std::make_shared<EventStream>(std::move(stream_), context_, *context_->hub,
+                                                context_->event_queue_limit);
+    stream->start(std::get<std::vector<int>>(std::move(filter)));
 }
 
 void HttpSession::send(Response response, bool counted) {
     response_ = std::move(response);
-    stream_.expires_after(context_.io_timeout);
+    stream_.expires_after(context_->io_timeout);
     http::async_write(stream_, response_,
                       beast::bind_front_handler(&HttpSession::on_write, shared_from_this(), counted));
 }
@@ -96,7 +144,7 @@ void HttpSession::send(Response response, bool counted) {
 void HttpSession::on_write(bool counted, beast::error_code ec, std::size_t) {
     const bool keep_alive = response_.keep_alive();
     response_ = {};
-    if (counted) --context_.in_flight;
+    if (counted) --context_->in_flight;
     if (ec) return;
     if (!keep_alive) return do_linger();
     do_read();

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <array>
 #include <memory>
 #include <optional>
@@ -12,18 +13,32 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "core/event_hub.h"
 #include "server/http_handler.h"
+#include "server/profiler.h"
+#include "server/worker_pool.h"
 
 namespace srmi::server {
 
-/// What every session of one server shares. Lives as long as the server.
+/// What every session of one server shares; owned jointly by the server and
+/// its sessions, since sessions left in a stopped io_context end after it.
 struct SessionContext {
+    SessionContext(const rpc::Dispatcher& d, std::size_t limit, bool log)
+        : dispatcher(d), body_limit(limit), access_log(log) {}
+
     const rpc::Dispatcher& dispatcher;
     std::size_t body_limit;
     bool access_log;
     std::chrono::seconds io_timeout{30};
+    core::EventHub* hub = nullptr;          ///< for GET /events; none: 404
+    Profiler* profiler = nullptr;           ///< request profiling, when loaded
+    WorkerPool* workers = nullptr;          ///< runs handlers when set; else the I/O thread does
+    std::size_t event_queue_limit = 1024;   ///< per event stream
     std::atomic<bool> draining{false};  ///< stopping: answer, then close
     std::atomic<int> in_flight{0};      ///< requests read but not yet answered
+    /// Told when a connection ends: (client, server) endpoints. Set before serving.
+    std::function<void(const boost::asio::ip::tcp::endpoint&, const boost::asio::ip::tcp::endpoint&)>
+        on_disconnect;
 };
 
 /// Reads requests one at a time (pipelined ones wait in the buffer, which
@@ -31,7 +46,8 @@ struct SessionContext {
 /// wants it. Owned by the shared_ptr captured in its pending operation.
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
 public:
-    HttpSession(boost::asio::ip::tcp::socket&& socket, SessionContext& context);
+    HttpSession(boost::asio::ip::tcp::socket&& socket, std::shared_ptr<SessionContext> context);
+    ~HttpSession();
     void run();
 
 private:
@@ -40,6 +56,8 @@ private:
     void on_continue_sent(boost::beast::error_code ec, std::size_t bytes);
     void do_read_body();
     void on_read(boost::beast::error_code ec, std::size_t bytes);
+    void start_event_stream(const Request& request);
+    Response respond(const Request& request) const;
     void send(Response response, bool counted);
     void on_write(bool counted, boost::beast::error_code ec, std::size_t bytes);
     void reject(boost::beast::http::status status);
@@ -48,7 +66,10 @@ private:
 
     boost::beast::tcp_stream stream_;
     boost::beast::flat_buffer buffer_;
-    SessionContext& context_;
+    std::shared_ptr<SessionContext> context_;
+    boost::asio::ip::tcp::endpoint client_;  // kept: the socket may be closed at the end
+    boost::asio::ip::tcp::endpoint local_;
+    bool handed_over_ = false;  // the connection now belongs to an EventStream
     std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
     http::response<http::empty_body> interim_;  // 100 Continue, alive while written
     Response response_;                         // alive while written

@@ -11,11 +11,11 @@ namespace srmi::server {
 namespace net = boost::asio;
 
 Listener::Listener(net::io_context& ioc, const net::ip::tcp::endpoint& endpoint,
-                   SessionContext& context)
+                   std::shared_ptr<SessionContext> context)
     : ioc_(ioc),
       acceptor_(net::make_strand(ioc)),
       retry_timer_(acceptor_.get_executor()),
-      context_(context) {
+      context_(std::move(context)) {
     acceptor_.open(endpoint.protocol());
     acceptor_.set_option(net::socket_base::reuse_address(true));
     acceptor_.bind(endpoint);

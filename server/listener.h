@@ -17,7 +17,7 @@ namespace srmi::server {
 class Listener : public std::enable_shared_from_this<Listener> {
 public:
     Listener(boost::asio::io_context& ioc, const boost::asio::ip::tcp::endpoint& endpoint,
-             SessionContext& context);
+             std::shared_ptr<SessionContext> context);
 
     void run();
     /// Stops accepting; thread-safe.
@@ -32,7 +32,7 @@ private:
     boost::asio::ip::tcp::acceptor acceptor_;  // used on its strand only
     boost::asio::steady_timer retry_timer_;
     boost::asio::ip::tcp::endpoint endpoint_;
-    SessionContext& context_;
+    std::shared_ptr<SessionContext> context_;
 };
 
 }  // namespace srmi::server

@@ -2,6 +2,7 @@
 // (NONE -> INITIALIZING -> RUNNING once accepting -> TERMINATING on stop).
 #include "server/server.h"
 
+#include <algorithm>
 #include <csignal>
 #include <ctime>
 
@@ -10,25 +11,77 @@
 #include <spdlog/spdlog.h>
 
 #include "rpc/methods.h"
+#include "server/event_sinks.h"
 #include "server/listener.h"
+#include "server/log_event_sink.h"
 #include "version.h"
 
 namespace srmi::server {
 
 namespace net = boost::asio;
 
+namespace {
+constexpr std::chrono::seconds kMaintenancePeriod{1};
+}
+
 Server::Server(Config config)
     : config_(std::move(config)),
+      hub_(make_sink_factory(ioc_, SinkOptions{config_.event_queue_limit})),
+      core_events_(hub_),
+      memory_watch_(core_events_, MemoryWatch::Options{config_.event_pkg_threshold, config_.pkg_memory_size,
+                                                       config_.event_shm_threshold,
+                                                       config_.registry_memory_limit}),
       core_(registry_),
-      context_{dispatcher_, config_.body_limit, config_.access_log},
-      ioc_(),
+      context_(std::make_shared<SessionContext>(dispatcher_, config_.body_limit, config_.access_log)),
       signals_(ioc_),
-      drain_timer_(ioc_) {
+      drain_timer_(ioc_),
+      maintenance_timer_(ioc_) {
+    registry_.set_store_limit(config_.registry_memory_limit);
+    registry_.on_store_change([this](std::uint64_t used) { memory_watch_.store_changed(used); });
+    registry_.on_status_change([this](const core::StatusChange& change) {
+        core_events_.status_changed(change);
+    });
+    context_->hub = &hub_;
+    context_->event_queue_limit = config_.event_queue_limit;
+    context_->on_disconnect = [this](const net::ip::tcp::endpoint& client,
+                                     const net::ip::tcp::endpoint& local) {
+        core_events_.tcp_disconnect(client, local, "tcp");
+    };
+    if (config_.exec_threshold_us > 0) {
+        dispatcher_.on_slow_call(std::chrono::microseconds(config_.exec_threshold_us),
+                                 [this](const rpc::SlowCall& call) {
+                                     spdlog::warn("{} took {} us (threshold {} us)", call.method,
+                                                  call.micros, config_.exec_threshold_us);
+                                     core_events_.threshold(call.method, call.micros, call.request);
+                                 });
+    }
+    if (!config_.profiling_proc.empty()) {
+        profiler_ = std::make_unique<Profiler>(hub_, config_.profiling_proc == "on");
+        context_->profiler = profiler_.get();
+        dispatcher_.on_call([profiler = profiler_.get()](const rpc::CallTrace& call) { profiler->trace(call); });
+    }
+    if (config_.max_workers > 0) {
+        WorkerPoolOptions options;
+        options.min_workers = config_.min_workers;
+        options.max_workers = config_.max_workers;
+        workers_ = std::make_unique<WorkerPool>(options, [this](int load, bool up, int worker) {
+            spdlog::info("worker pool scaled {} (worker {}) at {}% load", up ? "up" : "down", worker, load);
+            core_events_.auto_scale("jsonrpc handlers", load, up, worker);
+        });
+        context_->workers = workers_.get();
+    }
+    if (config_.log_event_enabled) {
+        log_sink_ = std::make_shared<LogEventSink>(core_events_);
+        spdlog::default_logger()->sinks().push_back(log_sink_);
+    }
+
     core_.initializing();
     for (auto& group : config_.groups) {
         registry_.add_group(group.name, core::Visibility::kPublic, group.identifiers);
     }
     rpc::add_status_report_methods(dispatcher_, registry_);
+    rpc::add_event_methods(dispatcher_, hub_);
+    if (profiler_) rpc::add_profiling_methods(dispatcher_, profiler_->enabled());
     rpc::add_core_methods(dispatcher_,
                           rpc::ServerInfo{kServerString, static_cast<std::int64_t>(std::time(nullptr))});
 }
@@ -36,6 +89,14 @@ Server::Server(Config config)
 Server::~Server() {
     stop();
     wait();
+    workers_.reset();  // its last jobs use the dispatcher and the registry: end them first
+    // Sessions still held by the stopped io_context end when it is destroyed,
+    // after the rest of the server: their disconnects are no events any more.
+    context_->on_disconnect = nullptr;
+    if (log_sink_) {
+        auto& sinks = spdlog::default_logger()->sinks();
+        sinks.erase(std::remove(sinks.begin(), sinks.end(), log_sink_), sinks.end());
+    }
 }
 
 void Server::start(bool handle_signals) {
@@ -53,6 +114,8 @@ void Server::start(bool handle_signals) {
             begin_stop();
         });
     }
+
+    schedule_maintenance();
 
     unsigned threads = config_.threads != 0 ? config_.threads : std::thread::hardware_concurrency();
     if (threads == 0) threads = 1;
@@ -73,22 +136,33 @@ std::uint16_t Server::port() const { return listener_ ? listener_->local_endpoin
 
 void Server::stop() { net::post(ioc_, [this] { begin_stop(); }); }
 
+void Server::schedule_maintenance() {
+    maintenance_timer_.expires_after(kMaintenancePeriod);
+    maintenance_timer_.async_wait([this](const boost::system::error_code& ec) {
+        if (ec || stopping_) return;
+        hub_.purge_expired();
+        memory_watch_.sample_process();
+        schedule_maintenance();
+    });
+}
+
 void Server::begin_stop() {
     if (stopping_) return;
     stopping_ = true;
     core_.terminating();
-    context_.draining = true;
+    context_->draining = true;
     if (listener_) listener_->close();
     boost::system::error_code ignored;
     signals_.cancel(ignored);
+    maintenance_timer_.cancel();
     check_drained(std::chrono::steady_clock::now() + kGrace);
 }
 
 void Server::check_drained(std::chrono::steady_clock::time_point deadline) {
-    if (context_.in_flight == 0 || std::chrono::steady_clock::now() >= deadline) {
-        if (context_.in_flight != 0) {
+    if (context_->in_flight == 0 || std::chrono::steady_clock::now() >= deadline) {
+        if (context_->in_flight != 0) {
             spdlog::warn("{} request(s) still in flight after {} s; stopping anyway",
-                         context_.in_flight.load(), kGrace.count());
+                         context_->in_flight.load(), kGrace.count());
         }
         ioc_.stop();
         return;

@@ -13,14 +13,20 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "core/core_status.h"
+#include "core/event_hub.h"
 #include "core/registry.h"
 #include "rpc/dispatcher.h"
 #include "server/config.h"
+#include "server/core_events.h"
 #include "server/http_session.h"
+#include "server/memory_watch.h"
+#include "server/profiler.h"
+#include "server/worker_pool.h"
 
 namespace srmi::server {
 
 class Listener;
+class LogEventSink;
 
 /// One srmi instance. Construct, start(), then stop() from any thread (or let
 /// SIGINT/SIGTERM do it) and wait(). The destructor stops and joins.
@@ -45,6 +51,7 @@ public:
     /// The bound port (useful when listening on port 0).
     std::uint16_t port() const;
     core::Registry& registry() noexcept { return registry_; }
+    core::EventHub& events() noexcept { return hub_; }
     const rpc::Dispatcher& dispatcher() const noexcept { return dispatcher_; }
 
     static constexpr std::chrono::seconds kGrace{3};
@@ -53,14 +60,23 @@ private:
     void begin_stop();
     void check_drained(std::chrono::steady_clock::time_point deadline);
 
+    void schedule_maintenance();
+
     Config config_;
+    boost::asio::io_context ioc_;  // first in, last out: sinks and sessions live on it
     core::Registry registry_;
+    core::EventHub hub_;
+    CoreEvents core_events_;
+    MemoryWatch memory_watch_;
+    std::unique_ptr<Profiler> profiler_;  // when profiling_proc is configured
+    std::unique_ptr<WorkerPool> workers_;  // when max_workers > 0
     core::CoreStatus core_;
     rpc::Dispatcher dispatcher_;
-    SessionContext context_;
-    boost::asio::io_context ioc_;
+    std::shared_ptr<SessionContext> context_;  // shared: sessions may outlive the server's other parts
+    std::shared_ptr<LogEventSink> log_sink_;
     boost::asio::signal_set signals_;
     boost::asio::steady_timer drain_timer_;
+    boost::asio::steady_timer maintenance_timer_;
     std::shared_ptr<Listener> listener_;
     std::vector<std::thread> threads_;
     std::mutex join_mutex_;

@@ -541,3 +541,34 @@ TEST_CASE("concurrent writers and readers leave a consistent registry") {
     CHECK(ticks.load() == kWriters * kWrites);
     CHECK(registry.status("internal")->status == 1);
 }
+
+TEST_CASE("the store limit evicts the oldest reports registry-wide") {
+    srmi::core::Registry registry([] { return std::int64_t{1}; });
+    registry.add_group("a", srmi::core::Visibility::kPublic);
+    registry.add_group("b", srmi::core::Visibility::kPublic);
+    registry.set_store_limit(250);
+    std::vector<std::uint64_t> seen;
+    registry.on_store_change([&](std::uint64_t used) { seen.push_back(used); });
+
+    registry.add_report("a", "main", std::string(100, '1'));
+    registry.add_report("b", "main", std::string(100, '2'));
+    CHECK(registry.store_bytes() == 200);
+    registry.add_report("b", "main", std::string(100, '3'));  // 300 > 250: "1" goes
+    CHECK(registry.store_bytes() == 200);
+    CHECK(registry.list_reports("a", "main")->empty());
+    CHECK(registry.list_reports("b", "main")->size() == 2);
+    CHECK(seen.back() == 200);
+
+    SUBCASE("details count but are never evicted") {
+        registry.set_status("a", "main", 1, std::string(40, 'd'));
+        CHECK(registry.store_bytes() == 240);
+        registry.set_status("a", "main", 1);
+        CHECK(registry.store_bytes() == 200);
+    }
+    SUBCASE("a ring overwrite frees its report's bytes") {
+        srmi::core::Registry small;
+        small.add_group("g", srmi::core::Visibility::kPublic, {srmi::core::IdentifierSpec{"main", 1, {}, 2}});
+        for (int i = 0; i < 5; ++i) small.add_report("g", "main", std::string(10, 'r'));
+        CHECK(small.store_bytes() == 20);
+    }
+}

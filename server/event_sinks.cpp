@@ -1,0 +1,573 @@
+// Event sinks: one strand per subscriber, so its events leave one at a time
+// and in order, fed from a mutex-guarded bounded queue so that push() costs
+// the raiser a lock and a deque append, whatever the subscriber is doing.
+//
+// Sinks write no log lines: with E_CORE_LOG subscribed, a failing sink that
+// logged would raise events about itself.
+#include "server/event_sinks.h"
+
+#include <sys/un.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <boost/asio/local/datagram_protocol.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+namespace srmi::server {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using net::ip::tcp;
+
+namespace {
+
+constexpr std::string_view kHttpsRefused =
+    "https:// event sockets need TLS, which this build does not support yet";
+constexpr std::string_view kUserAgent = "srmi-events";
+// A TCP subscriber that blackholes SYNs would otherwise hold its sink in
+// connect for the kernel's two minutes of retries.
+constexpr std::chrono::seconds kTcpConnectTimeout{5};
+// Webhook answers are read only for their status; a bound keeps a hostile
+// receiver from making us buffer without end.
+constexpr std::size_t kResponseBodyLimit = 1024 * 1024;
+
+/// A socket string we cannot use; the text says why. Caught in the factory.
+class BadSocket : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// ---------------------------------------------------------------------------
+// Socket strings
+
+struct HostPort {
+    std::string host;
+    bool bracketed = false;
+    std::uint16_t port = 0;
+};
+
+std::uint16_t parse_port(std::string_view text, std::string_view expected) {
+    if (text.empty()) throw BadSocket("missing port; expected " + std::string(expected));
+    if (!std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        throw BadSocket("bad port '" + std::string(text) + "'; expected " + std::string(expected));
+    }
+    unsigned value = 0;
+    for (char c : text.substr(0, 6)) value = value * 10 + static_cast<unsigned>(c - '0');
+    if (text.size() > 5 || value == 0 || value > 65535) {
+        throw BadSocket("port " + std::string(text) + " out of range (1-65535)");
+    }
+    return static_cast<std::uint16_t>(value);
+}
+
+/// Splits `HOST:PORT` or `[IPV6]:PORT`; the port may be left out only when
+/// there is a default.
+HostPort split_host_port(std::string_view text, std::string_view expected,
+                         std::optional<std::uint16_t> default_port) {
+    HostPort out;
+    std::optional<std::string_view> port_text;
+    if (text.starts_with('[')) {
+        const auto close = text.find(']');
+        if (close == std::string_view::npos) {
+            throw BadSocket("'[' without ']'; expected " + std::string(expected));
+        }
+        out.host = std::string(text.substr(1, close - 1));
+        out.bracketed = true;
+        const auto rest = text.substr(close + 1);
+        if (!rest.empty()) {
+            if (rest.front() != ':') throw BadSocket("expected " + std::string(expected));
+            port_text = rest.substr(1);
+        }
+    } else {
+        const auto colon = text.rfind(':');
+        out.host = std::string(text.substr(0, colon));
+        if (colon != std::string_view::npos) port_text = text.substr(colon + 1);
+        if (out.host.find(':') != std::string::npos) {
+            throw BadSocket("an IPv6 address goes in brackets, e.g. [::1]; expected " +
+                            std::string(expected));
+        }
+    }
+    if (out.host.empty()) throw BadSocket("missing host; expected " + std::string(expected));
+    if (port_text) {
+        out.port = parse_port(*port_text, expected);
+    } else if (default_port) {
+        out.port = *default_port;
+    } else {
+        throw BadSocket("expected " + std::string(expected));
+    }
+    return out;
+}
+
+/// The endpoints of `where`: the literal itself, or what the name resolves to
+/// now (resolved once, as OpenSIPS does at subscription).
+template <class Protocol>
+std::vector<typename Protocol::endpoint> resolve(net::io_context& ioc, const HostPort& where) {
+    beast::error_code ec;
+    const auto address = net::ip::make_address(where.host, ec);
+    if (!ec) {
+        if (where.bracketed && !address.is_v6()) {
+            throw BadSocket("'[" + where.host + "]' is not an IPv6 address");
+        }
+        return {typename Protocol::endpoint(address, where.port)};
+    }
+    if (where.bracketed) throw BadSocket("'[" + where.host + "]' is not an IPv6 address");
+    typename Protocol::resolver resolver(ioc);
+    const auto results = resolver.resolve(where.host, std::to_string(where.port),
+                                          net::ip::resolver_base::numeric_service, ec);
+    if (ec || results.empty()) {
+        throw BadSocket("cannot resolve '" + where.host + "'" + (ec ? ": " + ec.message() : ""));
+    }
+    std::vector<typename Protocol::endpoint> endpoints;
+    for (const auto& entry : results) endpoints.push_back(entry.endpoint());
+    return endpoints;
+}
+
+struct HttpTarget {
+    HostPort where;
+    std::string host_header;  // the authority as written
+    std::string target;       // path and query
+};
+
+HttpTarget parse_http(std::string_view rest) {
+    constexpr std::string_view kExpected = "http://HOST[:PORT]/path";
+    const auto authority_end = rest.find_first_of("/?#");
+    const auto authority = rest.substr(0, authority_end);
+    std::string_view target =
+        authority_end == std::string_view::npos ? std::string_view{} : rest.substr(authority_end);
+    target = target.substr(0, target.find('#'));  // fragments never go on the wire
+    if (authority.find('@') != std::string_view::npos) {
+        throw BadSocket("credentials in the URL are not supported; expected " + std::string(kExpected));
+    }
+    HttpTarget out{split_host_port(authority, kExpected, 80), std::string(authority), {}};
+    out.target = target.starts_with('/') ? std::string(target) : "/" + std::string(target);
+    return out;
+}
+
+// ---------------------------------------------------------------------------
+// The queue every sink shares
+
+using Strand = net::strand<net::io_context::executor_type>;
+
+/// The bounded queue and the delivery loop. A derived class sends one event
+/// per deliver() and calls next() when that event is done with (sent,
+/// dropped), all on strand_.
+class QueuedSink : public core::EventSink, public std::enable_shared_from_this<QueuedSink> {
+public:
+    void push(core::EventPayload payload) final;
+    std::uint64_t dropped() const final { return dropped_.load(std::memory_order_relaxed); }
+    void close() final;
+
+protected:
+    QueuedSink(net::io_context& ioc, std::size_t limit)
+        : strand_(net::make_strand(ioc)), limit_(std::max<std::size_t>(limit, 1)) {}
+
+    /// Sends `payload`; on the strand, one at a time.
+    virtual void deliver(core::EventPayload payload) = 0;
+    /// Releases the transport after close(); on the strand.
+    virtual void shut_down() = 0;
+
+    /// Hands the oldest queued event to deliver(), or goes idle.
+    void next();
+    void count_drop() noexcept { dropped_.fetch_add(1, std::memory_order_relaxed); }
+    bool closed() const noexcept { return closed_.load(std::memory_order_acquire); }
+
+    Strand strand_;
+
+private:
+    const std::size_t limit_;
+    std::mutex mutex_;
+    std::deque<core::EventPayload> queue_;
+    bool busy_ = false;  // a next() is posted or a delivery is under way
+    std::atomic<bool> closed_{false};
+    std::atomic<std::uint64_t> dropped_{0};
+};
+
+void QueuedSink::push(core::EventPayload payload) {
+    if (!payload) return;
+    core::EventPayload evicted;  // declared before the lock: freed after it
+    {
+        std::lock_guard lock(mutex_);
+        if (closed_.load(std::memory_order_relaxed)) return;
+        if (queue_.size() >= limit_) {
+            evicted = std::move(queue_.front());
+            queue_.pop_front();
+            count_drop();
+        }
+        queue_.push_back(std::move(payload));
+        if (busy_) return;
+        busy_ = true;
+    }
+    net::post(strand_, [self = shared_from_this()] { self->next(); });
+}
+
+void QueuedSink::next() {
+    core::EventPayload payload;
+    {
+        std::lock_guard lock(mutex_);
+        if (closed_.load(std::memory_order_relaxed) || queue_.empty()) {
+            busy_ = false;
+            return;
+        }
+        payload = std::move(queue_.front());
+        queue_.pop_front();
+    }
+    deliver(std::move(payload));
+}
+
+void QueuedSink::close() {
+    std::deque<core::EventPayload> discarded;  // freed after the lock
+    {
+        std::lock_guard lock(mutex_);
+        if (closed_.load(std::memory_order_relaxed)) return;
+        closed_.store(true, std::memory_order_release);
+        discarded.swap(queue_);
+    }
+    net::post(strand_, [self = shared_from_this()] { self->shut_down(); });
+}
+
+// ---------------------------------------------------------------------------
+// UDP and Unix datagrams (OpenSIPS event_datagram)
+
+/// One datagram per event to a fixed address; a send error drops the event.
+template <class Protocol>
+class DatagramSink final : public QueuedSink {
+public:
+    using Endpoint = typename Protocol::endpoint;
+
+    DatagramSink(net::io_context& ioc, std::size_t limit, Endpoint target)
+        : QueuedSink(ioc, limit), socket_(strand_), target_(std::move(target)) {}
+
+private:
+    std::shared_ptr<DatagramSink> self() {
+        return std::static_pointer_cast<DatagramSink>(shared_from_this());
+    }
+
+    void deliver(core::EventPayload payload) override {
+        if (!socket_.is_open()) {
+            beast::error_code ec;
+            socket_.open(target_.protocol(), ec);
+            if (ec) {
+                count_drop();
+                // Posted, not called: with the socket unobtainable, a direct
+                // call would recurse once per queued event.
+                net::post(strand_, [self = self()] { self->next(); });
+                return;
+            }
+        }
+        current_ = std::move(payload);
+        socket_.async_send_to(net::buffer(*current_), target_,
+                              beast::bind_front_handler(&DatagramSink::on_send, self()));
+    }
+
+    void on_send(beast::error_code ec, std::size_t) {
+        current_.reset();
+        if (closed()) return;
+        if (ec) count_drop();
+        next();
+    }
+
+    void shut_down() override {
+        beast::error_code ignored;
+        socket_.close(ignored);
+    }
+
+    typename Protocol::socket socket_;
+    Endpoint target_;
+    core::EventPayload current_;  // alive while sent
+};
+
+// ---------------------------------------------------------------------------
+// TCP stream (OpenSIPS event_stream)
+
+/// Notifications written back to back over one kept connection, made on the
+/// first event and remade, with back-off, when it drops. Events wait in the
+/// queue meanwhile; one whose write fails is dropped, since part of it may
+/// have reached the old peer.
+class TcpSink final : public QueuedSink {
+public:
+    TcpSink(net::io_context& ioc, const SinkOptions& options, std::vector<tcp::endpoint> endpoints)
+        : QueuedSink(ioc, options.queue_limit),
+          stream_(strand_),
+          retry_timer_(strand_),
+          endpoints_(std::move(endpoints)),
+          reconnect_min_(std::max(options.reconnect_min, std::chrono::milliseconds(1))),
+          reconnect_max_(std::max(options.reconnect_max, reconnect_min_)) {}
+
+private:
+    std::shared_ptr<TcpSink> self() { return std::static_pointer_cast<TcpSink>(shared_from_this()); }
+
+    void deliver(core::EventPayload payload) override {
+        current_ = std::move(payload);
+        if (connected_) return do_write();
+        if (wait_.count() == 0) return do_connect();  // the first attempt is immediate
+        retry_timer_.expires_after(wait_);
+        retry_timer_.async_wait(beast::bind_front_handler(&TcpSink::on_retry, self()));
+    }
+
+    void on_retry(beast::error_code) {
+        if (closed()) return current_.reset();
+        do_connect();
+    }
+
+    void do_connect() {
+        stream_.expires_after(kTcpConnectTimeout);
+        stream_.async_connect(endpoints_, beast::bind_front_handler(&TcpSink::on_connect, self()));
+    }
+
+    void on_connect(beast::error_code ec, const tcp::endpoint&) {
+        if (closed()) return current_.reset();
+        if (ec) {
+            wait_ = wait_.count() == 0 ? reconnect_min_ : std::min(wait_ * 2, reconnect_max_);
+            return deliver(std::move(current_));
+        }
+        stream_.expires_never();
+        beast::error_code ignored;
+        stream_.socket().set_option(tcp::no_delay(true), ignored);
+        connected_ = true;
+        ++connection_;
+        // A peer that drops and comes back is retried after the shortest wait.
+        wait_ = reconnect_min_;
+        do_watch();
+        do_write();
+    }
+
+    void do_write() {
+        net::async_write(stream_, net::buffer(*current_),
+                         beast::bind_front_handler(&TcpSink::on_write, self()));
+    }
+
+    void on_write(beast::error_code ec, std::size_t) {
+        current_.reset();
+        if (closed()) return;
+        if (ec) {
+            count_drop();
+            disconnect();
+        }
+        next();
+    }
+
+    // Subscribers send nothing, so a read completes only when the peer closes
+    // or resets: we learn of the drop while idle, not by losing the next event.
+    void do_watch() {
+        stream_.async_read_some(net::buffer(discard_),
+                                beast::bind_front_handler(&TcpSink::on_watch, self(), connection_));
+    }
+
+    void on_watch(std::uint64_t connection, beast::error_code ec, std::size_t) {
+        if (closed() || connection != connection_ || !connected_) return;  // stale
+        if (ec) return disconnect();
+        do_watch();
+    }
+
+    void disconnect() {
+        connected_ = false;
+        stream_.close();
+    }
+
+    void shut_down() override {
+        connected_ = false;
+        retry_timer_.cancel();
+        stream_.close();
+    }
+
+    beast::tcp_stream stream_;
+    net::steady_timer retry_timer_;
+    const std::vector<tcp::endpoint> endpoints_;
+    const std::chrono::milliseconds reconnect_min_;
+    const std::chrono::milliseconds reconnect_max_;
+    std::chrono::milliseconds wait_{0};  // before the next connect attempt
+    bool connected_ = false;
+    std::uint64_t connection_ = 0;  // tells a stale watch from the current one
+    core::EventPayload current_;    // alive while written
+    std::array<char, 512> discard_{};
+};
+
+// ---------------------------------------------------------------------------
+// HTTP webhook
+
+/// One POST per event over a kept-alive connection; a non-2xx answer, an
+/// error or the deadline drops the event.
+class HttpSink final : public QueuedSink {
+public:
+    HttpSink(net::io_context& ioc, const SinkOptions& options, std::vector<tcp::endpoint> endpoints,
+             std::string host_header, std::string target)
+        : QueuedSink(ioc, options.queue_limit),
+          stream_(strand_),
+          endpoints_(std::move(endpoints)),
+          host_header_(std::move(host_header)),
+          target_(std::move(target)),
+          timeout_(options.http_timeout) {}
+
+private:
+    using Request = http::request<http::span_body<const char>>;
+
+    std::shared_ptr<HttpSink> self() { return std::static_pointer_cast<HttpSink>(shared_from_this()); }
+
+    void deliver(core::EventPayload payload) override {
+        current_ = std::move(payload);
+        retried_ = false;
+        start();
+    }
+
+    void start() {
+        request_ = Request{http::verb::post, target_, 11};
+        request_.set(http::field::host, host_header_);
+        request_.set(http::field::user_agent, kUserAgent);
+        request_.set(http::field::content_type, "application/json");
+        request_.keep_alive(true);
+        request_.body() = {current_->data(), current_->size()};
+        request_.prepare_payload();
+        stream_.expires_after(timeout_);  // one deadline for connect, write and read
+        reused_ = stream_.socket().is_open();
+        if (reused_) return do_write();
+        stream_.async_connect(endpoints_, beast::bind_front_handler(&HttpSink::on_connect, self()));
+    }
+
+    void on_connect(beast::error_code ec, const tcp::endpoint&) {
+        if (closed()) return current_.reset();
+        if (ec) return fail(ec);
+        do_write();
+    }
+
+    void do_write() {
+        http::async_write(stream_, request_, beast::bind_front_handler(&HttpSink::on_write, self()));
+    }
+
+    void on_write(beast::error_code ec, std::size_t) {
+        if (closed()) return current_.reset();
+        if (ec) return fail(ec);
+        do_read();
+    }
+
+    void do_read() {
+        parser_.emplace();
+        parser_->body_limit(kResponseBodyLimit);
+        http::async_read(stream_, buffer_, *parser_,
+                         beast::bind_front_handler(&HttpSink::on_read, self()));
+    }
+
+    void on_read(beast::error_code ec, std::size_t) {
+        if (closed()) return current_.reset();
+        if (ec) return fail(ec);
+        const auto& response = parser_->get();
+        const unsigned status = response.result_int();
+        // An interim answer (100 Continue) precedes the real one.
+        if (status / 100 == 1 && status != 101) return do_read();
+        if (status / 100 != 2) count_drop();
+        if (response.keep_alive() && status != 101) {
+            stream_.expires_never();
+        } else {
+            close_connection();
+        }
+        finish();
+    }
+
+    void fail(beast::error_code ec) {
+        close_connection();
+        // A kept connection may have been closed by the server while idle,
+        // which says nothing about this event: it gets one fresh connection.
+        if (reused_ && !retried_ && ec != beast::error::timeout) {
+            retried_ = true;
+            return start();
+        }
+        count_drop();
+        finish();
+    }
+
+    void finish() {
+        request_ = {};
+        parser_.reset();
+        current_.reset();
+        next();
+    }
+
+    void close_connection() {
+        beast::error_code ignored;
+        stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+        stream_.close();
+        buffer_.clear();
+    }
+
+    void shut_down() override { close_connection(); }
+
+    beast::tcp_stream stream_;
+    const std::vector<tcp::endpoint> endpoints_;
+    const std::string host_header_;
+    const std::string target_;
+    const std::chrono::milliseconds timeout_;
+    core::EventPayload current_;  // the body of request_, alive while sent
+    Request request_;
+    beast::flat_buffer buffer_;
+    std::optional<http::response_parser<http::string_body>> parser_;
+    bool reused_ = false;   // request_ goes over a connection an earlier event made
+    bool retried_ = false;  // request_ has had its fresh-connection retry
+};
+
+// ---------------------------------------------------------------------------
+
+std::shared_ptr<core::EventSink> make_sink(net::io_context& ioc, const SinkOptions& options,
+                                           std::string_view socket) {
+    if (socket.starts_with("udp:")) {
+        const auto where = split_host_port(socket.substr(4), "udp:HOST:PORT", std::nullopt);
+        // A datagram goes to one address: the first the name resolves to.
+        return std::make_shared<DatagramSink<net::ip::udp>>(
+            ioc, options.queue_limit, resolve<net::ip::udp>(ioc, where).front());
+    }
+    if (socket.starts_with("tcp:")) {
+        const auto where = split_host_port(socket.substr(4), "tcp:HOST:PORT", std::nullopt);
+        return std::make_shared<TcpSink>(ioc, options, resolve<tcp>(ioc, where));
+    }
+    if (socket.starts_with("unix:")) {
+        const auto path = socket.substr(5);
+        if (path.empty()) throw BadSocket("empty path; expected unix:/path");
+        constexpr std::size_t kMaxPath = sizeof(sockaddr_un{}.sun_path) - 1;
+        if (path.size() > kMaxPath) {
+            throw BadSocket("path too long (at most " + std::to_string(kMaxPath) + " bytes)");
+        }
+        using Unix = net::local::datagram_protocol;
+        return std::make_shared<DatagramSink<Unix>>(ioc, options.queue_limit,
+                                                    Unix::endpoint(std::string(path)));
+    }
+    if (socket.starts_with("http://")) {
+        auto target = parse_http(socket.substr(7));
+        return std::make_shared<HttpSink>(ioc, options, resolve<tcp>(ioc, target.where),
+                                          std::move(target.host_header), std::move(target.target));
+    }
+    throw BadSocket("unknown scheme; expected udp:HOST:PORT, tcp:HOST:PORT, unix:/path or "
+                    "http://HOST[:PORT]/path");
+}
+
+}  // namespace
+
+core::SinkFactory make_sink_factory(net::io_context& ioc, SinkOptions options) {
+    return [&ioc, options](std::string_view socket)
+               -> std::variant<std::shared_ptr<core::EventSink>, std::string> {
+        if (socket.starts_with("https://")) return std::string(kHttpsRefused);
+        try {
+            return make_sink(ioc, options, socket);
+        } catch (const BadSocket& e) {
+            return "bad socket '" + std::string(socket) + "': " + e.what();
+        }
+    };
+}
+
+}  // namespace srmi::server
