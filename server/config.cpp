@@ -83,11 +83,10 @@ public:
     std::int64_t integer(const json& v, const std::string& where, std::int64_t min,
                          std::int64_t max) const {
         if (!v.is_number_integer()) fail(where, "must be an integer");
-        if (v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(max)) {
-            fail(where, "must be at most " + std::to_string(max));
-        }
-        const auto n = v.get<std::int64_t>();
-        if (n < min || n > max) {
+        const bool too_big =
+            v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(max);
+        const auto n = too_big ? max : v.get<std::int64_t>();
+        if (too_big || n < min || n > max) {
             fail(where, "must be from " + std::to_string(min) + " to " + std::to_string(max));
         }
         return n;

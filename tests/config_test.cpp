@@ -159,3 +159,32 @@ TEST_CASE("bad config files name the file and the problem") {
     CHECK(error_for(R"({"groups": [{"name": "x", "max_reports": -1}]})").find("max_reports") != std::string::npos);
     CHECK(error_for(R"({"log_level": "chatty"})").find("chatty") != std::string::npos);
 }
+
+TEST_CASE("event interface settings") {
+    TempFile file(R"({"exec_threshold_us": 500, "log_event_enabled": true, "event_queue_limit": 8,
+                      "registry_memory_limit": 4096, "event_shm_threshold": 80, "event_pkg_threshold": 90,
+                      "pkg_memory_size": 1048576, "profiling_proc": "on", "min_workers": 2, "max_workers": 6})");
+    const auto c = parse({"--config", file.path}).config;
+    CHECK(c.exec_threshold_us == 500);
+    CHECK(c.log_event_enabled);
+    CHECK(c.event_queue_limit == 8);
+    CHECK(c.registry_memory_limit == 4096);
+    CHECK(c.event_shm_threshold == 80);
+    CHECK(c.event_pkg_threshold == 90);
+    CHECK(c.pkg_memory_size == 1048576);
+    CHECK(c.profiling_proc == "on");
+    CHECK(c.min_workers == 2);
+    CHECK(c.max_workers == 6);
+
+    const auto flags = parse({"--exec-threshold-us", "7", "--log-events", "--profiling-proc", "off"}).config;
+    CHECK(flags.exec_threshold_us == 7);
+    CHECK(flags.log_event_enabled);
+    CHECK(flags.profiling_proc == "off");
+    CHECK(parse({}).config.profiling_proc.empty());
+
+    CHECK(error_of({"--profiling-proc", "maybe"}) == "--profiling-proc: 'maybe' is neither on nor off");
+    TempFile bad_pool(R"({"min_workers": 4, "max_workers": 2})");
+    CHECK(error_of({"--config", bad_pool.path}) == bad_pool.path + ": max_workers: must be 0 (no pool) or at least min_workers");
+    TempFile bad_threshold(R"({"event_shm_threshold": 101})");
+    CHECK(error_of({"--config", bad_threshold.path}).find("event_shm_threshold: must be from 0 to 100") != std::string::npos);
+}

@@ -11,6 +11,7 @@ import os
 import random
 import re
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -149,6 +150,76 @@ class OpensipsMiClient(unittest.TestCase):
         self.assertEqual(answer["error"], {"code": 403, "message": "Forbidden"})
         answer = self.srmi.mi("sr_set_status", ["custom", "ready"])
         self.assertEqual(answer["error"]["code"], -32602)
+
+
+def extract_json(data):
+    """opensips-event's json_helper: consecutive JSON texts, no separator."""
+    found = []
+    text = data.decode("utf-8")
+    while text:
+        try:
+            obj, idx = json.JSONDecoder().raw_decode(text)
+        except json.JSONDecodeError:
+            break
+        found.append(obj)
+        text = text[idx:]
+    return found
+
+
+class OpensipsEventClient(unittest.TestCase):
+    """Subscriptions as python-opensips' opensips-event makes them over /mi."""
+
+    def setUp(self):
+        self.srmi = Srmi("--group", "custom")
+
+    def tearDown(self):
+        self.assertEqual(self.srmi.stop(), 0)
+
+    def set_status(self, status, details=None):
+        params = {"group": "custom", "status": status}
+        if details:
+            params["details"] = details
+        self.assertEqual(self.srmi.mi("sr_set_status", params)["result"], "OK")
+
+    def test_datagram(self):
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.bind(("127.0.0.1", 0))
+        sock.settimeout(DEADLINE)
+        name = f"udp:127.0.0.1:{sock.getsockname()[1]}"
+        try:
+            answer = self.srmi.mi("event_subscribe", ["E_CORE_SR_STATUS_CHANGED", name, 3600])
+            self.assertEqual(answer["result"], "OK")
+            self.set_status(-3, "warming up")
+            events = extract_json(sock.recv(65535))
+            self.assertEqual(events, [{"jsonrpc": "2.0", "method": "E_CORE_SR_STATUS_CHANGED",
+                                       "params": {"group": "custom", "identifier": "main",
+                                                  "status": -3, "details": "warming up",
+                                                  "old_status": 1}}])
+            # Unsubscribing as the tool does: expire 0, answered "OK".
+            answer = self.srmi.mi("event_subscribe", ["E_CORE_SR_STATUS_CHANGED", name, 0])
+            self.assertEqual(answer["result"], "OK")
+        finally:
+            sock.close()
+
+    def test_stream(self):
+        # The tool's stream reader accepts, reads once and closes, every time.
+        server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        server.settimeout(DEADLINE)
+        name = f"tcp:127.0.0.1:{server.getsockname()[1]}"
+        try:
+            answer = self.srmi.mi("event_subscribe", ["E_CORE_SR_STATUS_CHANGED", name, 3600])
+            self.assertEqual(answer["result"], "OK")
+            for status in (-3, 2):
+                self.set_status(status)
+                conn, _ = server.accept()
+                with conn:
+                    conn.settimeout(DEADLINE)
+                    events = extract_json(conn.recv(1024))
+                self.assertEqual([e["params"]["status"] for e in events], [status])
+        finally:
+            server.close()
 
 
 class Lifecycle(unittest.TestCase):

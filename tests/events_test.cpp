@@ -439,3 +439,50 @@ TEST_CASE("E_CORE_PROC_AUTO_SCALE as the worker pool follows the load") {
     CHECK(down["params"]["scale"] == "down");
     CHECK(down["params"]["group_load"].get<int>() <= 20);
 }
+
+TEST_CASE("a subscriber that never reads costs only its own events") {
+    auto config = srmi::test::conformance_config();
+    config.event_queue_limit = 16;
+    TestServer server(config);
+    HttpClient client(server.port());
+
+    // Accepts the connection, then never reads: the kernel buffers fill up.
+    boost::asio::io_context ioc;
+    boost::asio::ip::tcp::acceptor acceptor(ioc, {boost::asio::ip::make_address("127.0.0.1"), 0});
+    const auto port = acceptor.local_endpoint().port();
+    const std::string socket = "tcp:127.0.0.1:" + std::to_string(port);
+    result(client, "event_subscribe", {"E_CORE_SR_STATUS_CHANGED", socket, 60});
+    UdpReceiver udp;  // a healthy subscriber beside it
+    result(client, "event_subscribe", {"E_CORE_SR_STATUS_CHANGED", udp.socket(), 60});
+
+    result(client, "sr_set_status", {{"group", "custom"}, {"status", 2}, {"details", std::string(60000, 'd')}});
+    boost::asio::ip::tcp::socket stuck(ioc);
+    acceptor.accept(stuck);
+
+    // 200 batches of 50 changes: every request is answered all the same.
+    int answered = 0;
+    for (int batch = 0; batch < 200; ++batch) {
+        json requests = json::array();
+        for (int i = 0; i < 50; ++i) {
+            const int status = (batch * 50 + i) % 2 == 0 ? -1 : 3;
+            requests.push_back({{"jsonrpc", "2.0"}, {"method", "sr_set_status"}, {"id", i},
+                                {"params", {{"group", "custom"}, {"status", status}, {"details", std::string(10000, 'd')}}}});
+        }
+        auto res = client.post(requests.dump());
+        if (res.result_int() == 200 && json::parse(res.body()).size() == 50) ++answered;
+    }
+    CHECK(answered == 200);
+    CHECK(eventually([&] {
+        auto list = result(client, "subscribers_list", {"E_CORE_SR_STATUS_CHANGED", socket});
+        return list["Event"]["Subscribers"][0]["dropped"].get<std::uint64_t>() > 0;
+    }));
+    // The healthy subscriber still hears the latest change.
+    result(client, "sr_set_status", {"custom", "7"});
+    bool heard = false;
+    for (int i = 0; i < 20000 && !heard; ++i) {
+        auto text = udp.receive();
+        if (!text) break;
+        heard = json::parse(*text)["params"]["status"] == 7;
+    }
+    CHECK(heard);
+}
