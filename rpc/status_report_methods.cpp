@@ -80,15 +80,43 @@ Json identifiers_object(const core::GroupIdentifiers& g) {
     return out;
 }
 
+// Calls fn(group name); a `group` that is not a string finds nothing.
+template <class Fn>
+Reply with_group(const Params& params, Fn&& fn) {
+    auto group = string_value(params["group"]);
+    if (!group) return group_not_found();
+    return fn(*group);
+}
+
+// A registry answer as the result `shape` gives it, or the matching error.
+template <class T, class Shape>
+Reply shaped(const core::Result<T>& answer, Shape&& shape,
+             const char* identifier_message = "Identifier not found") {
+    if (!answer) return to_rpc_error(answer.error(), identifier_message);
+    return shape(*answer);
+}
+
+// Every group as {"Name", "Identifiers": shape(identifiers)}, in registration order.
+template <class Groups, class Shape>
+Json named_groups(const Groups& groups, Shape&& shape) {
+    Json out = Json::array();
+    for (const auto& g : groups) {
+        Json entry = Json::object();
+        entry["Name"] = g.name;
+        entry["Identifiers"] = shape(g.identifiers);
+        out.push_back(std::move(entry));
+    }
+    return out;
+}
+
 }  // namespace
 
 void add_status_report_methods(Dispatcher& dispatcher, core::Registry& registry) {
     auto get_status = [&registry](const Params& p) -> Reply {
-        auto group = string_value(p["group"]);
-        if (!group) return group_not_found();
-        auto status = registry.status(*group, identifier_or_main(p));
-        if (!status) return to_rpc_error(status.error(), "Identity not found");
-        return status_object(*status, false);
+        return with_group(p, [&](std::string_view group) {
+            return shaped(registry.status(group, identifier_or_main(p)),
+                          [](const auto& s) { return status_object(s, false); }, "Identity not found");
+        });
     };
     dispatcher.add({"sr_get_status",
                     "gets the status (only) of a 'status-report' group/identifier",
@@ -99,22 +127,13 @@ void add_status_report_methods(Dispatcher& dispatcher, core::Registry& registry)
                     "lists the status of the identifiers of a 'status-report' group, or of all groups",
                     {{{},
                       [&registry](const Params&) -> Reply {
-                          Json out = Json::array();
-                          for (const auto& g : registry.list_status()) {
-                              Json entry = Json::object();
-                              entry["Name"] = g.name;
-                              entry["Identifiers"] = status_array(g.identifiers);
-                              out.push_back(std::move(entry));
-                          }
-                          return out;
+                          return named_groups(registry.list_status(), status_array);
                       }},
                      {{"group"},
                       [&registry](const Params& p) -> Reply {
-                          auto group = string_value(p["group"]);
-                          if (!group) return group_not_found();
-                          auto list = registry.list_status(*group);
-                          if (!list) return to_rpc_error(list.error());
-                          return status_array(*list);
+                          return with_group(p, [&](std::string_view group) {
+                              return shaped(registry.list_status(group), status_array);
+                          });
                       }}},
                     "status_report:status"});
 
@@ -122,30 +141,20 @@ void add_status_report_methods(Dispatcher& dispatcher, core::Registry& registry)
                     "lists the reports of a 'status-report' group/identifier, or of all groups",
                     {{{},
                       [&registry](const Params&) -> Reply {
-                          Json out = Json::array();
-                          for (const auto& g : registry.list_reports()) {
-                              Json entry = Json::object();
-                              entry["Name"] = g.name;
-                              entry["Identifiers"] = identifier_reports_array(g.identifiers);
-                              out.push_back(std::move(entry));
-                          }
-                          return out;
+                          return named_groups(registry.list_reports(), identifier_reports_array);
                       }},
                      {{"group"},
                       [&registry](const Params& p) -> Reply {
-                          auto group = string_value(p["group"]);
-                          if (!group) return group_not_found();
-                          auto list = registry.list_reports(*group);
-                          if (!list) return to_rpc_error(list.error());
-                          return identifier_reports_array(*list);
+                          return with_group(p, [&](std::string_view group) {
+                              return shaped(registry.list_reports(group), identifier_reports_array);
+                          });
                       }},
                      {{"group", "identifier"},
                       [&registry](const Params& p) -> Reply {
-                          auto group = string_value(p["group"]);
-                          if (!group) return group_not_found();
-                          auto list = registry.list_reports(*group, identifier_or_main(p));
-                          if (!list) return to_rpc_error(list.error());
-                          return reports_array(*list);
+                          return with_group(p, [&](std::string_view group) {
+                              return shaped(registry.list_reports(group, identifier_or_main(p)),
+                                            reports_array);
+                          });
                       }}},
                     "status_report:reports"});
 
@@ -161,11 +170,9 @@ void add_status_report_methods(Dispatcher& dispatcher, core::Registry& registry)
                       }},
                      {{"group"},
                       [&registry](const Params& p) -> Reply {
-                          auto group = string_value(p["group"]);
-                          if (!group) return group_not_found();
-                          auto ids = registry.list_identifiers(*group);
-                          if (!ids) return to_rpc_error(ids.error());
-                          return identifiers_object(*ids);
+                          return with_group(p, [&](std::string_view group) {
+                              return shaped(registry.list_identifiers(group), identifiers_object);
+                          });
                       }}},
                     "status_report:identifiers"});
 
@@ -179,11 +186,11 @@ void add_status_report_methods(Dispatcher& dispatcher, core::Registry& registry)
             }
             details = p["details"].get<std::string>();
         }
-        auto group = string_value(p["group"]);
-        if (!group) return group_not_found();
-        auto done = registry.set_status(*group, identifier_or_main(p), *status, std::move(details));
-        if (!done) return to_rpc_error(done.error());
-        return "OK";
+        return with_group(p, [&](std::string_view group) -> Reply {
+            auto done = registry.set_status(group, identifier_or_main(p), *status, std::move(details));
+            if (!done) return to_rpc_error(done.error());
+            return "OK";
+        });
     };
     dispatcher.add({"sr_set_status",
                     "sets the status (and optional details) of an identifier of a public group",
@@ -197,11 +204,11 @@ void add_status_report_methods(Dispatcher& dispatcher, core::Registry& registry)
         if (!p["report"].is_string()) {
             return errors::invalid_params("Parameter 'report' must be a string");
         }
-        auto group = string_value(p["group"]);
-        if (!group) return group_not_found();
-        auto done = registry.add_report(*group, identifier_or_main(p), p["report"].get<std::string>());
-        if (!done) return to_rpc_error(done.error());
-        return "OK";
+        return with_group(p, [&](std::string_view group) -> Reply {
+            auto done = registry.add_report(group, identifier_or_main(p), p["report"].get<std::string>());
+            if (!done) return to_rpc_error(done.error());
+            return "OK";
+        });
     };
     dispatcher.add({"sr_add_report",
                     "adds a report to an identifier of a public group",

@@ -27,7 +27,7 @@ std::string log_time(std::int64_t epoch_seconds) {
     std::tm tm{};
     ::localtime_r(&t, &tm);
     char buffer[32] = {};
-    std::strftime(buffer, sizeof buffer, "%b %d %H:%M:%S", &tm);
+    std::strftime(buffer, sizeof buffer, "%b %e %H:%M:%S", &tm);  // syslog style: "Aug  5"
     return buffer;
 }
 

@@ -11,6 +11,7 @@
 #include "core/registry.h"
 #include "rpc/dispatcher.h"
 #include "rpc/methods.h"
+#include "dispatcher_calls.h"
 #include "version.h"
 
 using namespace srmi;
@@ -21,35 +22,16 @@ namespace {
 constexpr std::int64_t kUpFor = 3600;
 
 /// The server's table as the server builds it: core methods, then sr_* methods.
-struct CoreFixture {
+struct CoreFixture : test::DispatcherCalls {
     core::Registry registry;
     rpc::Dispatcher dispatcher;
     std::int64_t started_at = static_cast<std::int64_t>(std::time(nullptr)) - kUpFor;
 
-    CoreFixture() {
+    CoreFixture() : test::DispatcherCalls(dispatcher) {
         rpc::add_core_methods(dispatcher, rpc::ServerInfo{kServerString, started_at});
         rpc::add_status_report_methods(dispatcher, registry);
     }
 
-    json call(const std::string& method, const json& params = nullptr) const {
-        json request{{"jsonrpc", "2.0"}, {"method", method}, {"id", "c"}};
-        if (!params.is_null()) request["params"] = params;
-        auto text = dispatcher.handle(request.dump());
-        REQUIRE(text.has_value());
-        return json::parse(*text);
-    }
-    json result(const std::string& method, const json& params = nullptr) const {
-        json answer = call(method, params);
-        INFO(answer.dump());
-        REQUIRE(answer.contains("result"));
-        return answer["result"];
-    }
-    json error(const std::string& method, const json& params = nullptr) const {
-        json answer = call(method, params);
-        INFO(answer.dump());
-        REQUIRE(answer.contains("error"));
-        return answer["error"];
-    }
     std::string help_of(const std::string& flat_name) const {
         for (const auto& m : dispatcher.methods()) {
             if (m.name == flat_name) return m.help;

@@ -12,6 +12,7 @@
 #include "core/registry.h"
 #include "rpc/dispatcher.h"
 #include "rpc/methods.h"
+#include "dispatcher_calls.h"
 
 using namespace srmi;
 // Ordered, so that the member order of the answers (OpenSIPS's) is checked too.
@@ -36,13 +37,13 @@ json report(std::int64_t timestamp, const std::string& log) {
 
 /// core (running), then public groups custom {main, Edge} and alarms {main,
 /// silent (takes no reports)}, served by a dispatcher with the sr_* methods.
-struct SrFixture {
+struct SrFixture : test::DispatcherCalls {
     std::int64_t now = kStart;
     core::Registry registry{[this] { return now; }};
     core::CoreStatus core_status{registry};
     rpc::Dispatcher dispatcher;
 
-    SrFixture() {
+    SrFixture() : test::DispatcherCalls(dispatcher) {
         core_status.initializing();
         now = kStart + 1;
         core_status.running();
@@ -56,28 +57,6 @@ struct SrFixture {
         now = kStart + 100;
     }
 
-    json call(const std::string& method, const json& params = nullptr) const {
-        json request{{"jsonrpc", "2.0"}, {"method", method}};
-        if (!params.is_null()) request["params"] = params;
-        request["id"] = 1;
-        auto text = dispatcher.handle(request.dump());
-        REQUIRE(text.has_value());
-        return json::parse(*text);
-    }
-    /// The `result` of a call that must succeed.
-    json result(const std::string& method, const json& params = nullptr) const {
-        json answer = call(method, params);
-        INFO(answer.dump());
-        REQUIRE(answer.contains("result"));
-        return answer["result"];
-    }
-    /// The `error` of a call that must fail.
-    json error(const std::string& method, const json& params = nullptr) const {
-        json answer = call(method, params);
-        INFO(answer.dump());
-        REQUIRE(answer.contains("error"));
-        return answer["error"];
-    }
     json status_of(const std::string& group, const std::string& identifier = "main") const {
         return result("sr_get_status", {{"group", group}, {"identifier", identifier}});
     }
