@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <ctime>
 #include <stdexcept>
+#include <utility>
 
 #include "core/detail/group.h"
 
@@ -38,19 +39,19 @@ IdentifierReports copy_reports(const detail::Identifier& id) {
 
 std::vector<IdentifierStatus> group_status(const detail::Group& group) {
     std::vector<IdentifierStatus> out;
-    for (const auto* id : group.members()) out.push_back(copy_status(*id));
+    for (const auto& id : group.members()) out.push_back(copy_status(*id));
     return out;
 }
 
 std::vector<IdentifierReports> group_reports(const detail::Group& group) {
     std::vector<IdentifierReports> out;
-    for (const auto* id : group.members()) out.push_back(copy_reports(*id));
+    for (const auto& id : group.members()) out.push_back(copy_reports(*id));
     return out;
 }
 
 GroupIdentifiers group_identifiers(const detail::Group& group) {
     GroupIdentifiers out{group.name, {}};
-    for (const auto* id : group.members()) out.identifiers.push_back(id->name);
+    for (const auto& id : group.members()) out.identifiers.push_back(id->name);
     return out;
 }
 
@@ -92,8 +93,8 @@ GroupHandle Registry::add_group(std::string name, Visibility visibility,
             throw std::invalid_argument("group '" + group->name + "': duplicate identifier '" +
                                         spec.name + "'");
         }
-        auto& id = group->identifiers.emplace_back(std::make_unique<detail::Identifier>(std::move(spec)));
-        group->by_name.emplace(std::move(key), id.get());
+        auto& id = group->identifiers.emplace_back(std::make_shared<detail::Identifier>(std::move(spec)));
+        group->by_name.emplace(std::move(key), id);
     }
     std::int64_t details_bytes = 0;
     for (const auto& id : group->identifiers) {
@@ -138,7 +139,7 @@ Result<IdentifierStatus> Registry::status(std::string_view group, std::string_vi
     if (g == nullptr) return Errc::group_not_found;
     if (is_all(identifier)) {
         IdentifierStatus aggregate{std::string(kAllIdentifiers), 1, "aggregated"};
-        for (const auto* id : g->members()) {
+        for (const auto& id : g->members()) {
             std::lock_guard lock(id->mutex);
             if (id->status < 0) {
                 aggregate.status = -1;
@@ -147,7 +148,7 @@ Result<IdentifierStatus> Registry::status(std::string_view group, std::string_vi
         }
         return aggregate;
     }
-    const auto* id = g->find(identifier);
+    const auto id = g->find(identifier);
     if (id == nullptr) return Errc::identifier_not_found;
     return copy_status(*id);
 }
@@ -168,7 +169,7 @@ Result<std::vector<Report>> Registry::list_reports(std::string_view group,
                                                    std::string_view identifier) const {
     const auto* g = find_group(group);
     if (g == nullptr) return Errc::group_not_found;
-    const auto* id = g->find(identifier);
+    const auto id = g->find(identifier);
     if (id == nullptr) return Errc::identifier_not_found;
     std::lock_guard lock(id->mutex);
     return id->reports.snapshot();
@@ -216,7 +217,7 @@ Result<void> Registry::add_report(std::string_view group, std::string_view ident
 
 Result<void> Registry::write_status(detail::Group& group, std::string_view identifier, int status,
                                     std::optional<std::string> details) const {
-    auto* id = group.find(identifier);
+    auto id = group.find(identifier);
     if (id == nullptr) return Errc::identifier_not_found;
     if (status == 0) status = 1;
 
@@ -228,6 +229,15 @@ Result<void> Registry::write_status(detail::Group& group, std::string_view ident
                 static_cast<std::int64_t>(id->details ? id->details->size() : 0);
         id->status = status;
         id->details = std::move(details);
+        if (journal_ != nullptr && group.visibility == Visibility::kPublic) {
+            StateChange change;
+            change.kind = StateChange::Kind::kSetStatus;
+            change.group = group.name;
+            change.identifier = id->name;
+            change.status = status;
+            change.details = id->details;
+            journal(std::move(change));
+        }
         if (old_status != status) {
             std::shared_lock listeners(listeners_mutex_);
             const StatusChange change{group.name, id->name, old_status, status, id->details};
@@ -240,7 +250,7 @@ Result<void> Registry::write_status(detail::Group& group, std::string_view ident
 
 Result<void> Registry::write_report(detail::Group& group, std::string_view identifier,
                                     std::string text) const {
-    auto* id = group.find(identifier);
+    auto id = group.find(identifier);
     if (id == nullptr) return Errc::identifier_not_found;
     const auto added = static_cast<std::int64_t>(text.size());
     std::int64_t freed = 0;
@@ -249,7 +259,16 @@ Result<void> Registry::write_report(detail::Group& group, std::string_view ident
         if (id->reports.capacity() == 0) return Errc::reports_disabled;
         const bool full = id->reports.size() == id->reports.capacity();
         const auto seq = next_seq_.fetch_add(1, std::memory_order_relaxed);
-        freed = static_cast<std::int64_t>(id->reports.push(Report{clock_(), std::move(text)}, seq));
+        Report report{clock_(), std::move(text)};
+        if (journal_ != nullptr && group.visibility == Visibility::kPublic) {
+            StateChange change;
+            change.kind = StateChange::Kind::kAddReport;
+            change.group = group.name;
+            change.identifier = id->name;
+            change.report = report;
+            journal(std::move(change));
+        }
+        freed = static_cast<std::int64_t>(id->reports.push(std::move(report), seq));
         // Recorded under the identifier's lock, so one identifier's entries
         // stay in sequence order in order_.
         if (store_limit_ != 0) remember_report(id, seq, full);
@@ -265,7 +284,8 @@ void Registry::account(std::int64_t delta) const {
     if (store_listener_) store_listener_(now);
 }
 
-void Registry::remember_report(detail::Identifier* id, std::uint64_t seq, bool overwrote) const {
+void Registry::remember_report(const std::shared_ptr<detail::Identifier>& id, std::uint64_t seq,
+                               bool overwrote) const {
     std::lock_guard lock(order_mutex_);
     order_.emplace_back(id, seq);
     if (overwrote) ++stale_in_order_;
@@ -279,9 +299,11 @@ void Registry::compact_order_locked() const {
     // belong to reports its ring has already overwritten. Walking from the
     // newest end counts each identifier's entries without touching its lock.
     std::unordered_map<const detail::Identifier*, std::size_t> remaining;
-    std::deque<std::pair<detail::Identifier*, std::uint64_t>> kept;
+    std::deque<std::pair<std::weak_ptr<detail::Identifier>, std::uint64_t>> kept;
     for (auto it = order_.rbegin(); it != order_.rend(); ++it) {
-        auto [slot, inserted] = remaining.try_emplace(it->first, it->first->reports.capacity());
+        const auto id = it->first.lock();
+        if (!id) continue;  // removed since
+        auto [slot, inserted] = remaining.try_emplace(id.get(), id->reports.capacity());
         if (slot->second == 0) continue;
         --slot->second;
         kept.push_front(*it);
@@ -292,18 +314,20 @@ void Registry::compact_order_locked() const {
 
 void Registry::evict_over_limit() const {
     while (store_bytes() > store_limit_) {
-        std::pair<detail::Identifier*, std::uint64_t> oldest;
+        std::pair<std::weak_ptr<detail::Identifier>, std::uint64_t> entry;
         {
             std::lock_guard lock(order_mutex_);
             if (order_.empty()) return;
-            oldest = order_.front();
+            entry = std::move(order_.front());
             order_.pop_front();
         }
+        const auto oldest = entry.first.lock();
+        if (!oldest) continue;  // removed since: its bytes left with it
         std::int64_t freed = 0;
         {
-            std::lock_guard lock(oldest.first->mutex);
-            auto& ring = oldest.first->reports;
-            if (!ring.empty() && ring.front_seq() == oldest.second) {
+            std::lock_guard lock(oldest->mutex);
+            auto& ring = oldest->reports;
+            if (!ring.empty() && ring.front_seq() == entry.second) {
                 freed = static_cast<std::int64_t>(ring.pop_front());
             }
         }
@@ -315,6 +339,132 @@ void Registry::set_store_limit(std::uint64_t bytes) { store_limit_ = bytes; }
 
 void Registry::on_store_change(std::function<void(std::uint64_t)> listener) {
     store_listener_ = std::move(listener);
+}
+
+namespace {
+thread_local std::uint64_t t_ticket = 0;
+
+std::int64_t bytes_of(const detail::Identifier& id) {
+    std::int64_t bytes = id.details ? static_cast<std::int64_t>(id.details->size()) : 0;
+    id.reports.for_each([&](const Report& r) { bytes += static_cast<std::int64_t>(r.log.size()); });
+    return bytes;
+}
+}  // namespace
+
+void Registry::journal(StateChange change) const { t_ticket = journal_->record(std::move(change)); }
+
+std::uint64_t Registry::take_ticket() noexcept { return std::exchange(t_ticket, 0); }
+
+Result<void> Registry::add_identifier(std::string_view group, IdentifierSpec spec) {
+    auto* g = find_group(group);
+    if (g == nullptr) return Errc::group_not_found;
+    if (g->visibility != Visibility::kPublic) return Errc::forbidden;
+    if (spec.name.empty()) return Errc::invalid_name;
+    auto key = detail::fold_case(spec.name);
+    const auto details_bytes = static_cast<std::int64_t>(spec.details ? spec.details->size() : 0);
+    {
+        std::unique_lock lock(g->mutex);
+        if (g->by_name.count(key) != 0) return Errc::already_exists;
+        auto id = std::make_shared<detail::Identifier>(std::move(spec));
+        if (journal_ != nullptr) {
+            StateChange change;
+            change.kind = StateChange::Kind::kAddIdentifier;
+            change.group = g->name;
+            change.identifier = id->name;
+            change.status = id->status;
+            change.details = id->details;
+            change.max_reports = id->reports.capacity();
+            journal(std::move(change));
+        }
+        g->identifiers.push_back(id);
+        g->by_name.emplace(std::move(key), std::move(id));
+    }
+    if (details_bytes != 0) account(details_bytes);
+    return {};
+}
+
+Result<void> Registry::remove_identifier(std::string_view group, std::string_view identifier) {
+    auto* g = find_group(group);
+    if (g == nullptr) return Errc::group_not_found;
+    if (g->visibility != Visibility::kPublic) return Errc::forbidden;
+    detail::IdentifierPtr removed;
+    {
+        std::unique_lock lock(g->mutex);
+        auto it = g->by_name.find(detail::fold_case(identifier));
+        if (it == g->by_name.end()) return Errc::identifier_not_found;
+        if (g->identifiers.size() == 1) return Errc::last_identifier;
+        removed = it->second;
+        g->by_name.erase(it);
+        g->identifiers.erase(std::find(g->identifiers.begin(), g->identifiers.end(), removed));
+        if (journal_ != nullptr) {
+            StateChange change;
+            change.kind = StateChange::Kind::kRemoveIdentifier;
+            change.group = g->name;
+            change.identifier = removed->name;
+            journal(std::move(change));
+        }
+    }
+    // Readers that found it before may still hold it; its bytes leave the store now.
+    std::int64_t bytes = 0;
+    {
+        std::lock_guard lock(removed->mutex);
+        bytes = bytes_of(*removed);
+    }
+    if (bytes != 0) account(-bytes);
+    return {};
+}
+
+std::vector<PersistedGroup> Registry::public_state() const {
+    std::vector<PersistedGroup> out;
+    for (const auto* g : groups_snapshot()) {
+        if (g->visibility != Visibility::kPublic) continue;
+        PersistedGroup group{g->name, {}};
+        for (const auto& id : g->members()) {
+            std::lock_guard lock(id->mutex);
+            group.identifiers.push_back(PersistedIdentifier{id->name, id->status, id->details,
+                                                            id->reports.capacity(), id->reports.snapshot()});
+        }
+        out.push_back(std::move(group));
+    }
+    return out;
+}
+
+Result<void> Registry::restore(const PersistedGroup& persisted) {
+    auto* g = find_group(persisted.name);
+    if (g == nullptr) return Errc::group_not_found;
+    if (g->visibility != Visibility::kPublic) return Errc::forbidden;
+    if (persisted.identifiers.empty()) return Errc::last_identifier;
+
+    std::vector<detail::IdentifierPtr> identifiers;
+    std::unordered_map<std::string, detail::IdentifierPtr> by_name;
+    std::int64_t added = 0;
+    for (const auto& p : persisted.identifiers) {
+        auto key = detail::fold_case(p.name);
+        if (p.name.empty() || by_name.count(key) != 0) return Errc::invalid_name;
+        auto id = std::make_shared<detail::Identifier>(IdentifierSpec{p.name, p.status, p.details, p.max_reports});
+        for (const auto& r : p.reports) {
+            if (id->reports.capacity() == 0) break;
+            const auto seq = next_seq_.fetch_add(1, std::memory_order_relaxed);
+            added -= static_cast<std::int64_t>(id->reports.push(r, seq));
+            added += static_cast<std::int64_t>(r.log.size());
+            if (store_limit_ != 0) remember_report(id, seq, false);
+        }
+        if (p.details) added += static_cast<std::int64_t>(p.details->size());
+        identifiers.push_back(id);
+        by_name.emplace(std::move(key), std::move(id));
+    }
+    std::vector<detail::IdentifierPtr> old;
+    {
+        std::unique_lock lock(g->mutex);
+        old.swap(g->identifiers);
+        g->identifiers = std::move(identifiers);
+        g->by_name = std::move(by_name);
+    }
+    std::int64_t removed = 0;
+    for (const auto& id : old) removed += bytes_of(*id);
+    account(added - removed);
+    if (store_limit_ != 0 && store_bytes() > store_limit_) evict_over_limit();
+    return {};
 }
 
 void Registry::on_status_change(StatusListener listener) {

@@ -20,6 +20,7 @@
 
 #include "core/report_ring.h"
 #include "core/result.h"
+#include "core/state_journal.h"
 
 namespace srmi::core {
 
@@ -149,6 +150,25 @@ public:
                             std::optional<std::string> details = std::nullopt);
     Result<void> add_report(std::string_view group, std::string_view identifier, std::string text);
 
+    /// Adds an identifier to a public group at run time (Errc::forbidden for
+    /// an internal group, already_exists, invalid_name for an empty name).
+    Result<void> add_identifier(std::string_view group, IdentifierSpec spec);
+    /// Removes an identifier of a public group, with its reports; refused
+    /// with Errc::last_identifier when it is the group's only one.
+    Result<void> remove_identifier(std::string_view group, std::string_view identifier);
+
+    /// Sends every later change of a public group to `journal` (nullptr: none).
+    /// Set before serving; the journal must outlive the registry's use.
+    void set_journal(StateJournal* journal) noexcept { journal_ = journal; }
+    /// The journal ticket of this thread's latest write since the last call
+    /// (0 if none), so that a caller can wait for it to be durable.
+    static std::uint64_t take_ticket() noexcept;
+    /// Public groups as the journal stores them.
+    std::vector<PersistedGroup> public_state() const;
+    /// Replaces a public group's identifiers, statuses, details and reports by
+    /// persisted ones, without events or journal records. Before serving only.
+    Result<void> restore(const PersistedGroup& group);
+
     /// Adds a listener for status changes (see StatusListener).
     void on_status_change(StatusListener listener);
 
@@ -175,7 +195,9 @@ private:
                               std::string text) const;
     std::vector<detail::Group*> groups_snapshot() const;
     void account(std::int64_t delta) const;
-    void remember_report(detail::Identifier* id, std::uint64_t seq, bool overwrote) const;
+    void journal(StateChange change) const;
+    void remember_report(const std::shared_ptr<detail::Identifier>& id, std::uint64_t seq,
+                         bool overwrote) const;
     void evict_over_limit() const;
     void compact_order_locked() const;
 
@@ -192,8 +214,9 @@ private:
     std::uint64_t store_limit_ = 0;
     std::function<void(std::uint64_t)> store_listener_;
     mutable std::mutex order_mutex_;  // never held together with an identifier's lock
-    mutable std::deque<std::pair<detail::Identifier*, std::uint64_t>> order_;  // oldest first
+    mutable std::deque<std::pair<std::weak_ptr<detail::Identifier>, std::uint64_t>> order_;  // oldest first
     mutable std::size_t stale_in_order_ = 0;  // entries whose report a ring already overwrote
+    StateJournal* journal_ = nullptr;
 };
 
 }  // namespace srmi::core

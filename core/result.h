@@ -13,6 +13,9 @@ enum class Errc {
     identifier_not_found,  ///< the group has no identifier of that name
     forbidden,             ///< a write from outside aimed at an internal group
     reports_disabled,      ///< the identifier was created with max_reports = 0
+    already_exists,        ///< an identifier of that name is already in the group
+    last_identifier,       ///< removing it would leave the group without identifiers
+    invalid_name,          ///< an empty identifier name
 };
 
 /// A value or the reason there is none. Cheap to move; never throws on access

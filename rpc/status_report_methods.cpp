@@ -1,6 +1,7 @@
 // The sr_* methods: thin adapters between JSON parameters and core::Registry.
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "rpc/ctime_format.h"
 #include "rpc/methods.h"
@@ -31,6 +32,12 @@ RpcError to_rpc_error(Errc error, const char* identifier_message = "Identifier n
             return {403, "Forbidden", std::nullopt};
         case Errc::reports_disabled:
             return {400, "Identifier does not accept reports", std::nullopt};
+        case Errc::already_exists:
+            return {409, "Identifier already exists", std::nullopt};
+        case Errc::last_identifier:
+            return {400, "Cannot remove the last identifier of a group", std::nullopt};
+        case Errc::invalid_name:
+            return errors::invalid_params("Parameter 'identifier' must be a non-empty string");
     }
     return errors::server_error();
 }
@@ -109,6 +116,73 @@ Json named_groups(const Groups& groups, Shape&& shape) {
     return out;
 }
 
+// The optional members of sr_add_identifier's recipes, every subset of them.
+std::vector<std::vector<std::string>> add_identifier_recipes() {
+    const std::vector<std::string> optional = {"status", "details", "max_reports"};
+    std::vector<std::vector<std::string>> out;
+    for (unsigned mask = 0; mask < (1U << optional.size()); ++mask) {
+        std::vector<std::string> params = {"group", "identifier"};
+        for (std::size_t i = 0; i < optional.size(); ++i) {
+            if ((mask & (1U << i)) != 0) params.push_back(optional[i]);
+        }
+        out.push_back(std::move(params));
+    }
+    return out;
+}
+
+constexpr int kMaxReportsLimit = 1'000'000;
+
+void add_identifier_methods(Dispatcher& dispatcher, core::Registry& registry) {
+    auto add = [&registry](const Params& p) -> Reply {
+        auto name = string_value(p["identifier"]);
+        if (!name || name->empty()) {
+            return errors::invalid_params("Parameter 'identifier' must be a non-empty string");
+        }
+        core::IdentifierSpec spec;
+        spec.name = std::string(*name);
+        if (p.has("status")) {
+            auto status = int_value(p["status"]);
+            if (!status) return errors::invalid_params("Parameter 'status' must be an integer");
+            spec.status = *status == 0 ? 1 : *status;
+        }
+        if (p.has("details")) {
+            auto details = string_value(p["details"]);
+            if (!details) return errors::invalid_params("Parameter 'details' must be a string");
+            spec.details = std::string(*details);
+        }
+        if (p.has("max_reports")) {
+            auto max = int_value(p["max_reports"]);
+            if (!max || *max < 0 || *max > kMaxReportsLimit) {
+                return errors::invalid_params("Parameter 'max_reports' must be an integer from 0 to 1000000");
+            }
+            spec.max_reports = static_cast<std::size_t>(*max);
+        }
+        return with_group(p, [&](std::string_view group) -> Reply {
+            auto done = registry.add_identifier(group, std::move(spec));
+            if (!done) return to_rpc_error(done.error());
+            return "OK";
+        });
+    };
+    Method add_method{"sr_add_identifier",
+                      "adds an identifier to a public group (optional status, details, max_reports)",
+                      {},
+                      ""};
+    for (auto& params : add_identifier_recipes()) add_method.recipes.push_back({std::move(params), add});
+    dispatcher.add(std::move(add_method));
+
+    dispatcher.add({"sr_remove_identifier",
+                    "removes an identifier, with its reports, from a public group",
+                    {{{"group", "identifier"},
+                      [&registry](const Params& p) -> Reply {
+                          return with_group(p, [&](std::string_view group) -> Reply {
+                              auto done = registry.remove_identifier(group, identifier_or_main(p));
+                              if (!done) return to_rpc_error(done.error());
+                              return "OK";
+                          });
+                      }}},
+                    ""});
+}
+
 }  // namespace
 
 void add_status_report_methods(Dispatcher& dispatcher, core::Registry& registry) {
@@ -122,6 +196,18 @@ void add_status_report_methods(Dispatcher& dispatcher, core::Registry& registry)
                     "gets the status (only) of a 'status-report' group/identifier",
                     {{{"group"}, get_status}, {{"group", "identifier"}, get_status}},
                     "status_report:get"});
+
+    auto check_status = [&registry](const Params& p) -> Reply {
+        return with_group(p, [&](std::string_view group) {
+            return shaped(registry.status(group, identifier_or_main(p)),
+                          [](const auto& s) { return Json(s.status); }, "Identity not found");
+        });
+    };
+    dispatcher.add({"sr_check_status",
+                    "returns the status integer of a 'status-report' group/identifier, as the "
+                    "sr_check_status() script function",
+                    {{{"group"}, check_status}, {{"group", "identifier"}, check_status}},
+                    ""});
 
     dispatcher.add({"sr_list_status",
                     "lists the status of the identifiers of a 'status-report' group, or of all groups",
@@ -214,6 +300,7 @@ void add_status_report_methods(Dispatcher& dispatcher, core::Registry& registry)
                     "adds a report to an identifier of a public group",
                     {{{"group", "report"}, add_report}, {{"group", "identifier", "report"}, add_report}},
                     ""});
+    add_identifier_methods(dispatcher, registry);
 }
 
 }  // namespace srmi::rpc

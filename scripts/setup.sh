@@ -3,7 +3,7 @@
 # packages already present. Used by run.sh, test.sh and docker/Dockerfile.
 set -euo pipefail
 
-packages=(g++ make cmake libboost1.81-dev nlohmann-json3-dev libspdlog-dev doctest-dev python3 curl)
+packages=(g++ make cmake libboost1.81-dev nlohmann-json3-dev libspdlog-dev doctest-dev libsqlite3-dev python3 curl)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -157,6 +157,14 @@ private:
     std::string path_;
 };
 
+void check_ready_requires(const Config& config) {
+    for (const auto& name : config.ready_requires) {
+        bool known = fold(name) == "core";
+        for (const auto& g : config.groups) known = known || fold(g.name) == fold(name);
+        if (!known) throw ConfigError("ready_requires names '" + name + "', which is not a declared group");
+    }
+}
+
 void check_groups(const std::vector<GroupConfig>& groups) {
     std::set<std::string> seen{"core"};
     for (const auto& g : groups) {
@@ -211,7 +219,8 @@ void load_config_file(const std::string& path, Config& config) {
                      {"listen", "threads", "body_limit", "log_level", "access_log", "groups",
                       "exec_threshold_us", "log_event_enabled", "event_queue_limit",
                       "registry_memory_limit", "event_shm_threshold", "event_pkg_threshold",
-                      "pkg_memory_size", "profiling_proc", "min_workers", "max_workers"});
+                      "pkg_memory_size", "profiling_proc", "min_workers", "max_workers",
+                      "ready_requires", "state_dir"});
 
     if (root.contains("listen")) {
         try {
@@ -271,6 +280,15 @@ void load_config_file(const std::string& path, Config& config) {
     if (config.max_workers != 0 && config.max_workers < config.min_workers) {
         reader.fail("max_workers", "must be 0 (no pool) or at least min_workers");
     }
+    if (root.contains("ready_requires")) {
+        const auto& list = root["ready_requires"];
+        if (!list.is_array()) reader.fail("ready_requires", "must be an array of group names");
+        for (std::size_t i = 0; i < list.size(); ++i) {
+            config.ready_requires.push_back(
+                reader.string(list[i], "ready_requires[" + std::to_string(i) + "]"));
+        }
+    }
+    if (root.contains("state_dir")) config.state_dir = reader.string(root["state_dir"], "state_dir");
     if (root.contains("profiling_proc")) {
         config.profiling_proc = check_profiling(reader.string(root["profiling_proc"], "profiling_proc"),
                                                 path + ": profiling_proc");
@@ -314,7 +332,7 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
             arg = arg.substr(0, eq);
         } else if (arg == "--listen" || arg == "--group" || arg == "--config" ||
                    arg == "--threads" || arg == "--log-level" || arg == "--exec-threshold-us" ||
-                   arg == "--profiling-proc") {
+                   arg == "--profiling-proc" || arg == "--state-dir") {
             if (i + 1 >= argc) throw ConfigError("option " + arg + " needs a value");
             value = argv[++i];
         } else {
@@ -324,7 +342,8 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
             if (!config_path.empty()) throw ConfigError("option --config given twice");
             config_path = value;
         } else if (arg == "--listen" || arg == "--group" || arg == "--threads" ||
-                   arg == "--log-level" || arg == "--exec-threshold-us" || arg == "--profiling-proc") {
+                   arg == "--log-level" || arg == "--exec-threshold-us" || arg == "--profiling-proc" ||
+                   arg == "--state-dir") {
             flags.emplace_back(arg, value);
         } else {
             throw ConfigError("unknown option '" + arg + "'");
@@ -347,6 +366,9 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
             config.access_log = true;
         } else if (flag == "--log-events") {
             config.log_event_enabled = true;
+        } else if (flag == "--state-dir") {
+            if (value.empty()) throw ConfigError("--state-dir needs a directory");
+            config.state_dir = value;
         } else if (flag == "--profiling-proc") {
             config.profiling_proc = check_profiling(value, "--profiling-proc");
         } else if (flag == "--exec-threshold-us") {
@@ -355,6 +377,7 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
         }
     }
     check_groups(config.groups);
+    check_ready_requires(config);
     return cl;
 }
 
@@ -374,6 +397,8 @@ Options:
   --exec-threshold-us N  raise E_CORE_THRESHOLD for requests slower than N
                        microseconds (default 0 = off)
   --log-events         raise E_CORE_LOG for every log line (log_event_enabled)
+  --state-dir DIR      keep public groups durable in DIR/srmi-state.db (SQLite);
+                       a restart, even after kill -9, restores every acknowledged write
   --profiling-proc on|off  load request profiling (E_PROFILING_PROC and the
                        profiling_proc command), switched on or off
   -h, --help           print this help and exit

@@ -51,6 +51,11 @@ struct Config {
     /// min..max threads; max_workers 0 runs them on the I/O threads.
     unsigned min_workers = 1;
     unsigned max_workers = 0;
+
+    /// Groups that must be ready (aggregated) for GET /readyz, besides core.
+    std::vector<std::string> ready_requires;
+    /// Where public groups are kept durable (SQLite); empty: in memory only.
+    std::string state_dir;
 };
 
 enum class Action { kServe, kHelp, kVersion };

@@ -1,6 +1,8 @@
 // handle_request: the HTTP surface of mi_http, answering where OpenSIPS hung.
 #include "server/http_handler.h"
 
+#include "server/probes.h"
+
 #include <string_view>
 
 namespace srmi::server {
@@ -27,7 +29,10 @@ Response error_response(http::status status, unsigned version, bool keep_alive) 
 
 namespace {
 
-Response route(const Request& request, const rpc::Dispatcher& dispatcher) {
+Response route(const Request& request, const rpc::Dispatcher& dispatcher, const ProbeContext* probes) {
+    if (probes != nullptr) {
+        if (auto answer = answer_probe(request, *probes)) return std::move(*answer);
+    }
     const auto path = path_of(request.target());
     if (path == kEventsPath) {
         if (request.method() == http::verb::get) {  // only without an event hub
@@ -64,8 +69,9 @@ Response route(const Request& request, const rpc::Dispatcher& dispatcher) {
 
 }  // namespace
 
-Response handle_request(const Request& request, const rpc::Dispatcher& dispatcher) {
-    Response res = route(request, dispatcher);
+Response handle_request(const Request& request, const rpc::Dispatcher& dispatcher,
+                        const ProbeContext* probes) {
+    Response res = route(request, dispatcher, probes);
     // A HEAD answer announces the length of the body it does not carry.
     if (request.method() == http::verb::head) res.body().clear();
     return res;

@@ -17,7 +17,11 @@ using Response = http::response<http::string_body>;
 /// Routes a complete request: POST /mi to the dispatcher, everything else to
 /// the right 4xx. GET /events is not answered here: HttpSession hands the
 /// connection to an EventStream before. Thread-safe as long as the dispatcher is no longer changed.
-Response handle_request(const Request& request, const rpc::Dispatcher& dispatcher);
+struct ProbeContext;
+
+/// `probes` may be null (no probe paths then).
+Response handle_request(const Request& request, const rpc::Dispatcher& dispatcher,
+                        const ProbeContext* probes = nullptr);
 
 inline constexpr std::string_view kRpcPath = "/mi";
 inline constexpr std::string_view kEventsPath = "/events";

@@ -91,23 +91,41 @@ void HttpSession::on_read(beast::error_code ec, std::size_t) {
     if (context_->workers != nullptr) {
         // The handler runs on the pool; the answer comes back to our strand.
         context_->workers->submit([self = shared_from_this(), request = std::move(request)] {
-            auto response = self->respond(request);
-            net::post(self->stream_.get_executor(), [self, response = std::move(response)]() mutable {
-                self->send(std::move(response), true);
-            });
+            self->answer_when_durable(self->respond(request));
         });
         return;
     }
-    send(respond(request), true);
+    answer_when_durable(respond(request));
+}
+
+void HttpSession::answer_when_durable(Response response) {
+    // Runs on the thread that handled the request: the ticket is thread-local.
+    const auto ticket = core::Registry::take_ticket();
+    if (ticket == 0 || context_->journal == nullptr) {
+        return net::dispatch(stream_.get_executor(),
+                             [self = shared_from_this(), response = std::move(response)]() mutable {
+                                 self->send(std::move(response), true);
+                             });
+    }
+    // Acknowledged only once durable: the journal calls back after its commit.
+    auto pending = std::make_shared<Response>(std::move(response));
+    context_->journal->when_durable(ticket, [self = shared_from_this(), pending](bool ok) {
+        if (!ok) {
+            spdlog::error("a write could not be made durable; answering 500");
+            *pending = error_response(http::status::internal_server_error, pending->version(), false);
+        }
+        net::post(self->stream_.get_executor(), [self, pending] { self->send(std::move(*pending), true); });
+    });
 }
 
 Response HttpSession::respond(const Request& request) const {
+    core::Registry::take_ticket();  // nothing of an earlier request on this thread counts
     auto* profiler = context_->profiler;
     if (profiler != nullptr) {
         profiler->begin("HTTP " + std::string(request.method_string()) + " " +
                         std::string(path_of(request.target())));
     }
-    Response response = handle_request(request, context_->dispatcher);
+    Response response = handle_request(request, context_->dispatcher, context_->probes);
     if (profiler != nullptr) profiler->end(static_cast<int>(response.result_int()));
     if (context_->draining) response.keep_alive(false);
     if (context_->access_log) {

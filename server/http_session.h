@@ -14,6 +14,7 @@
 #include <boost/beast/http.hpp>
 
 #include "core/event_hub.h"
+#include "core/state_journal.h"
 #include "server/http_handler.h"
 #include "server/profiler.h"
 #include "server/worker_pool.h"
@@ -33,6 +34,8 @@ struct SessionContext {
     core::EventHub* hub = nullptr;          ///< for GET /events; none: 404
     Profiler* profiler = nullptr;           ///< request profiling, when loaded
     WorkerPool* workers = nullptr;          ///< runs handlers when set; else the I/O thread does
+    const ProbeContext* probes = nullptr;   ///< health-check paths, when set
+    core::StateJournal* journal = nullptr;  ///< answers wait until their writes are durable
     std::size_t event_queue_limit = 1024;   ///< per event stream
     std::atomic<bool> draining{false};  ///< stopping: answer, then close
     std::atomic<int> in_flight{0};      ///< requests read but not yet answered
@@ -58,6 +61,7 @@ private:
     void on_read(boost::beast::error_code ec, std::size_t bytes);
     void start_event_stream(const Request& request);
     Response respond(const Request& request) const;
+    void answer_when_durable(Response response);
     void send(Response response, bool counted);
     void on_write(bool counted, boost::beast::error_code ec, std::size_t bytes);
     void reject(boost::beast::http::status status);

@@ -46,6 +46,9 @@ int main(int argc, char** argv) {
     } catch (const std::invalid_argument& e) {
         std::cerr << "srmi: " << e.what() << "\n";
         return 2;
+    } catch (const StateError& e) {
+        std::cerr << "srmi: " << e.what() << "\n";
+        return 2;
     } catch (const std::exception& e) {
         spdlog::critical("fatal: {}", e.what());
         return 1;

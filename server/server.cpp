@@ -32,6 +32,7 @@ Server::Server(Config config)
                                                        config_.event_shm_threshold,
                                                        config_.registry_memory_limit}),
       core_(registry_),
+      probes_{registry_, config_.ready_requires},
       context_(std::make_shared<SessionContext>(dispatcher_, config_.body_limit, config_.access_log)),
       signals_(ioc_),
       drain_timer_(ioc_),
@@ -42,6 +43,7 @@ Server::Server(Config config)
         core_events_.status_changed(change);
     });
     context_->hub = &hub_;
+    context_->probes = &probes_;
     context_->event_queue_limit = config_.event_queue_limit;
     context_->on_disconnect = [this](const net::ip::tcp::endpoint& client,
                                      const net::ip::tcp::endpoint& local) {
@@ -79,6 +81,7 @@ Server::Server(Config config)
     for (auto& group : config_.groups) {
         registry_.add_group(group.name, core::Visibility::kPublic, group.identifiers);
     }
+    if (!config_.state_dir.empty()) restore_state();
     rpc::add_status_report_methods(dispatcher_, registry_);
     rpc::add_event_methods(dispatcher_, hub_);
     if (profiler_) rpc::add_profiling_methods(dispatcher_, profiler_->enabled());
@@ -86,10 +89,31 @@ Server::Server(Config config)
                           rpc::ServerInfo{kServerString, static_cast<std::int64_t>(std::time(nullptr))});
 }
 
+void Server::restore_state() {
+    state_ = SqliteState::open(config_.state_dir);
+    std::size_t restored = 0;
+    for (const auto& group : state_->load()) {
+        if (registry_.restore(group)) {
+            ++restored;
+        } else {
+            spdlog::warn("{}: group '{}' is not declared any more; its state is dropped", state_->path(),
+                         group.name);
+        }
+    }
+    // From here on the file holds exactly the public groups as they are now,
+    // and every acknowledged change reaches it before its answer leaves.
+    state_->replace_all(registry_.public_state());
+    registry_.set_journal(state_.get());
+    context_->journal = state_.get();
+    spdlog::info("state in {}: {} group(s) restored", state_->path(), restored);
+}
+
 Server::~Server() {
     stop();
     wait();
     workers_.reset();  // its last jobs use the dispatcher and the registry: end them first
+    registry_.set_journal(nullptr);
+    state_.reset();    // commits what is queued
     // Sessions still held by the stopped io_context end when it is destroyed,
     // after the rest of the server: their disconnects are no events any more.
     context_->on_disconnect = nullptr;

@@ -20,7 +20,9 @@
 #include "server/core_events.h"
 #include "server/http_session.h"
 #include "server/memory_watch.h"
+#include "server/probes.h"
 #include "server/profiler.h"
+#include "server/sqlite_state.h"
 #include "server/worker_pool.h"
 
 namespace srmi::server {
@@ -32,8 +34,10 @@ class LogEventSink;
 /// SIGINT/SIGTERM do it) and wait(). The destructor stops and joins.
 class Server {
 public:
-    /// Registers `core` (then INITIALIZING) and the configured public groups.
-    /// Throws std::invalid_argument for groups the registry refuses.
+    /// Registers `core` (then INITIALIZING) and the configured public groups,
+    /// restoring them from the state directory when one is configured.
+    /// Throws std::invalid_argument for groups the registry refuses and
+    /// StateError for a state file that cannot be used.
     explicit Server(Config config);
     ~Server();
     Server(const Server&) = delete;
@@ -61,6 +65,7 @@ private:
     void check_drained(std::chrono::steady_clock::time_point deadline);
 
     void schedule_maintenance();
+    void restore_state();
 
     Config config_;
     boost::asio::io_context ioc_;  // first in, last out: sinks and sessions live on it
@@ -70,8 +75,10 @@ private:
     MemoryWatch memory_watch_;
     std::unique_ptr<Profiler> profiler_;  // when profiling_proc is configured
     std::unique_ptr<WorkerPool> workers_;  // when max_workers > 0
+    std::unique_ptr<SqliteState> state_;   // when state_dir is set
     core::CoreStatus core_;
     rpc::Dispatcher dispatcher_;
+    ProbeContext probes_;
     std::shared_ptr<SessionContext> context_;  // shared: sessions may outlive the server's other parts
     std::shared_ptr<LogEventSink> log_sink_;
     boost::asio::signal_set signals_;

@@ -58,8 +58,10 @@ const json kUnknownCommand{{"code", 404}, {"message", "unknown MI command"}};
 }  // namespace
 
 TEST_CASE_FIXTURE(CoreFixture, "which lists every flat method name in table order") {
-    const json expected = json::array({"which", "help", "version", "uptime", "sr_get_status", "sr_list_status",
-                                       "sr_list_reports", "sr_list_identifiers", "sr_set_status", "sr_add_report"});
+    const json expected =
+        json::array({"which", "help", "version", "uptime", "sr_get_status", "sr_check_status", "sr_list_status",
+                     "sr_list_reports", "sr_list_identifiers", "sr_set_status", "sr_add_report",
+                     "sr_add_identifier", "sr_remove_identifier"});
     CHECK(result("which") == expected);
     CHECK(result("core:which", json::array()) == expected);
     for (const auto& name : result("which")) {

@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 import urllib.request
@@ -220,6 +221,106 @@ class OpensipsEventClient(unittest.TestCase):
                 self.assertEqual([e["params"]["status"] for e in events], [status])
         finally:
             server.close()
+
+
+class DurableState(unittest.TestCase):
+    """--state-dir: what was acknowledged survives kill -9."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="srmi-state-")
+        self.config = os.path.join(self.dir, "srmi.json")
+        with open(self.config, "w") as f:
+            json.dump({"state_dir": os.path.join(self.dir, "state"),
+                       "groups": [{"name": "custom", "max_reports": 100000}, "db"]}, f)
+
+    def tearDown(self):
+        subprocess.run(["rm", "-rf", self.dir], check=False)
+
+    def start(self):
+        return Srmi("--config", self.config)
+
+    @staticmethod
+    def public(answer):
+        return [g for g in answer["result"] if g["Name"] != "core"]
+
+    def test_kill_9_keeps_every_acknowledged_write(self):
+        srmi = self.start()
+        calls = [("sr_set_status", {"group": "custom", "status": -3, "details": "warming up"}),
+                 ("sr_add_report", ["custom", "first report"]),
+                 ("sr_add_report", ["custom", "second report"]),
+                 ("sr_add_identifier", {"group": "db", "identifier": "replica", "status": -1,
+                                        "details": "syncing", "max_reports": 2}),
+                 ("sr_add_report", ["db", "replica", "r1"]),
+                 ("sr_add_report", ["db", "replica", "r2"]),
+                 ("sr_add_report", ["db", "replica", "r3"]),
+                 ("sr_remove_identifier", ["db", "main"]),
+                 ("sr_set_status", ["custom", "2"])]
+        for method, params in calls:
+            self.assertEqual(srmi.mi(method, params).get("result"), "OK", method)
+        before = [self.public(srmi.mi(m)) for m in ("sr_list_status", "sr_list_reports")]
+        srmi.proc.kill()  # SIGKILL: no flush, no goodbye
+        srmi.proc.wait(timeout=DEADLINE)
+        srmi.proc.communicate()
+
+        again = self.start()
+        try:
+            after = [self.public(again.mi(m)) for m in ("sr_list_status", "sr_list_reports")]
+            self.assertEqual(after, before)
+            self.assertEqual([r["Log"] for r in after[1][1]["Identifiers"][0]["Reports"]], ["r2", "r3"])
+            # core describes this run, never the last one.
+            self.assertEqual(again.mi("sr_list_reports", ["core", "main"])["result"][0]["Log"], "initializing")
+        finally:
+            self.assertEqual(again.stop(), 0)
+
+    def test_writes_during_a_restart_loop_lose_nothing_acknowledged(self):
+        acknowledged = []
+        for round_ in range(3):
+            srmi = self.start()
+            done = threading.Event()
+
+            def write(srmi=srmi, round_=round_):
+                for n in range(5000):  # bounded; the kill ends it sooner
+                    text = f"{round_}-{n}"
+                    try:
+                        ok = srmi.mi("sr_add_report", ["custom", text]).get("result") == "OK"
+                    except Exception:  # the server died mid-request: not acknowledged
+                        break
+                    if ok:
+                        acknowledged.append(text)
+                done.set()
+
+            writer = threading.Thread(target=write)
+            writer.start()
+            time.sleep(0.3)  # let writes flow, then kill in the middle of them
+            srmi.proc.kill()
+            srmi.proc.wait(timeout=DEADLINE)
+            writer.join(timeout=DEADLINE)
+            self.assertTrue(done.is_set())
+            srmi.proc.communicate()
+        srmi = self.start()
+        try:
+            logs = [r["Log"] for r in srmi.mi("sr_list_reports", ["custom", "main"])["result"]]
+        finally:
+            self.assertEqual(srmi.stop(), 0)
+        self.assertGreater(len(acknowledged), 30)
+        # Every acknowledged report is there, in order; an unacknowledged last
+        # one of a round may be there too (durable, but its answer was lost).
+        self.assertEqual([log for log in logs if log in set(acknowledged)], acknowledged)
+
+    def test_a_corrupt_state_file_is_refused_untouched(self):
+        state = os.path.join(self.dir, "state")
+        os.makedirs(state)
+        path = os.path.join(state, "srmi-state.db")
+        with open(path, "wb") as f:
+            f.write(b"this is not a database" * 100)
+        with open(path, "rb") as f:
+            original = f.read()
+        r = run("--config", self.config, "--listen", "127.0.0.1:0")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(path, r.stderr)
+        with open(path, "rb") as f:
+            self.assertEqual(f.read(), original)
+        self.assertEqual(sorted(os.listdir(state)), ["srmi-state.db"])
 
 
 class Lifecycle(unittest.TestCase):

@@ -572,3 +572,54 @@ TEST_CASE("the store limit evicts the oldest reports registry-wide") {
         CHECK(small.store_bytes() == 20);
     }
 }
+
+TEST_CASE("removing identifiers while others read and write them is safe") {
+    srmi::core::Registry registry;
+    registry.add_group("g", srmi::core::Visibility::kPublic);
+    registry.set_store_limit(1 << 20);
+    std::atomic<bool> stop{false};
+    std::thread reader([&] {
+        for (int i = 0; i < 2000 && !stop; ++i) {
+            (void)registry.list_reports();
+            (void)registry.status("g", "x");
+        }
+    });
+    std::thread writer([&] {
+        for (int i = 0; i < 2000 && !stop; ++i) {
+            (void)registry.add_report("g", "x", "r");
+            (void)registry.set_status("g", "x", i % 3 - 1);
+        }
+    });
+    for (int i = 0; i < 300; ++i) {
+        CHECK(registry.add_identifier("g", srmi::core::IdentifierSpec{"x", 1, std::string("d"), 5}).ok());
+        CHECK(registry.remove_identifier("g", "X").ok());
+    }
+    stop = true;
+    reader.join();
+    writer.join();
+    CHECK(registry.list_identifiers("g")->identifiers == std::vector<std::string>{"main"});
+    CHECK(registry.store_bytes() == 0);  // every removed identifier took its bytes along
+}
+
+TEST_CASE("public state and restore round-trip") {
+    srmi::core::Registry registry([] { return std::int64_t{42}; });
+    registry.add_group("core", srmi::core::Visibility::kInternal);
+    registry.add_group("pub", srmi::core::Visibility::kPublic);
+    registry.add_identifier("pub", srmi::core::IdentifierSpec{"extra", -3, std::string("x"), 2});
+    registry.add_report("pub", "extra", "one");
+    auto state = registry.public_state();
+    REQUIRE(state.size() == 1);
+    CHECK(state[0].name == "pub");
+    REQUIRE(state[0].identifiers.size() == 2);
+    CHECK(state[0].identifiers[1].reports == std::vector<srmi::core::Report>{{42, "one"}});
+
+    srmi::core::Registry fresh;
+    fresh.add_group("PUB", srmi::core::Visibility::kPublic);
+    CHECK(fresh.restore(state[0]).ok());
+    CHECK(fresh.list_identifiers("pub")->identifiers == std::vector<std::string>{"main", "extra"});
+    CHECK(fresh.status("pub", "extra")->details == std::optional<std::string>("x"));
+    CHECK(fresh.list_reports("pub", "extra")->front().timestamp == 42);
+    CHECK(fresh.store_bytes() == 4);  // "x" + "one"
+    fresh.add_group("int", srmi::core::Visibility::kInternal);
+    CHECK(fresh.restore(srmi::core::PersistedGroup{"int", state[0].identifiers}).error() == srmi::core::Errc::forbidden);
+}

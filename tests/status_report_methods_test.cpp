@@ -335,11 +335,61 @@ TEST_CASE_FIXTURE(SrFixture, "sr_add_report appends to public groups") {
 TEST_CASE_FIXTURE(SrFixture, "the sr_* methods register their flat names and aliases") {
     std::vector<std::string> names;
     for (const auto& m : dispatcher.methods()) names.push_back(m.name);
-    CHECK(names == std::vector<std::string>{"sr_get_status", "sr_list_status", "sr_list_reports",
-                                            "sr_list_identifiers", "sr_set_status", "sr_add_report"});
+    CHECK(names == std::vector<std::string>{"sr_get_status", "sr_check_status", "sr_list_status",
+                                            "sr_list_reports", "sr_list_identifiers", "sr_set_status",
+                                            "sr_add_report", "sr_add_identifier", "sr_remove_identifier"});
     for (const char* alias : {"status_report:get", "status_report:status", "status_report:reports",
                               "status_report:identifiers"}) {
         CAPTURE(alias);
         CHECK(std::holds_alternative<const rpc::Method*>(dispatcher.resolve(alias)));
+    }
+}
+
+TEST_CASE_FIXTURE(SrFixture, "sr_check_status answers the status integer") {
+    CHECK(result("sr_check_status", {"custom"}) == 1);
+    CHECK(result("sr_check_status", {"custom", "Edge"}) == -5);
+    CHECK(result("sr_check_status", {"CUSTOM", "all"}) == -1);
+    CHECK(result("sr_check_status", {{"group", "core"}}) == 1);
+    CHECK(error("sr_check_status", {"nope"}) == json{{"code", 404}, {"message", "Group not found"}});
+    CHECK(error("sr_check_status", {"custom", "nope"}) == json{{"code", 404}, {"message", "Identity not found"}});
+}
+
+TEST_CASE_FIXTURE(SrFixture, "identifiers added and removed at run time") {
+    SUBCASE("added with defaults, then used by every method") {
+        CHECK(result("sr_add_identifier", {"custom", "backend-1"}) == "OK");
+        CHECK(result("sr_list_identifiers", {"custom"})["Identifiers"] == json::array({"main", "Edge", "backend-1"}));
+        CHECK(result("sr_get_status", {"custom", "BACKEND-1"}) == json{{"Readiness", true}, {"Status", 1}});
+        CHECK(result("sr_set_status", {{"group", "custom"}, {"identifier", "backend-1"}, {"status", -2}}) == "OK");
+        CHECK(result("sr_add_report", {"custom", "backend-1", "down"}) == "OK");
+        CHECK(result("sr_list_reports", {"custom", "backend-1"}).size() == 1);
+        CHECK(result("sr_check_status", {"custom", "all"}) == -1);
+    }
+    SUBCASE("with status, details and max_reports, named or positional") {
+        CHECK(result("sr_add_identifier", {{"group", "alarms"}, {"identifier", "disk"}, {"status", "-1"},
+                                           {"details", "unknown"}, {"max_reports", 1}}) == "OK");
+        CHECK(result("sr_get_status", {"alarms", "disk"}) ==
+              json{{"Readiness", false}, {"Status", -1}, {"Details", "unknown"}});
+        result("sr_add_report", {"alarms", "disk", "a"});
+        result("sr_add_report", {"alarms", "disk", "b"});
+        CHECK(result("sr_list_reports", {"alarms", "disk"}).size() == 1);
+        CHECK(result("sr_add_identifier", {"alarms", "cpu", 3, "hot", 5}) == "OK");
+        CHECK(result("sr_check_status", {"alarms", "cpu"}) == 3);
+    }
+    SUBCASE("errors") {
+        CHECK(error("sr_add_identifier", {"custom", "EDGE"}) == json{{"code", 409}, {"message", "Identifier already exists"}});
+        CHECK(error("sr_add_identifier", {"core", "x"}) == json{{"code", 403}, {"message", "Forbidden"}});
+        CHECK(error("sr_add_identifier", {"nope", "x"}) == json{{"code", 404}, {"message", "Group not found"}});
+        CHECK(error("sr_add_identifier", {"custom", ""})["code"] == -32602);
+        CHECK(error("sr_add_identifier", {{"group", "custom"}, {"identifier", "x"}, {"max_reports", -1}})["code"] == -32602);
+        CHECK(error("sr_add_identifier", {{"group", "custom"}, {"identifier", "x"}, {"status", "up"}})["code"] == -32602);
+        CHECK(error("sr_remove_identifier", {"custom", "nope"}) == json{{"code", 404}, {"message", "Identifier not found"}});
+        CHECK(error("sr_remove_identifier", {"core", "main"}) == json{{"code", 403}, {"message", "Forbidden"}});
+    }
+    SUBCASE("main may go while another identifier remains, the last one may not") {
+        CHECK(result("sr_remove_identifier", {"custom", "main"}) == "OK");
+        CHECK(result("sr_list_identifiers", {"custom"})["Identifiers"] == json::array({"Edge"}));
+        CHECK(error("sr_get_status", {"custom"}) == json{{"code", 404}, {"message", "Identity not found"}});
+        CHECK(error("sr_remove_identifier", {"custom", "edge"}) ==
+              json{{"code", 400}, {"message", "Cannot remove the last identifier of a group"}});
     }
 }

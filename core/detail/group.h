@@ -32,30 +32,30 @@ struct Identifier {
     ReportRing reports;
 };
 
+/// Identifiers are shared: a reader keeps the one it found alive even if a
+/// writer removes it from the group meanwhile.
+using IdentifierPtr = std::shared_ptr<Identifier>;
+
 struct Group {
     Group(std::string n, Visibility v) : name(std::move(n)), visibility(v) {}
 
-    Identifier* find(std::string_view identifier) const {
+    IdentifierPtr find(std::string_view identifier) const {
         std::shared_lock lock(mutex);
         auto it = by_name.find(fold_case(identifier));
         return it == by_name.end() ? nullptr : it->second;
     }
 
-    /// Identifiers in registration order; the pointers stay valid for the
-    /// group's life because identifiers are never removed yet.
-    std::vector<Identifier*> members() const {
+    /// Identifiers in registration order, as they are now.
+    std::vector<IdentifierPtr> members() const {
         std::shared_lock lock(mutex);
-        std::vector<Identifier*> out;
-        out.reserve(identifiers.size());
-        for (const auto& id : identifiers) out.push_back(id.get());
-        return out;
+        return identifiers;
     }
 
     const std::string name;
     const Visibility visibility;
     mutable std::shared_mutex mutex;  // guards identifiers and by_name
-    std::vector<std::unique_ptr<Identifier>> identifiers;
-    std::unordered_map<std::string, Identifier*> by_name;  // key: lower-case name
+    std::vector<IdentifierPtr> identifiers;
+    std::unordered_map<std::string, IdentifierPtr> by_name;  // key: lower-case name
 };
 
 }  // namespace srmi::core::detail
