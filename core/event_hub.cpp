@@ -21,6 +21,7 @@ struct EventHub::Event {
     EventInfo info;
     std::vector<Subscription> subscriptions;
     std::atomic<std::size_t> audience{0};  // subscriptions + taps that want it
+    bool listed = true;                    // shown by events()
 };
 
 struct EventHub::Tap {
@@ -46,12 +47,13 @@ EventHub::~EventHub() {
     for (auto& tap : taps_) tap.sink->close();
 }
 
-int EventHub::publish(std::string name) {
+int EventHub::publish(std::string name, bool listed) {
     if (name.empty()) throw std::invalid_argument("event name is empty");
     std::unique_lock lock(mutex_);
     if (find_locked(name) != nullptr) throw std::invalid_argument("event '" + name + "' published twice");
     auto event = std::make_unique<Event>();
     event->info = EventInfo{std::move(name), static_cast<int>(events_.size())};
+    event->listed = listed;
     for (const auto& tap : taps_) {
         if (tap.wants(event->info.id)) ++event->audience;
     }
@@ -60,6 +62,16 @@ int EventHub::publish(std::string name) {
 }
 
 std::vector<EventInfo> EventHub::events() const {
+    std::shared_lock lock(mutex_);
+    std::vector<EventInfo> out;
+    out.reserve(events_.size());
+    for (const auto& e : events_) {
+        if (e->listed) out.push_back(e->info);
+    }
+    return out;
+}
+
+std::vector<EventInfo> EventHub::all_events() const {
     std::shared_lock lock(mutex_);
     std::vector<EventInfo> out;
     out.reserve(events_.size());
@@ -96,6 +108,7 @@ std::variant<SubscribeOutcome, std::pair<EventErrc, std::string>> EventHub::subs
         auto it = std::find_if(subs.begin(), subs.end(),
                                [&](const Subscription& s) { return s.socket == socket; });
         if (it != subs.end() && it->expires_at <= now) {  // expired: as if absent
+            dropped_by_removed_ += it->sink->dropped();
             to_close.push_back(it->sink);
             subs.erase(it);
             --event->audience;
@@ -105,6 +118,7 @@ std::variant<SubscribeOutcome, std::pair<EventErrc, std::string>> EventHub::subs
             if (it == subs.end()) {
                 outcome = std::pair{EventErrc::unknown_subscriber, std::string("no such subscriber")};
             } else {
+                dropped_by_removed_ += it->sink->dropped();
                 to_close.push_back(it->sink);
                 subs.erase(it);
                 --event->audience;
@@ -190,7 +204,10 @@ std::size_t EventHub::raise(int event_id, const EventPayload& payload) {
             if (tap.wants(event_id)) targets.push_back(tap.sink);
         }
     }
-    for (const auto& sink : targets) sink->push(payload);
+    for (const auto& sink : targets) {
+        sink->push(payload);
+        if (delivery_hook_) delivery_hook_(event_id, sink->transport());
+    }
     return targets.size();
 }
 
@@ -213,6 +230,7 @@ void EventHub::remove_tap(std::uint64_t tap_id) {
         for (auto& e : events_) {
             if (it->wants(e->info.id)) --e->audience;
         }
+        dropped_by_removed_ += it->sink->dropped();
         closing = std::move(it->sink);
         taps_.erase(it);
     }
@@ -228,6 +246,7 @@ void EventHub::purge_expired() {
             auto& subs = e->subscriptions;
             for (auto it = subs.begin(); it != subs.end();) {
                 if (it->expires_at <= now) {
+                    dropped_by_removed_ += it->sink->dropped();
                     to_close.push_back(std::move(it->sink));
                     it = subs.erase(it);
                     --e->audience;
@@ -238,6 +257,24 @@ void EventHub::purge_expired() {
         }
     }
     for (auto& sink : to_close) sink->close();
+}
+
+std::uint64_t EventHub::dropped_total() const {
+    std::uint64_t total = 0;
+    {
+        std::shared_lock lock(mutex_);
+        total = dropped_by_removed_;
+        for (const auto& e : events_) {
+            for (const auto& s : e->subscriptions) total += s.sink->dropped();
+        }
+        for (const auto& tap : taps_) total += tap.sink->dropped();
+    }
+    // A closed sink may still count a drop it had under way; what it counts
+    // after its removal is lost, so the sum cannot shrink, but make sure.
+    auto seen = dropped_seen_.load(std::memory_order_relaxed);
+    while (total > seen && !dropped_seen_.compare_exchange_weak(seen, total, std::memory_order_relaxed)) {
+    }
+    return std::max(total, seen);
 }
 
 }  // namespace srmi::core

@@ -5,6 +5,7 @@
 // HTTP transports), and an event travels as its ready-made notification text.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -36,6 +37,9 @@ public:
     /// Ends delivery and releases the transport. Called once, when the
     /// subscription ends; must not block.
     virtual void close() = 0;
+    /// A short, fixed name of the transport ("udp", "unix", "tcp", "http",
+    /// "sse"), for metrics.
+    virtual std::string_view transport() const { return "other"; }
 };
 
 /// Makes the sink for a subscriber's socket string (`udp:HOST:PORT`, ...), or
@@ -77,10 +81,16 @@ public:
     EventHub(const EventHub&) = delete;
     EventHub& operator=(const EventHub&) = delete;
 
-    /// Publishes an event; ids count from 0 in publication order. Throws
-    /// std::invalid_argument for a duplicate or empty name.
-    int publish(std::string name);
+    /// Publishes an event; ids count from 0 in publication order. An event
+    /// published with `listed` false is left out of events() (so events_list
+    /// shows OpenSIPS's events only) but is found, subscribed and raised by
+    /// name like any other. Throws std::invalid_argument for a duplicate or
+    /// empty name.
+    int publish(std::string name, bool listed = true);
+    /// The listed events, in publication order.
     std::vector<EventInfo> events() const;
+    /// Every event, listed or not, in publication order (so indexed by id).
+    std::vector<EventInfo> all_events() const;
     /// Exact (case-sensitive) name lookup, as OpenSIPS does.
     std::optional<int> find(std::string_view name) const;
 
@@ -101,6 +111,15 @@ public:
     /// Hands `payload` to every live subscriber and tap of the event; returns
     /// how many took it.
     std::size_t raise(int event_id, const EventPayload& payload);
+
+    /// Told once per sink that raise() handed an event to: the event id and
+    /// the sink's transport(). Runs on the raiser's thread, so it must be
+    /// quick. Set before serving.
+    using DeliveryHook = std::function<void(int event_id, std::string_view transport)>;
+    void on_delivered(DeliveryHook hook) { delivery_hook_ = std::move(hook); }
+    /// Events dropped so far by every sink, live or since removed (expired,
+    /// unsubscribed, closed taps); never decreases.
+    std::uint64_t dropped_total() const;
 
     /// A tap sees raised events without being a subscriber (e.g. a
     /// Server-Sent Events stream). `event_ids` empty means every event.
@@ -124,6 +143,9 @@ private:
     std::vector<std::unique_ptr<Event>> events_;
     std::vector<Tap> taps_;
     std::uint64_t next_tap_ = 1;
+    DeliveryHook delivery_hook_;
+    std::uint64_t dropped_by_removed_ = 0;  // guarded by mutex_: dropped() of sinks no longer held
+    mutable std::atomic<std::uint64_t> dropped_seen_{0};  // the largest dropped_total() answered
 };
 
 }  // namespace srmi::core

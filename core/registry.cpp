@@ -29,7 +29,7 @@ bool is_all(std::string_view identifier) { return detail::fold_case(identifier) 
 
 IdentifierStatus copy_status(const detail::Identifier& id) {
     std::lock_guard lock(id.mutex);
-    return IdentifierStatus{id.name, id.status, id.details};
+    return IdentifierStatus{id.name, id.status, id.details, id.reports_added};
 }
 
 IdentifierReports copy_reports(const detail::Identifier& id) {
@@ -138,7 +138,7 @@ Result<IdentifierStatus> Registry::status(std::string_view group, std::string_vi
     const auto* g = find_group(group);
     if (g == nullptr) return Errc::group_not_found;
     if (is_all(identifier)) {
-        IdentifierStatus aggregate{std::string(kAllIdentifiers), 1, "aggregated"};
+        IdentifierStatus aggregate{std::string(kAllIdentifiers), 1, "aggregated", 0};
         for (const auto& id : g->members()) {
             std::lock_guard lock(id->mutex);
             if (id->status < 0) {
@@ -254,12 +254,14 @@ Result<void> Registry::write_report(detail::Group& group, std::string_view ident
     if (id == nullptr) return Errc::identifier_not_found;
     const auto added = static_cast<std::int64_t>(text.size());
     std::int64_t freed = 0;
+    std::optional<Report> heard;  // a copy for the report listeners, made only when there are some
     {
         std::lock_guard lock(id->mutex);
         if (id->reports.capacity() == 0) return Errc::reports_disabled;
         const bool full = id->reports.size() == id->reports.capacity();
         const auto seq = next_seq_.fetch_add(1, std::memory_order_relaxed);
         Report report{clock_(), std::move(text)};
+        if (has_report_listeners_.load(std::memory_order_acquire)) heard = report;
         if (journal_ != nullptr && group.visibility == Visibility::kPublic) {
             StateChange change;
             change.kind = StateChange::Kind::kAddReport;
@@ -269,12 +271,18 @@ Result<void> Registry::write_report(detail::Group& group, std::string_view ident
             journal(std::move(change));
         }
         freed = static_cast<std::int64_t>(id->reports.push(std::move(report), seq));
+        ++id->reports_added;
         // Recorded under the identifier's lock, so one identifier's entries
         // stay in sequence order in order_.
         if (store_limit_ != 0) remember_report(id, seq, full);
     }
     account(added - freed);
     if (store_limit_ != 0 && store_bytes() > store_limit_) evict_over_limit();
+    if (heard) {
+        const ReportAdded event{group.name, id->name, heard->timestamp, heard->log};
+        std::shared_lock listeners(listeners_mutex_);
+        for (const auto& listener : report_listeners_) listener(event);
+    }
     return {};
 }
 
@@ -470,6 +478,12 @@ Result<void> Registry::restore(const PersistedGroup& persisted) {
 void Registry::on_status_change(StatusListener listener) {
     std::unique_lock lock(listeners_mutex_);
     listeners_.push_back(std::move(listener));
+}
+
+void Registry::on_report(ReportListener listener) {
+    std::unique_lock lock(listeners_mutex_);
+    report_listeners_.push_back(std::move(listener));
+    has_report_listeners_.store(true, std::memory_order_release);
 }
 
 }  // namespace srmi::core

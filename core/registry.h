@@ -50,6 +50,9 @@ struct IdentifierStatus {
     std::string name;
     int status = 1;
     std::optional<std::string> details;
+    /// Reports added to it since it was created (or restored): a counter that
+    /// the ring dropping old reports does not reset. 0 for `all`.
+    std::uint64_t reports_added = 0;
 
     bool ready() const noexcept { return status > 0; }
 };
@@ -88,6 +91,20 @@ struct StatusChange {
 /// of one identifier arrive in order; it must be quick and must not write to
 /// the same identifier.
 using StatusListener = std::function<void(const StatusChange&)>;
+
+/// What a report listener is told. The views are valid only during the call.
+struct ReportAdded {
+    std::string_view group;
+    std::string_view identifier;
+    std::int64_t timestamp;
+    std::string_view log;
+};
+
+/// Called once per report added (not for restored ones), on the writer's
+/// thread after the report is stored and outside every registry lock, so it
+/// may read the registry; reports written concurrently to one identifier may
+/// reach it out of order. It must be quick.
+using ReportListener = std::function<void(const ReportAdded&)>;
 
 /// Seconds since the epoch; injectable so tests can control report times.
 using Clock = std::function<std::int64_t()>;
@@ -171,6 +188,9 @@ public:
 
     /// Adds a listener for status changes (see StatusListener).
     void on_status_change(StatusListener listener);
+    /// Adds a listener for added reports (see ReportListener). With none, a
+    /// report costs nothing more than before.
+    void on_report(ReportListener listener);
 
     /// Number of groups registered.
     std::size_t group_count() const;
@@ -207,6 +227,8 @@ private:
     std::unordered_map<std::string, detail::Group*> by_name_;  // key: lower-case name
     mutable std::shared_mutex listeners_mutex_;
     std::vector<StatusListener> listeners_;
+    std::vector<ReportListener> report_listeners_;  // guarded by listeners_mutex_
+    std::atomic<bool> has_report_listeners_{false};
 
     // Store accounting and eviction (see set_store_limit).
     mutable std::atomic<std::uint64_t> store_bytes_{0};

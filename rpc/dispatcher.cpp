@@ -154,14 +154,24 @@ Reply Dispatcher::call(const Method& method, const Json* params) const {
 
 // --- requests and batches ------------------------------------------------------
 
+void Dispatcher::call_done(std::string_view method, int code,
+                           std::chrono::steady_clock::time_point started) const {
+    if (done_hook_) done_hook_(method, code, std::chrono::steady_clock::now() - started);
+}
+
 std::optional<Json> Dispatcher::answer(const Json& request) const {
-    if (!request.is_object()) return error_answer(errors::invalid_request(), nullptr);
+    const bool timed = (slow_threshold_.count() > 0 && slow_hook_) || done_hook_;
+    const auto started = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+    auto invalid = [&](const Json& id) {
+        const auto error = errors::invalid_request();
+        call_done({}, error.code, started);
+        return error_answer(error, id);
+    };
+    if (!request.is_object()) return invalid(nullptr);
 
     const auto id_it = request.find("id");
     const bool notification = id_it == request.end();
-    if (!notification && !valid_id(*id_it)) {
-        return error_answer(errors::invalid_request(), nullptr);
-    }
+    if (!notification && !valid_id(*id_it)) return invalid(nullptr);
     const Json id = notification ? Json(nullptr) : *id_it;
 
     const auto version = request.find("jsonrpc");
@@ -171,17 +181,17 @@ std::optional<Json> Dispatcher::answer(const Json& request) const {
         method_name == request.end() || !method_name->is_string() ||
         (params != request.end() && !params->is_object() && !params->is_array())) {
         // Structurally invalid: answered even without an id, as JSON-RPC 2.0 shows.
-        return error_answer(errors::invalid_request(), id);
+        return invalid(id);
     }
 
-    const bool timed = slow_threshold_.count() > 0 && slow_hook_;
-    const auto started = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     Reply reply;
     auto method = resolve(method_name->get_ref<const std::string&>());
     const auto& name = method_name->get_ref<const std::string&>();
+    std::string_view called;  // the flat name, once resolved
     if (auto* error = std::get_if<RpcError>(&method)) {
         reply = std::move(*error);
     } else {
+        called = std::get<const Method*>(method)->name;
         if (call_hook_) call_hook_(CallTrace{name, true, 0, "dispatcher.cpp", __LINE__});
         try {
             reply = call(*std::get<const Method*>(method),
@@ -200,7 +210,7 @@ std::optional<Json> Dispatcher::answer(const Json& request) const {
         }
     }
 
-    if (timed) {
+    if (slow_threshold_.count() > 0 && slow_hook_) {
         const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
                                 std::chrono::steady_clock::now() - started)
                                 .count();
@@ -211,6 +221,11 @@ std::optional<Json> Dispatcher::answer(const Json& request) const {
         }
     }
 
+    if (done_hook_) {
+        const auto* error = std::get_if<RpcError>(&reply);
+        call_done(called, error != nullptr ? error->code : 0, started);
+    }
+
     if (notification) return std::nullopt;
     if (auto* error = std::get_if<RpcError>(&reply)) return error_answer(*error, id);
     return result_answer(std::move(std::get<Json>(reply)), id);
@@ -218,15 +233,23 @@ std::optional<Json> Dispatcher::answer(const Json& request) const {
 
 std::optional<std::string> Dispatcher::handle(std::string_view body) const {
     try {
+        const auto started =
+            done_hook_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
         Json request = Json::parse(body, nullptr, /*allow_exceptions=*/false);
-        if (request.is_discarded()) return serialize(error_answer(errors::parse_error(), nullptr));
+        if (request.is_discarded()) {
+            call_done({}, errors::parse_error().code, started);
+            return serialize(error_answer(errors::parse_error(), nullptr));
+        }
 
         if (!request.is_array()) {
             auto single = answer(request);
             if (!single) return std::nullopt;
             return serialize(*single);
         }
-        if (request.empty()) return serialize(error_answer(errors::invalid_request(), nullptr));
+        if (request.empty()) {
+            call_done({}, errors::invalid_request().code, started);
+            return serialize(error_answer(errors::invalid_request(), nullptr));
+        }
 
         Json answers = Json::array();
         for (const auto& element : request) {

@@ -76,6 +76,14 @@ struct CallTrace {
 };
 using CallHook = std::function<void(const CallTrace&)>;
 
+/// Told once per request (a batch element counts as one, a notification too)
+/// after it is handled: the flat name of the method it called, or "" when it
+/// called none (parse error, invalid request, unknown or ambiguous method),
+/// so that clients cannot invent values; the result code (0 on success, else
+/// the error code); and the time it took.
+using CallDoneHook =
+    std::function<void(std::string_view method, int code, std::chrono::nanoseconds elapsed)>;
+
 /// The dispatch table and the JSON-RPC 2.0 engine. Build it (add) before
 /// serving; afterwards handle() may run concurrently on any number of threads.
 class Dispatcher {
@@ -102,12 +110,17 @@ public:
     /// Calls `hook` before and after every method call. Set before serving.
     void on_call(CallHook hook) { call_hook_ = std::move(hook); }
 
+    /// Calls `hook` after every request (see CallDoneHook); requests are timed
+    /// only when one is set. Set before serving.
+    void on_call_done(CallDoneHook hook) { done_hook_ = std::move(hook); }
+
     /// Methods in table order.
     const std::vector<Method>& methods() const noexcept { return methods_; }
 
 private:
     std::optional<Json> answer(const Json& request) const;
     Reply call(const Method& method, const Json* params) const;
+    void call_done(std::string_view method, int code, std::chrono::steady_clock::time_point started) const;
 
     std::vector<Method> methods_;
     std::unordered_map<std::string, std::size_t> by_name_;  // flat and qualified names
@@ -115,6 +128,7 @@ private:
     std::chrono::microseconds slow_threshold_{0};
     SlowCallHook slow_hook_;
     CallHook call_hook_;
+    CallDoneHook done_hook_;
 };
 
 }  // namespace srmi::rpc

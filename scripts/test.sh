@@ -4,6 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+scripts/setup-browser.sh  # Chromium and Node.js, for the dashboard's browser test
+if [ -f tests/dashboard/package-lock.json ]; then
+    npm ci --prefix tests/dashboard --no-audit --no-fund
+else
+    npm install --prefix tests/dashboard --no-audit --no-fund
+fi
 scripts/build.sh -DSRMI_BUILD_TESTS=ON -DSRMI_WERROR=ON
 cd build
 ctest --output-on-failure --timeout 300 -j"$(nproc)"

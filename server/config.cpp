@@ -382,11 +382,20 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
 }
 
 std::string usage() {
-    return R"(Usage: srmi [OPTIONS]
+    return R"(Usage: srmi [serve] [OPTIONS]
+       srmi call [--url URL] [--timeout SECONDS] [--raw-strings] METHOD [PARAM...]
+       srmi watch [--url URL] [--pretty] [EVENT...]
 
 Serves the OpenSIPS Status/Report registry over JSON-RPC 2.0 at POST /mi.
 
-Options:
+Subcommands:
+  serve                serve (the default when no subcommand is given)
+  call                 call a method of a running server and print its result;
+                       'srmi call --help' for more
+  watch                print a running server's events as they come (GET /events);
+                       'srmi watch --help' for more
+
+Options (serve):
   --listen HOST:PORT   address to listen on (default 127.0.0.1:8888; [::1]:8888 for IPv6)
   --group NAME         declare a public group with identifier 'main', status 1 and
                        50 reports; repeat for more groups

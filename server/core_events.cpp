@@ -20,6 +20,7 @@ constexpr std::string_view kPkgThreshold = "E_CORE_PKG_THRESHOLD";
 constexpr std::string_view kAutoScale = "E_CORE_PROC_AUTO_SCALE";
 constexpr std::string_view kTcpDisconnect = "E_CORE_TCP_DISCONNECT";
 constexpr std::string_view kLog = "E_CORE_LOG";
+constexpr std::string_view kReportAdded = "E_SRMI_REPORT_ADDED";  // srmi's own, unlisted
 
 // OpenSIPS's log time form: "Aug 20 16:15:26".
 std::string log_time(std::int64_t epoch_seconds) {
@@ -110,6 +111,20 @@ void CoreEvents::auto_scale(std::string_view group_filter, int load, bool up, in
     params["process_id"] = process_id;
     params["pid"] = static_cast<int>(::getpid());
     hub_.raise(auto_scale_, rpc::make_notification(kAutoScale, params));
+}
+
+void CoreEvents::publish_srmi_events() {
+    if (report_added_ < 0) report_added_ = hub_.publish(std::string(kReportAdded), false);
+}
+
+void CoreEvents::report_added(const core::ReportAdded& report) const {
+    if (!hub_.wanted(report_added_)) return;
+    Json params = Json::object();
+    params["group"] = report.group;
+    params["identifier"] = report.identifier;
+    params["timestamp"] = report.timestamp;
+    params["log"] = report.log;
+    hub_.raise(report_added_, rpc::make_notification(kReportAdded, params));
 }
 
 }  // namespace srmi::server

@@ -41,14 +41,24 @@ public:
 
     void auto_scale(std::string_view group_filter, int load, bool up, int process_id) const;
 
+    /// Publishes srmi's own events, which events_list does not show:
+    /// E_SRMI_REPORT_ADDED. Call once, after every listed event (the
+    /// profiler's too) is published, so that those keep OpenSIPS's ids.
+    void publish_srmi_events();
+    /// E_SRMI_REPORT_ADDED: `group`, `identifier`, `timestamp`, `log`. Raises
+    /// nothing before publish_srmi_events().
+    void report_added(const core::ReportAdded& report) const;
+
     core::EventHub& hub() const noexcept { return hub_; }
 
     int status_changed_id() const noexcept { return status_changed_; }
     int log_id() const noexcept { return log_; }
+    int report_added_id() const noexcept { return report_added_; }
 
 private:
     core::EventHub& hub_;
     int status_changed_, threshold_, shm_threshold_, pkg_threshold_, auto_scale_, tcp_disconnect_, log_;
+    int report_added_ = -1;  // not published yet
 };
 
 }  // namespace srmi::server

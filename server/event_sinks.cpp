@@ -19,6 +19,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -256,6 +257,10 @@ public:
     DatagramSink(net::io_context& ioc, std::size_t limit, Endpoint target)
         : QueuedSink(ioc, limit), socket_(strand_), target_(std::move(target)) {}
 
+    std::string_view transport() const override {
+        return std::is_same_v<Protocol, net::ip::udp> ? "udp" : "unix";
+    }
+
 private:
     std::shared_ptr<DatagramSink> self() {
         return std::static_pointer_cast<DatagramSink>(shared_from_this());
@@ -311,6 +316,8 @@ public:
           endpoints_(std::move(endpoints)),
           reconnect_min_(std::max(options.reconnect_min, std::chrono::milliseconds(1))),
           reconnect_max_(std::max(options.reconnect_max, reconnect_min_)) {}
+
+    std::string_view transport() const override { return "tcp"; }
 
 private:
     std::shared_ptr<TcpSink> self() { return std::static_pointer_cast<TcpSink>(shared_from_this()); }
@@ -416,6 +423,8 @@ public:
           host_header_(std::move(host_header)),
           target_(std::move(target)),
           timeout_(options.http_timeout) {}
+
+    std::string_view transport() const override { return "http"; }
 
 private:
     using Request = http::request<http::span_body<const char>>;

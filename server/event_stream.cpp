@@ -81,6 +81,8 @@ EventStream::EventStream(beast::tcp_stream&& stream, std::shared_ptr<SessionCont
 }
 
 EventStream::~EventStream() {
+    // The connection, counted by the HttpSession that handed it over, ends here.
+    context_->connections.fetch_sub(1, std::memory_order_relaxed);
     if (context_->on_disconnect) context_->on_disconnect(client_, local_);
 }
 

@@ -41,6 +41,7 @@ public:
     void push(core::EventPayload payload) override;
     std::uint64_t dropped() const override;
     void close() override;
+    std::string_view transport() const override { return "sse"; }
 
 private:
     void do_write();

@@ -1,6 +1,8 @@
 // handle_request: the HTTP surface of mi_http, answering where OpenSIPS hung.
 #include "server/http_handler.h"
 
+#include "server/dashboard.h"
+#include "server/metrics.h"
 #include "server/probes.h"
 
 #include <string_view>
@@ -29,11 +31,14 @@ Response error_response(http::status status, unsigned version, bool keep_alive) 
 
 namespace {
 
-Response route(const Request& request, const rpc::Dispatcher& dispatcher, const ProbeContext* probes) {
+Response route(const Request& request, const rpc::Dispatcher& dispatcher, const ProbeContext* probes,
+               const Metrics* metrics) {
     if (probes != nullptr) {
         if (auto answer = answer_probe(request, *probes)) return std::move(*answer);
     }
     const auto path = path_of(request.target());
+    if (metrics != nullptr && path == kMetricsPath) return metrics_response(request, *metrics);
+    if (auto answer = answer_dashboard(request)) return std::move(*answer);
     if (path == kEventsPath) {
         if (request.method() == http::verb::get) {  // only without an event hub
             return error_response(http::status::not_found, request.version(), request.keep_alive());
@@ -70,8 +75,8 @@ Response route(const Request& request, const rpc::Dispatcher& dispatcher, const 
 }  // namespace
 
 Response handle_request(const Request& request, const rpc::Dispatcher& dispatcher,
-                        const ProbeContext* probes) {
-    Response res = route(request, dispatcher, probes);
+                        const ProbeContext* probes, const Metrics* metrics) {
+    Response res = route(request, dispatcher, probes, metrics);
     // A HEAD answer announces the length of the body it does not carry.
     if (request.method() == http::verb::head) res.body().clear();
     return res;

@@ -18,13 +18,16 @@ using Response = http::response<http::string_body>;
 /// the right 4xx. GET /events is not answered here: HttpSession hands the
 /// connection to an EventStream before. Thread-safe as long as the dispatcher is no longer changed.
 struct ProbeContext;
+class Metrics;
 
-/// `probes` may be null (no probe paths then).
+/// `probes` may be null (no probe paths then), and so may `metrics` (no
+/// /metrics then).
 Response handle_request(const Request& request, const rpc::Dispatcher& dispatcher,
-                        const ProbeContext* probes = nullptr);
+                        const ProbeContext* probes = nullptr, const Metrics* metrics = nullptr);
 
 inline constexpr std::string_view kRpcPath = "/mi";
 inline constexpr std::string_view kEventsPath = "/events";
+inline constexpr std::string_view kMetricsPath = "/metrics";
 
 /// The path of a request target, without query or fragment.
 std::string_view path_of(std::string_view target);

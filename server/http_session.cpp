@@ -19,13 +19,16 @@ constexpr std::chrono::seconds kLingerTime{2};
 
 HttpSession::HttpSession(net::ip::tcp::socket&& socket, std::shared_ptr<SessionContext> context)
     : stream_(std::move(socket)), context_(std::move(context)) {
+    context_->connections.fetch_add(1, std::memory_order_relaxed);
     beast::error_code ignored;
     client_ = stream_.socket().remote_endpoint(ignored);
     local_ = stream_.socket().local_endpoint(ignored);
 }
 
 HttpSession::~HttpSession() {
-    if (!handed_over_ && context_->on_disconnect) context_->on_disconnect(client_, local_);
+    if (handed_over_) return;  // the EventStream has the connection now
+    context_->connections.fetch_sub(1, std::memory_order_relaxed);
+    if (context_->on_disconnect) context_->on_disconnect(client_, local_);
 }
 
 void HttpSession::run() {
@@ -125,7 +128,7 @@ Response HttpSession::respond(const Request& request) const {
         profiler->begin("HTTP " + std::string(request.method_string()) + " " +
                         std::string(path_of(request.target())));
     }
-    Response response = handle_request(request, context_->dispatcher, context_->probes);
+    Response response = handle_request(request, context_->dispatcher, context_->probes, context_->metrics);
     if (profiler != nullptr) profiler->end(static_cast<int>(response.result_int()));
     if (context_->draining) response.keep_alive(false);
     if (context_->access_log) {

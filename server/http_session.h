@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <array>
 #include <memory>
@@ -39,6 +40,10 @@ struct SessionContext {
     std::size_t event_queue_limit = 1024;   ///< per event stream
     std::atomic<bool> draining{false};  ///< stopping: answer, then close
     std::atomic<int> in_flight{0};      ///< requests read but not yet answered
+    /// Open client connections: an HttpSession's, then the EventStream's it
+    /// hands over to.
+    std::atomic<std::int64_t> connections{0};
+    const Metrics* metrics = nullptr;   ///< GET /metrics, when set
     /// Told when a connection ends: (client, server) endpoints. Set before serving.
     std::function<void(const boost::asio::ip::tcp::endpoint&, const boost::asio::ip::tcp::endpoint&)>
         on_disconnect;

@@ -1,18 +1,29 @@
-// srmi: parse the command line, build the server, serve until SIGINT/SIGTERM.
+// srmi: parse the command line, build the server, serve until SIGINT/SIGTERM;
+// or, as `srmi call` / `srmi watch`, be a client of a running server.
 #include <cstdio>
 #include <exception>
 #include <iostream>
+#include <string_view>
 
 #include <boost/system/system_error.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "server/cli.h"
 #include "server/config.h"
 #include "server/server.h"
 #include "version.h"
 
 int main(int argc, char** argv) {
     using namespace srmi::server;
+    const std::string_view command = argc > 1 ? argv[1] : "";
+    if (command == "call") return run_call(argc - 2, argv + 2);
+    if (command == "watch") return run_watch(argc - 2, argv + 2);
+    if (command == "serve") {  // the options follow; "serve" stands in for argv[0]
+        --argc;
+        ++argv;
+    }
+
     CommandLine cl;
     try {
         cl = parse_command_line(argc, argv);

@@ -62,6 +62,9 @@ Server::Server(Config config)
         context_->profiler = profiler_.get();
         dispatcher_.on_call([profiler = profiler_.get()](const rpc::CallTrace& call) { profiler->trace(call); });
     }
+    // After every listed event, so that those keep OpenSIPS's ids.
+    core_events_.publish_srmi_events();
+    registry_.on_report([this](const core::ReportAdded& report) { core_events_.report_added(report); });
     if (config_.max_workers > 0) {
         WorkerPoolOptions options;
         options.min_workers = config_.min_workers;
@@ -87,6 +90,25 @@ Server::Server(Config config)
     if (profiler_) rpc::add_profiling_methods(dispatcher_, profiler_->enabled());
     rpc::add_core_methods(dispatcher_,
                           rpc::ServerInfo{kServerString, static_cast<std::int64_t>(std::time(nullptr))});
+
+    // Last: requests are labelled by the finished method table, deliveries by
+    // the events published by now.
+    std::vector<std::string> methods;
+    for (const auto& method : dispatcher_.methods()) methods.push_back(method.name);
+    metrics_ = std::make_unique<Metrics>(MetricSources{
+        registry_, hub_, std::move(methods),
+        [context = context_] { return context->connections.load(std::memory_order_relaxed); }});
+    dispatcher_.on_call_done([metrics = metrics_.get()](std::string_view method, int code,
+                                                        std::chrono::nanoseconds elapsed) {
+        metrics->record_call(method, code, elapsed);
+    });
+    registry_.on_status_change([metrics = metrics_.get()](const core::StatusChange&) {
+        metrics->record_status_change();
+    });
+    hub_.on_delivered([metrics = metrics_.get()](int event_id, std::string_view transport) {
+        metrics->record_delivery(event_id, transport);
+    });
+    context_->metrics = metrics_.get();
 }
 
 void Server::restore_state() {

@@ -20,6 +20,7 @@
 #include "server/core_events.h"
 #include "server/http_session.h"
 #include "server/memory_watch.h"
+#include "server/metrics.h"
 #include "server/probes.h"
 #include "server/profiler.h"
 #include "server/sqlite_state.h"
@@ -69,6 +70,7 @@ private:
 
     Config config_;
     boost::asio::io_context ioc_;  // first in, last out: sinks and sessions live on it
+    std::unique_ptr<Metrics> metrics_;  // made once the method table is; outlives every hook into it
     core::Registry registry_;
     core::EventHub hub_;
     CoreEvents core_events_;

@@ -187,11 +187,13 @@ void prepare_directory(const std::string& dir, const std::string& file) {
     if (::stat(dir.c_str(), &st) != 0) {
         if (errno != ENOENT && errno != ENOTDIR)
             refuse(file, "cannot use directory " + dir + ": " + std::strerror(errno));
+        std::string leaf = dir;  // "a/b/" has parent "a/b": the leaf must be made by mkdir
+        while (leaf.size() > 1 && leaf.back() == '/') leaf.pop_back();
         std::error_code ec;
-        const fs::path parent = fs::path(dir).parent_path();
+        const fs::path parent = fs::path(leaf).parent_path();
         if (!parent.empty()) fs::create_directories(parent, ec);
         if (ec) refuse(file, "cannot create directory " + parent.string() + ": " + ec.message());
-        if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+        if (::mkdir(leaf.c_str(), 0700) != 0 && errno != EEXIST)
             refuse(file, "cannot create directory " + dir + ": " + std::strerror(errno));
         if (::stat(dir.c_str(), &st) != 0)
             refuse(file, "cannot use directory " + dir + ": " + std::strerror(errno));

@@ -6,8 +6,10 @@ opensips-mi does (urllib, Content-Type application/json, string ids, every
 positional value a string), and clean stops on SIGTERM and SIGINT.
 Usage: e2e_test.py PATH/TO/srmi
 """
+import http.server
 import json
 import os
+import queue
 import random
 import re
 import signal
@@ -354,6 +356,218 @@ class Lifecycle(unittest.TestCase):
                 self.assertEqual(srmi.stop(), 0)
         finally:
             os.unlink(f.name)
+
+
+class FakeMi:
+    """An HTTP server on port 0 that records each POSTed JSON body and answers
+    `answer` with `status`: what `srmi call` puts on the wire, exactly."""
+
+    def __init__(self, answer=None, status=200):
+        received = self.received = []
+        body = json.dumps(answer or {"jsonrpc": "2.0", "result": "OK", "id": 1}).encode()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                data = self.rfile.read(int(self.headers["Content-Length"]))
+                received.append((self.headers.get("Content-Type"), json.loads(data)))
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/mi"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(DEADLINE)
+
+
+class Watch:
+    """`srmi watch ARGS` in the background; its stdout and stderr lines arrive
+    on queues (None at end of file), so every read has a deadline."""
+
+    def __init__(self, *args):
+        self.proc = subprocess.Popen([SRMI, "watch", *args], stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True)
+        self.out, self.err = queue.Queue(), queue.Queue()
+        self.pumps = [threading.Thread(target=self._pump, args=pair, daemon=True)
+                      for pair in ((self.proc.stdout, self.out), (self.proc.stderr, self.err))]
+        for pump in self.pumps:
+            pump.start()
+
+    @staticmethod
+    def _pump(pipe, lines):
+        for line in pipe:
+            lines.put(line)
+        lines.put(None)
+
+    @staticmethod
+    def next_line(lines):
+        try:
+            return lines.get(timeout=DEADLINE)
+        except queue.Empty:
+            raise AssertionError(f"no line within {DEADLINE} s") from None
+
+    def wait_open(self):
+        """Returns once the stream is open (and so the server taps events for it)."""
+        line = self.next_line(self.err)
+        if line is None or not line.startswith("srmi: watching "):
+            raise AssertionError(f"srmi watch did not open the stream: {line!r}")
+
+    def finish(self, sig=None):
+        """Sends `sig` (if any), waits for the exit and returns its code."""
+        if sig is not None:
+            self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout=DEADLINE)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait(timeout=DEADLINE)
+            for pump in self.pumps:
+                pump.join(DEADLINE)
+            self.proc.stdout.close()
+            self.proc.stderr.close()
+
+
+def free_port():
+    """A port nothing listens on (bound, then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Cli(unittest.TestCase):
+    """`srmi call` and `srmi watch` against a running srmi."""
+
+    STATUS_CHANGED = ('{"jsonrpc":"2.0","method":"E_CORE_SR_STATUS_CHANGED","params":'
+                      '{"group":"custom","identifier":"main","status":-3,'
+                      '"details":"warming up","old_status":1}}\n')
+
+    def setUp(self):
+        self.srmi = Srmi("--group", "custom")
+
+    def tearDown(self):
+        if self.srmi is not None:
+            self.assertEqual(self.srmi.stop(), 0)
+
+    def call(self, *args, url=None):
+        return run("call", "--url", url or self.srmi.url, *args)
+
+    def test_named_params_are_json_values_and_the_result_is_indented(self):
+        r = self.call("sr_set_status", "group=custom", "status=-3", "details=warming up")
+        self.assertEqual((r.returncode, r.stdout, r.stderr), (0, '"OK"\n', ""))
+        r = self.call("sr_get_status", "custom")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout, '{\n    "Readiness": false,\n    "Status": -3,\n'
+                                   '    "Details": "warming up"\n}\n')
+
+    def test_positional_params(self):
+        r = self.call("sr_set_status", "custom", "-3")
+        self.assertEqual((r.returncode, r.stdout), (0, '"OK"\n'), r.stderr)
+        r = self.call("sr_get_status", "custom", "main")
+        self.assertEqual(json.loads(r.stdout), {"Readiness": False, "Status": -3})
+
+    def test_no_params(self):
+        r = self.call("which")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("sr_get_status", json.loads(r.stdout))
+        self.assertTrue(r.stdout.startswith('[\n    "'), r.stdout)
+
+    def test_what_goes_on_the_wire(self):
+        fake = FakeMi()
+        try:
+            for args, params in [
+                (["sr_set_status", "group=custom", "status=-3", "details=warming up", "x=2.5",
+                  "t=true", "n=null", "a=[1,\"b\"]", 'o={"k":"v"}', 'q="42"', "e="],
+                 {"group": "custom", "status": -3, "details": "warming up", "x": 2.5, "t": True,
+                  "n": None, "a": [1, "b"], "o": {"k": "v"}, "q": "42", "e": ""}),
+                (["sr_set_status", "custom", "-3", "a b=c"], None),  # no name before '=': a value
+                (["--raw-strings", "sr_set_status", "group=custom", "status=-3"],
+                 {"group": "custom", "status": "-3"}),
+                (["which"], None),
+            ]:
+                with self.subTest(args=args):
+                    r = self.call(*args, url=fake.url)
+                    self.assertEqual((r.returncode, r.stdout), (0, '"OK"\n'), r.stderr)
+                    content_type, request = fake.received[-1]
+                    self.assertEqual(content_type, "application/json")
+                    self.assertEqual(request["jsonrpc"], "2.0")
+                    self.assertIn("id", request)
+                    if args == ["which"]:
+                        self.assertNotIn("params", request)
+                    elif params is None:
+                        self.assertEqual(request["params"], ["custom", -3, "a b=c"])
+                    else:
+                        self.assertEqual(request["params"], params)
+        finally:
+            fake.close()
+
+    def test_jsonrpc_errors_go_to_stderr_with_exit_1(self):
+        r = self.call("sr_get_status", "nope")
+        self.assertEqual((r.returncode, r.stdout, r.stderr), (1, "", "404: Group not found\n"))
+        r = self.call("sr_set_status", "custom", "a", "b")
+        self.assertEqual((r.returncode, r.stdout, r.stderr),
+                         (1, "", "-32602: Invalid params (Ambiguous call)\n"))
+
+    def test_bad_usage_exits_2_with_usage(self):
+        r = self.call("sr_set_status", "group=custom", "3")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("cannot be mixed", r.stderr)
+        self.assertIn("Usage: srmi call", r.stderr)
+        self.assertEqual(r.stdout, "")
+        for args in (["call"], ["call", "--nope", "which"], ["watch", "--url"]):
+            with self.subTest(args=args):
+                self.assertEqual(run(*args).returncode, 2)
+        r = run("call", "--url", "https://127.0.0.1/mi", "which")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("https URLs need TLS support, not in this build", r.stderr)
+        r = run("call", "--help")
+        self.assertEqual(r.returncode, 0)
+        self.assertIn("Usage: srmi call", r.stdout)
+
+    def test_unreachable_server_exits_3(self):
+        port = free_port()
+        r = run("call", "--url", f"http://127.0.0.1:{port}/mi", "which")
+        self.assertEqual((r.returncode, r.stdout), (3, ""))
+        self.assertEqual(r.stderr, f"srmi: cannot connect to 127.0.0.1:{port}: Connection refused\n")
+        r = run("watch", "--url", f"http://127.0.0.1:{port}/events")
+        self.assertEqual(r.returncode, 3)
+        self.assertIn("Connection refused", r.stderr)
+        fake = FakeMi(answer={"not": "json-rpc"}, status=500)
+        try:
+            r = self.call("which", url=fake.url)
+            self.assertEqual(r.returncode, 3)
+            self.assertIn("HTTP 500", r.stderr)
+        finally:
+            fake.close()
+
+    def test_watch_prints_each_event_and_stops_on_sigint(self):
+        watch = Watch("E_CORE_SR_STATUS_CHANGED", "--url", f"http://127.0.0.1:{self.srmi.port}/events")
+        try:
+            watch.wait_open()
+            r = self.call("sr_set_status", "group=custom", "status=-3", "details=warming up")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(watch.next_line(watch.out), self.STATUS_CHANGED)
+        finally:
+            self.assertEqual(watch.finish(signal.SIGINT), 0)
+
+    def test_watch_ends_with_the_stream(self):
+        watch = Watch("--url", self.srmi.url)  # a /mi URL is followed at /events
+        try:
+            watch.wait_open()
+            srmi, self.srmi = self.srmi, None
+            self.assertEqual(srmi.stop(), 0)
+        finally:
+            self.assertEqual(watch.finish(), 0)
 
 
 if __name__ == "__main__":

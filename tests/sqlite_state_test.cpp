@@ -28,6 +28,9 @@
 #include <thread>
 #include <vector>
 
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
 #include "server/sqlite_state.h"
 
 namespace {
@@ -193,6 +196,11 @@ TEST_CASE("sqlite state: an empty directory loads nothing") {
     CHECK((st.st_mode & 0777) == 0700);
     state.reset();
     CHECK(SqliteState::open(dir)->load().empty());
+
+    const std::string slashed = tmp.path + "/c/";
+    SqliteState::open(slashed);
+    REQUIRE(::stat(slashed.c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0700);
 }
 
 TEST_CASE("sqlite state: a reopened file holds exactly what was recorded") {
@@ -327,6 +335,46 @@ TEST_CASE("sqlite state: durability callbacks") {
         REQUIRE(future.wait_for(0s) == std::future_status::ready);
         CHECK_FALSE(future.get());
     }
+}
+
+TEST_CASE("sqlite state: a failed transaction answers false and the writer goes on") {
+    TempDir tmp;
+    auto state = SqliteState::open(tmp.path);
+    const auto first = state->record(add("g", "main", 1, std::nullopt, 10));
+    REQUIRE(wait_durable(*state, first) == std::optional<bool>(true));
+
+    auto old_logger = spdlog::default_logger();
+    std::ostringstream log;
+    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(log);
+    sink->set_pattern("%v");
+    spdlog::set_default_logger(std::make_shared<spdlog::logger>("state-test", sink));
+
+    // Another connection holds the write lock past the writer's busy timeout.
+    sqlite3* other = nullptr;
+    REQUIRE(sqlite3_open(state->path().c_str(), &other) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK);
+    const auto lost = state->record(report("g", "main", 1, "lost"));
+    const auto failed = wait_durable(*state, lost);
+    sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
+    sqlite3_close(other);
+    spdlog::set_default_logger(old_logger);
+
+    CHECK(failed == std::optional<bool>(false));
+    CHECK(state->durable() == first);
+    std::optional<bool> again;
+    state->when_durable(lost, [&](bool ok) { again = ok; });  // answered at once
+    CHECK(again == std::optional<bool>(false));
+    CHECK(log.str().find("not saved") != std::string::npos);
+    CHECK(log.str().find(state->path()) != std::string::npos);
+
+    const auto kept = state->record(report("g", "main", 2, "kept"));
+    REQUIRE(wait_durable(*state, kept) == std::optional<bool>(true));
+    CHECK(state->durable() == kept);
+    state.reset();
+    const auto groups = SqliteState::open(tmp.path)->load();
+    REQUIRE(groups.size() == 1);
+    REQUIRE(groups[0].identifiers.size() == 1);
+    CHECK(groups[0].identifiers[0].reports == std::vector<Report>{{2, "kept"}});
 }
 
 TEST_CASE("sqlite state: group commit puts queued writes in one transaction") {

@@ -1,6 +1,7 @@
 // Storage of groups and identifiers; private to registry.cpp and its tests.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -26,10 +27,11 @@ struct Identifier {
           reports(spec.max_reports) {}
 
     const std::string name;
-    mutable std::mutex mutex;  // guards status, details and reports
+    mutable std::mutex mutex;  // guards status, details, reports and reports_added
     int status;
     std::optional<std::string> details;
     ReportRing reports;
+    std::uint64_t reports_added = 0;  // by add_report since creation; ring wraps do not reset it
 };
 
 /// Identifiers are shared: a reader keeps the one it found alive even if a

@@ -1,0 +1,46 @@
+// answer_dashboard: the page and its headers; the page itself is
+// server/dashboard/index.html, turned into dashboard_page.h by embed.cmake.
+#include "server/dashboard.h"
+
+#include <string>
+
+#include "dashboard_page.h"
+
+namespace srmi::server {
+
+namespace {
+
+const std::string& csp() {
+    static const std::string policy =
+        "default-src 'none'; script-src '" + std::string(generated::kDashboardScriptHash) +
+        "'; style-src '" + std::string(generated::kDashboardStyleHash) +
+        "'; connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+    return policy;
+}
+
+}  // namespace
+
+std::string_view dashboard_csp() { return csp(); }
+
+std::optional<Response> answer_dashboard(const Request& request) {
+    const auto path = path_of(request.target());
+    if (path != kDashboardPath && path != "/index.html") return std::nullopt;
+    if (request.method() != http::verb::get && request.method() != http::verb::head) {
+        auto res = error_response(http::status::method_not_allowed, request.version(), request.keep_alive());
+        res.set(http::field::allow, "GET, HEAD");
+        return res;
+    }
+    Response res{http::status::ok, request.version()};
+    res.set(http::field::server, "srmi");
+    res.set(http::field::content_type, "text/html; charset=utf-8");
+    res.set(http::field::cache_control, "no-store");
+    res.set("Content-Security-Policy", csp());
+    res.set("X-Content-Type-Options", "nosniff");
+    res.set("Referrer-Policy", "no-referrer");
+    res.keep_alive(request.keep_alive());
+    res.body() = std::string(generated::kDashboardHtml);
+    res.prepare_payload();
+    return res;
+}
+
+}  // namespace srmi::server
