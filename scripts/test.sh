@@ -10,6 +10,8 @@ if [ -f tests/dashboard/package-lock.json ]; then
 else
     npm install --prefix tests/dashboard --no-audit --no-fund
 fi
+scripts/setup-tests.sh  # PyYAML and jsonschema, for the OpenAPI contract test
+npm ci --prefix tests/openapi --no-audit --no-fund  # @redocly/cli, for the OpenAPI lint
 scripts/build.sh -DSRMI_BUILD_TESTS=ON -DSRMI_WERROR=ON
 cd build
 ctest --output-on-failure --timeout 300 -j"$(nproc)"

@@ -25,21 +25,12 @@ std::string_view dashboard_csp() { return csp(); }
 std::optional<Response> answer_dashboard(const Request& request) {
     const auto path = path_of(request.target());
     if (path != kDashboardPath && path != "/index.html") return std::nullopt;
-    if (request.method() != http::verb::get && request.method() != http::verb::head) {
-        auto res = error_response(http::status::method_not_allowed, request.version(), request.keep_alive());
-        res.set(http::field::allow, "GET, HEAD");
-        return res;
-    }
-    Response res{http::status::ok, request.version()};
-    res.set(http::field::server, "srmi");
-    res.set(http::field::content_type, "text/html; charset=utf-8");
-    res.set(http::field::cache_control, "no-store");
+    if (!is_get_or_head(request)) return method_not_allowed(request, "GET, HEAD");
+    auto res = page_response(request, http::status::ok, "text/html; charset=utf-8",
+                             std::string(generated::kDashboardHtml));
     res.set("Content-Security-Policy", csp());
     res.set("X-Content-Type-Options", "nosniff");
     res.set("Referrer-Policy", "no-referrer");
-    res.keep_alive(request.keep_alive());
-    res.body() = std::string(generated::kDashboardHtml);
-    res.prepare_payload();
     return res;
 }
 

@@ -2,7 +2,6 @@
 // queues and, when the writer is idle, posts it.
 #include "server/event_stream.h"
 
-#include <cctype>
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -28,24 +27,6 @@ constexpr std::string_view kHeader =
     "\r\n"
     ": srmi event stream\n\n";
 
-// %XX and '+' decoding of one query value.
-std::string url_decode(std::string_view text) {
-    std::string out;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        if (text[i] == '+') {
-            out += ' ';
-        } else if (text[i] == '%' && i + 2 < text.size() &&
-                   std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
-                   std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
-            out += static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16));
-            i += 2;
-        } else {
-            out += text[i];
-        }
-    }
-    return out;
-}
-
 }  // namespace
 
 std::variant<std::vector<int>, std::string> event_filter(std::string_view target,
@@ -60,7 +41,7 @@ std::variant<std::vector<int>, std::string> event_filter(std::string_view target
         query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
         const auto eq = pair.find('=');
         if (pair.substr(0, eq) != "event" || eq == std::string_view::npos) continue;
-        const auto name = url_decode(pair.substr(eq + 1));
+        const auto name = url_decode(pair.substr(eq + 1), true);
         const auto id = hub.find(name);
         if (!id) return "unknown event '" + name + "'";
         ids.push_back(*id);

@@ -5,6 +5,7 @@
 #include "server/metrics.h"
 #include "server/probes.h"
 
+#include <cctype>
 #include <string_view>
 
 namespace srmi::server {
@@ -29,6 +30,42 @@ Response error_response(http::status status, unsigned version, bool keep_alive) 
     return res;
 }
 
+Response method_not_allowed(const Request& request, std::string_view allow) {
+    auto res = error_response(http::status::method_not_allowed, request.version(), request.keep_alive());
+    res.set(http::field::allow, allow);
+    return res;
+}
+
+Response page_response(const Request& request, http::status status, std::string_view content_type,
+                       std::string body) {
+    Response res{status, request.version()};
+    res.set(http::field::server, kServerName);
+    res.set(http::field::content_type, content_type);
+    res.set(http::field::cache_control, "no-store");
+    res.keep_alive(request.keep_alive());
+    res.body() = std::move(body);
+    res.prepare_payload();
+    return res;
+}
+
+std::string url_decode(std::string_view text, bool plus_is_space) {
+    auto hex = [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; };
+    auto value = [](char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; };
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '%' && i + 2 < text.size() && hex(text[i + 1]) && hex(text[i + 2])) {
+            out += static_cast<char>(value(text[i + 1]) * 16 + value(text[i + 2]));
+            i += 2;
+        } else if (text[i] == '+' && plus_is_space) {
+            out += ' ';
+        } else {
+            out += text[i];
+        }
+    }
+    return out;
+}
+
 namespace {
 
 Response route(const Request& request, const rpc::Dispatcher& dispatcher, const ProbeContext* probes,
@@ -43,15 +80,11 @@ Response route(const Request& request, const rpc::Dispatcher& dispatcher, const 
         if (request.method() == http::verb::get) {  // only without an event hub
             return error_response(http::status::not_found, request.version(), request.keep_alive());
         }
-        auto res = error_response(http::status::method_not_allowed, request.version(), request.keep_alive());
-        res.set(http::field::allow, "GET");
-        return res;
+        return method_not_allowed(request, "GET");
     }
     if (path != kRpcPath) return error_response(http::status::not_found, request.version(), request.keep_alive());
     if (request.method() != http::verb::post) {
-        auto res = error_response(http::status::method_not_allowed, request.version(), request.keep_alive());
-        res.set(http::field::allow, "POST");
-        return res;
+        return method_not_allowed(request, "POST");
     }
 
     // The body is JSON whatever Content-Type says: curl -d sends form encoding.

@@ -1,6 +1,7 @@
 // handle_request: one HTTP request in, one HTTP response out; no sockets here.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 #include <boost/beast/http.hpp>
@@ -31,6 +32,21 @@ inline constexpr std::string_view kMetricsPath = "/metrics";
 
 /// The path of a request target, without query or fragment.
 std::string_view path_of(std::string_view target);
+
+/// 405 for `request`, with the `Allow` header naming what the path accepts.
+Response method_not_allowed(const Request& request, std::string_view allow);
+
+/// GET or HEAD: the methods of every read-only page (probes, metrics, dashboard).
+inline bool is_get_or_head(const Request& request) {
+    return request.method() == http::verb::get || request.method() == http::verb::head;
+}
+
+/// A `no-store` answer of `content_type` with `body`, for the read-only pages.
+Response page_response(const Request& request, http::status status, std::string_view content_type,
+                       std::string body);
+
+/// %XX decoding of a URL component; '+' becomes a space only in query values.
+std::string url_decode(std::string_view text, bool plus_is_space);
 
 /// A plain-text error response (400, 404, 405, 413, ...) for `version`.
 Response error_response(http::status status, unsigned version, bool keep_alive);

@@ -414,19 +414,8 @@ std::string Metrics::render() const {
 }
 
 Response metrics_response(const Request& request, const Metrics& metrics) {
-    if (request.method() != http::verb::get && request.method() != http::verb::head) {
-        auto res = error_response(http::status::method_not_allowed, request.version(), request.keep_alive());
-        res.set(http::field::allow, "GET, HEAD");
-        return res;
-    }
-    Response res{http::status::ok, request.version()};
-    res.set(http::field::server, "srmi");
-    res.set(http::field::content_type, kContentType);
-    res.set(http::field::cache_control, "no-store");
-    res.keep_alive(request.keep_alive());
-    res.body() = metrics.render();
-    res.prepare_payload();
-    return res;
+    if (!is_get_or_head(request)) return method_not_allowed(request, "GET, HEAD");
+    return page_response(request, http::status::ok, kContentType, metrics.render());
 }
 
 }  // namespace srmi::server

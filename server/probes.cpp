@@ -3,7 +3,6 @@
 // the Kubernetes API server's probes do.
 #include "server/probes.h"
 
-#include <cctype>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
@@ -17,20 +16,6 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 constexpr std::string_view kHealthPrefix = "/health/";
-
-std::string url_decode(std::string_view text) {
-    std::string out;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        if (text[i] == '%' && i + 2 < text.size() && std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
-            std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
-            out += static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16));
-            i += 2;
-        } else {
-            out += text[i];
-        }
-    }
-    return out;
-}
 
 bool has_flag(std::string_view target, std::string_view flag) {
     const auto question = target.find('?');
@@ -47,14 +32,8 @@ bool has_flag(std::string_view target, std::string_view flag) {
 }
 
 Response json_response(const Request& request, http::status status, const Json& body) {
-    Response res{status, request.version()};
-    res.set(http::field::server, "srmi");
-    res.set(http::field::content_type, "application/json");
-    res.set(http::field::cache_control, "no-store");
-    res.keep_alive(request.keep_alive());
-    res.body() = body.dump(-1, ' ', false, Json::error_handler_t::replace);
-    res.prepare_payload();
-    return res;
+    return page_response(request, status, "application/json",
+                         body.dump(-1, ' ', false, Json::error_handler_t::replace));
 }
 
 int core_status(const core::Registry& registry) {
@@ -64,9 +43,9 @@ int core_status(const core::Registry& registry) {
 
 Response health(const Request& request, std::string_view rest, const core::Registry& registry) {
     const auto slash = rest.find('/');
-    const auto group = url_decode(rest.substr(0, slash));
+    const auto group = url_decode(rest.substr(0, slash), false);
     const auto identifier = slash == std::string_view::npos ? std::string(core::kMainIdentifier)
-                                                            : url_decode(rest.substr(slash + 1));
+                                                            : url_decode(rest.substr(slash + 1), false);
     auto status = registry.status(group, identifier);
     if (!status) {
         Json body = Json::object();
@@ -129,11 +108,7 @@ std::optional<Response> answer_probe(const Request& request, const ProbeContext&
     const bool is_health = path.substr(0, kHealthPrefix.size()) == kHealthPrefix && path.size() > kHealthPrefix.size();
     if (!is_health && path != "/livez" && path != "/readyz") return std::nullopt;
 
-    if (request.method() != http::verb::get && request.method() != http::verb::head) {
-        auto res = error_response(http::status::method_not_allowed, request.version(), request.keep_alive());
-        res.set(http::field::allow, "GET, HEAD");
-        return res;
-    }
+    if (!is_get_or_head(request)) return method_not_allowed(request, "GET, HEAD");
     if (path == "/livez") return livez(request, probes.registry);
     if (path == "/readyz") return readyz(request, probes);
     return health(request, path.substr(kHealthPrefix.size()), probes.registry);

@@ -19,6 +19,7 @@
 #include "server/dashboard.h"
 #include "server/http_handler.h"
 #include "test_server.h"
+#include "udp_receiver.h"
 
 namespace {
 
@@ -41,38 +42,7 @@ struct Fixture {
     }
 };
 
-/// A UDP socket on 127.0.0.1:0 that waits at most two seconds per datagram.
-class UdpReceiver {
-public:
-    UdpReceiver() : fd_(::socket(AF_INET, SOCK_DGRAM, 0)) {
-        REQUIRE(fd_ >= 0);
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-        socklen_t len = sizeof addr;
-        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-        port_ = ntohs(addr.sin_port);
-        timeval tv{2, 0};
-        ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    }
-    ~UdpReceiver() { ::close(fd_); }
-    UdpReceiver(const UdpReceiver&) = delete;
-    UdpReceiver& operator=(const UdpReceiver&) = delete;
-
-    std::string socket() const { return "udp:127.0.0.1:" + std::to_string(port_); }
-
-    std::optional<std::string> receive() {
-        char buffer[65536];
-        const auto n = ::recv(fd_, buffer, sizeof buffer, 0);
-        if (n < 0) return std::nullopt;
-        return std::string(buffer, static_cast<std::size_t>(n));
-    }
-
-private:
-    int fd_;
-    std::uint16_t port_ = 0;
-};
+using srmi::test::UdpReceiver;
 
 json result(HttpClient& client, const json& request) {
     auto res = client.post(request.dump());
