@@ -224,6 +224,7 @@ Result<void> Registry::write_status(detail::Group& group, std::string_view ident
     std::int64_t delta = 0;
     {
         std::lock_guard lock(id->mutex);
+        if (id->removed) return Errc::identifier_not_found;  // lost the race with its removal
         const int old_status = id->status;
         delta = static_cast<std::int64_t>(details ? details->size() : 0) -
                 static_cast<std::int64_t>(id->details ? id->details->size() : 0);
@@ -257,6 +258,7 @@ Result<void> Registry::write_report(detail::Group& group, std::string_view ident
     std::optional<Report> heard;  // a copy for the report listeners, made only when there are some
     {
         std::lock_guard lock(id->mutex);
+        if (id->removed) return Errc::identifier_not_found;  // lost the race with its removal
         if (id->reports.capacity() == 0) return Errc::reports_disabled;
         const bool full = id->reports.size() == id->reports.capacity();
         const auto seq = next_seq_.fetch_add(1, std::memory_order_relaxed);
@@ -335,7 +337,7 @@ void Registry::evict_over_limit() const {
         {
             std::lock_guard lock(oldest->mutex);
             auto& ring = oldest->reports;
-            if (!ring.empty() && ring.front_seq() == entry.second) {
+            if (!oldest->removed && !ring.empty() && ring.front_seq() == entry.second) {
                 freed = static_cast<std::int64_t>(ring.pop_front());
             }
         }
@@ -416,6 +418,7 @@ Result<void> Registry::remove_identifier(std::string_view group, std::string_vie
     std::int64_t bytes = 0;
     {
         std::lock_guard lock(removed->mutex);
+        removed->removed = true;
         bytes = bytes_of(*removed);
     }
     if (bytes != 0) account(-bytes);
@@ -469,7 +472,11 @@ Result<void> Registry::restore(const PersistedGroup& persisted) {
         g->by_name = std::move(by_name);
     }
     std::int64_t removed = 0;
-    for (const auto& id : old) removed += bytes_of(*id);
+    for (const auto& id : old) {
+        std::lock_guard lock(id->mutex);
+        id->removed = true;
+        removed += bytes_of(*id);
+    }
     account(added - removed);
     if (store_limit_ != 0 && store_bytes() > store_limit_) evict_over_limit();
     return {};

@@ -32,6 +32,9 @@ struct Identifier {
     std::optional<std::string> details;
     ReportRing reports;
     std::uint64_t reports_added = 0;  // by add_report since creation; ring wraps do not reset it
+    /// Set, under `mutex`, when the identifier leaves its group: a writer that
+    /// found it before then must not change it (its bytes left the store with it).
+    bool removed = false;
 };
 
 /// Identifiers are shared: a reader keeps the one it found alive even if a
