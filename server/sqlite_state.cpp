@@ -6,6 +6,8 @@
 
 #include <sqlite3.h>
 #include <spdlog/spdlog.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -682,15 +684,45 @@ private:
     std::thread writer_;  // last: started once everything above exists
 };
 
+namespace {
+
+// Two servers writing one state file would each acknowledge writes the other
+// then overwrites at its next start. Taken only after the file was inspected,
+// so a refused file leaves no lock file beside it.
+int lock_directory(const std::string& dir, const std::string& file) {
+    const std::string path = (fs::path(dir) / "srmi-state.lock").string();
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) refuse(file, "cannot create the lock file " + path + ": " + std::strerror(errno));
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        const int error = errno;
+        ::close(fd);
+        if (error == EWOULDBLOCK) refuse(file, "in use by another srmi process (" + path + " is locked)");
+        refuse(file, "cannot lock " + path + ": " + std::strerror(error));
+    }
+    return fd;
+}
+
+}  // namespace
+
 std::unique_ptr<SqliteState> SqliteState::open(const std::string& dir) {
     const std::string file = (fs::path(dir) / kFileName).string();
     prepare_directory(dir, file);
     const bool initialise = inspect_existing(file);
-    return std::unique_ptr<SqliteState>(new SqliteState(std::make_unique<Impl>(file, initialise)));
+    const int lock = lock_directory(dir, file);
+    try {
+        return std::unique_ptr<SqliteState>(new SqliteState(std::make_unique<Impl>(file, initialise), lock));
+    } catch (...) {
+        ::close(lock);
+        throw;
+    }
 }
 
-SqliteState::SqliteState(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-SqliteState::~SqliteState() = default;
+SqliteState::SqliteState(std::unique_ptr<Impl> impl, int lock_fd) : lock_fd_(lock_fd), impl_(std::move(impl)) {}
+
+SqliteState::~SqliteState() {
+    impl_.reset();  // commits and closes the database while the directory is still ours
+    ::close(lock_fd_);
+}
 
 std::vector<PersistedGroup> SqliteState::load() const { return impl_->load(); }
 void SqliteState::replace_all(const std::vector<PersistedGroup>& groups) { impl_->replace_all(groups); }

@@ -75,8 +75,9 @@ public:
 
 private:
     class Impl;  // SQLite handles, the queue and the writer thread
-    explicit SqliteState(std::unique_ptr<Impl> impl);
-    std::unique_ptr<Impl> impl_;
+    SqliteState(std::unique_ptr<Impl> impl, int lock_fd);
+    int lock_fd_;                 // flock on DIR/srmi-state.lock: one srmi per state directory
+    std::unique_ptr<Impl> impl_;  // after the lock: closed before it is released
 };
 
 }  // namespace srmi::server

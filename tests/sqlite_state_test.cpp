@@ -624,3 +624,22 @@ TEST_CASE("sqlite state: acknowledged changes survive kill -9") {
     }
     CHECK(in_order);
 }
+
+TEST_CASE("sqlite state: one srmi per state directory") {
+    char dir_template[] = "/tmp/srmi-state-lock-XXXXXX";
+    REQUIRE(::mkdtemp(dir_template) != nullptr);
+    const std::string dir = dir_template;
+    {
+        auto first = srmi::server::SqliteState::open(dir);
+        try {
+            srmi::server::SqliteState::open(dir);
+            FAIL("a second open of the same directory was allowed");
+        } catch (const srmi::server::StateError& e) {
+            CHECK(std::string(e.what()).find("in use by another srmi process") != std::string::npos);
+            CHECK(std::string(e.what()).find(dir) != std::string::npos);
+        }
+    }
+    // Released with the first: the directory can be opened again.
+    CHECK_NOTHROW(srmi::server::SqliteState::open(dir));
+    std::filesystem::remove_all(dir);
+}
