@@ -19,6 +19,7 @@
 #include "server/dashboard.h"
 #include "server/http_handler.h"
 #include "test_server.h"
+#include "rpc_over_http.h"
 #include "udp_receiver.h"
 
 namespace {
@@ -44,19 +45,7 @@ struct Fixture {
 
 using srmi::test::UdpReceiver;
 
-json result(HttpClient& client, const json& request) {
-    auto res = client.post(request.dump());
-    REQUIRE(res.result_int() == 200);
-    auto answer = json::parse(res.body());
-    REQUIRE_MESSAGE(answer.contains("result"), answer.dump());
-    return answer["result"];
-}
 
-json rpc(HttpClient& client, const std::string& method, const json& params = nullptr) {
-    json request = {{"jsonrpc", "2.0"}, {"method", method}, {"id", 1}};
-    if (!params.is_null()) request["params"] = params;
-    return result(client, request);
-}
 
 }  // namespace
 
@@ -121,22 +110,13 @@ TEST_CASE("E_SRMI_REPORT_ADDED is raised for each report, yet events_list keeps 
     TestServer server;
     HttpClient client(server.port());
 
-    auto events = rpc(client, "events_list")["Events"];
-    const std::vector<std::string> names = {"E_CORE_SR_STATUS_CHANGED", "E_CORE_THRESHOLD",
-                                            "E_CORE_SHM_THRESHOLD",     "E_CORE_PKG_THRESHOLD",
-                                            "E_CORE_PROC_AUTO_SCALE",   "E_CORE_TCP_DISCONNECT",
-                                            "E_CORE_LOG"};
-    REQUIRE(events.size() == names.size());
-    for (std::size_t i = 0; i < names.size(); ++i) {
-        CHECK(events[i]["name"] == names[i]);
-        CHECK(events[i]["id"] == i);
-    }
+    srmi::test::check_core_events(srmi::test::result(client, "events_list")["Events"]);
 
     SUBCASE("to a UDP subscriber, by name") {
         UdpReceiver udp;
-        CHECK(rpc(client, "event_subscribe", {"E_SRMI_REPORT_ADDED", udp.socket(), 60}) == "OK");
+        CHECK(srmi::test::result(client, "event_subscribe", {"E_SRMI_REPORT_ADDED", udp.socket(), 60}) == "OK");
         const auto before = static_cast<std::int64_t>(std::time(nullptr));
-        rpc(client, "sr_add_report", {{"group", "custom"}, {"report", "disk \"full\""}});
+        srmi::test::result(client, "sr_add_report", {{"group", "custom"}, {"report", "disk \"full\""}});
         auto text = udp.receive();
         REQUIRE(text.has_value());
         auto event = json::parse(*text);
@@ -147,12 +127,12 @@ TEST_CASE("E_SRMI_REPORT_ADDED is raised for each report, yet events_list keeps 
         CHECK(event["params"]["log"] == "disk \"full\"");
         CHECK(event["params"]["timestamp"].get<std::int64_t>() >= before);
         // subscribers_list finds it by name, though events_list does not show it.
-        auto listed = rpc(client, "subscribers_list", {"E_SRMI_REPORT_ADDED"});
+        auto listed = srmi::test::result(client, "subscribers_list", {"E_SRMI_REPORT_ADDED"});
         CHECK(listed.dump().find(udp.socket()) != std::string::npos);
-        CHECK(rpc(client, "events_list")["Events"].size() == names.size());
+        srmi::test::check_core_events(srmi::test::result(client, "events_list")["Events"]);
 
         SUBCASE("a refused report raises nothing") {
-            rpc(client, "sr_add_identifier", {{"group", "custom"}, {"identifier", "quiet"}, {"max_reports", 0}});
+            srmi::test::result(client, "sr_add_identifier", {{"group", "custom"}, {"identifier", "quiet"}, {"max_reports", 0}});
             auto answer = json::parse(client.post(R"({"jsonrpc":"2.0","method":"sr_add_report","params":{"group":"custom","identifier":"quiet","report":"x"},"id":2})").body());
             CHECK(answer.contains("error"));
             CHECK_FALSE(udp.receive().has_value());
@@ -176,8 +156,8 @@ TEST_CASE("E_SRMI_REPORT_ADDED is raised for each report, yet events_list keeps 
             return done();
         };
         REQUIRE(read_until([&] { return seen.find("\r\n\r\n") != std::string::npos; }));
-        rpc(client, "sr_set_status", {{"group", "alarms"}, {"status", -2}, {"details", "smoke"}});
-        rpc(client, "sr_add_report", {"alarms", "smoke in room 2"});
+        srmi::test::result(client, "sr_set_status", {{"group", "alarms"}, {"status", -2}, {"details", "smoke"}});
+        srmi::test::result(client, "sr_add_report", {"alarms", "smoke in room 2"});
         REQUIRE(read_until([&] { return seen.find("\"log\":\"smoke in room 2\"}}\n\n") != std::string::npos; }));
         const auto status_at = seen.find(R"(data: {"jsonrpc":"2.0","method":"E_CORE_SR_STATUS_CHANGED","params":{"group":"alarms","identifier":"main","status":-2,"details":"smoke","old_status":1}})");
         const auto report_at = seen.find(R"(data: {"jsonrpc":"2.0","method":"E_SRMI_REPORT_ADDED","params":{"group":"alarms","identifier":"main","timestamp":)");

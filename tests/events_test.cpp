@@ -16,6 +16,7 @@
 #include <spdlog/spdlog.h>
 
 #include "test_server.h"
+#include "rpc_over_http.h"
 #include "udp_receiver.h"
 
 namespace {
@@ -24,26 +25,12 @@ using nlohmann::json;
 using srmi::test::HttpClient;
 using srmi::test::TestServer;
 using srmi::test::UdpReceiver;
+using srmi::test::call;
+using srmi::test::error;
+using srmi::test::result;
 
-json call(HttpClient& client, const std::string& method, const json& params) {
-    json request = {{"jsonrpc", "2.0"}, {"method", method}, {"id", 1}};
-    if (!params.is_null()) request["params"] = params;
-    auto res = client.post(request.dump());
-    REQUIRE(res.result_int() == 200);
-    return json::parse(res.body());
-}
 
-json result(HttpClient& client, const std::string& method, const json& params = nullptr) {
-    auto answer = call(client, method, params);
-    REQUIRE_MESSAGE(answer.contains("result"), answer.dump());
-    return answer["result"];
-}
 
-json error(HttpClient& client, const std::string& method, const json& params = nullptr) {
-    auto answer = call(client, method, params);
-    REQUIRE_MESSAGE(answer.contains("error"), answer.dump());
-    return answer["error"];
-}
 
 template <class Predicate>
 bool eventually(Predicate predicate) {
@@ -60,16 +47,7 @@ bool eventually(Predicate predicate) {
 TEST_CASE("events_list names the core events in OpenSIPS's order") {
     TestServer server;
     HttpClient client(server.port());
-    auto events = result(client, "events_list")["Events"];
-    const std::vector<std::string> names = {"E_CORE_SR_STATUS_CHANGED", "E_CORE_THRESHOLD",
-                                            "E_CORE_SHM_THRESHOLD",     "E_CORE_PKG_THRESHOLD",
-                                            "E_CORE_PROC_AUTO_SCALE",   "E_CORE_TCP_DISCONNECT",
-                                            "E_CORE_LOG"};
-    REQUIRE(events.size() == names.size());
-    for (std::size_t i = 0; i < names.size(); ++i) {
-        CHECK(events[i]["name"] == names[i]);
-        CHECK(events[i]["id"] == i);
-    }
+    srmi::test::check_core_events(result(client, "events_list")["Events"]);
 }
 
 TEST_CASE("a UDP subscriber receives status changes as OpenSIPS's event_datagram sends them") {

@@ -27,6 +27,7 @@
 #include "core/registry.h"
 #include "server/metrics.h"
 #include "test_server.h"
+#include "rpc_over_http.h"
 #include "udp_receiver.h"
 #include "version.h"
 
@@ -276,20 +277,10 @@ Exposition parse_checked(const std::string& text) {
 // --- helpers for the wire tests --------------------------------------------------
 
 using srmi::test::UdpReceiver;
+using srmi::test::call;
+using srmi::test::result;
 
-json call(HttpClient& client, const std::string& method, const json& params = nullptr) {
-    json request = {{"jsonrpc", "2.0"}, {"method", method}, {"id", 1}};
-    if (!params.is_null()) request["params"] = params;
-    auto res = client.post(request.dump());
-    REQUIRE(res.result_int() == 200);
-    return json::parse(res.body());
-}
 
-json result(HttpClient& client, const std::string& method, const json& params = nullptr) {
-    auto answer = call(client, method, params);
-    REQUIRE_MESSAGE(answer.contains("result"), answer.dump());
-    return answer["result"];
-}
 
 Exposition scrape(HttpClient& client) {
     auto res = client.request(http::verb::get, "/metrics", {}, {});
