@@ -230,15 +230,7 @@ Result<void> Registry::write_status(detail::Group& group, std::string_view ident
                 static_cast<std::int64_t>(id->details ? id->details->size() : 0);
         id->status = status;
         id->details = std::move(details);
-        if (journal_ != nullptr && group.visibility == Visibility::kPublic) {
-            StateChange change;
-            change.kind = StateChange::Kind::kSetStatus;
-            change.group = group.name;
-            change.identifier = id->name;
-            change.status = status;
-            change.details = id->details;
-            journal(std::move(change));
-        }
+        journal(StateChange::Kind::kSetStatus, group, *id);
         if (old_status != status) {
             std::shared_lock listeners(listeners_mutex_);
             const StatusChange change{group.name, id->name, old_status, status, id->details};
@@ -264,14 +256,7 @@ Result<void> Registry::write_report(detail::Group& group, std::string_view ident
         const auto seq = next_seq_.fetch_add(1, std::memory_order_relaxed);
         Report report{clock_(), std::move(text)};
         if (has_report_listeners_.load(std::memory_order_acquire)) heard = report;
-        if (journal_ != nullptr && group.visibility == Visibility::kPublic) {
-            StateChange change;
-            change.kind = StateChange::Kind::kAddReport;
-            change.group = group.name;
-            change.identifier = id->name;
-            change.report = report;
-            journal(std::move(change));
-        }
+        journal(StateChange::Kind::kAddReport, group, *id, &report);
         freed = static_cast<std::int64_t>(id->reports.push(std::move(report), seq));
         ++id->reports_added;
         // Recorded under the identifier's lock, so one identifier's entries
@@ -361,7 +346,23 @@ std::int64_t bytes_of(const detail::Identifier& id) {
 }
 }  // namespace
 
-void Registry::journal(StateChange change) const { t_ticket = journal_->record(std::move(change)); }
+void Registry::journal(StateChange::Kind kind, const detail::Group& group, const detail::Identifier& id,
+                       const Report* report) const {
+    if (journal_ == nullptr || group.visibility != Visibility::kPublic) return;
+    StateChange change;
+    change.kind = kind;
+    change.group = group.name;
+    change.identifier = id.name;
+    // Only these kinds carry the identifier's state, and only their callers
+    // hold its lock (a removal holds the group's lock only: name suffices).
+    if (kind == StateChange::Kind::kSetStatus || kind == StateChange::Kind::kAddIdentifier) {
+        change.status = id.status;
+        change.details = id.details;
+        change.max_reports = id.reports.capacity();
+    }
+    if (report != nullptr) change.report = *report;
+    t_ticket = journal_->record(std::move(change));
+}
 
 std::uint64_t Registry::take_ticket() noexcept { return std::exchange(t_ticket, 0); }
 
@@ -376,16 +377,7 @@ Result<void> Registry::add_identifier(std::string_view group, IdentifierSpec spe
         std::unique_lock lock(g->mutex);
         if (g->by_name.count(key) != 0) return Errc::already_exists;
         auto id = std::make_shared<detail::Identifier>(std::move(spec));
-        if (journal_ != nullptr) {
-            StateChange change;
-            change.kind = StateChange::Kind::kAddIdentifier;
-            change.group = g->name;
-            change.identifier = id->name;
-            change.status = id->status;
-            change.details = id->details;
-            change.max_reports = id->reports.capacity();
-            journal(std::move(change));
-        }
+        journal(StateChange::Kind::kAddIdentifier, *g, *id);
         g->identifiers.push_back(id);
         g->by_name.emplace(std::move(key), std::move(id));
     }
@@ -406,13 +398,7 @@ Result<void> Registry::remove_identifier(std::string_view group, std::string_vie
         removed = it->second;
         g->by_name.erase(it);
         g->identifiers.erase(std::find(g->identifiers.begin(), g->identifiers.end(), removed));
-        if (journal_ != nullptr) {
-            StateChange change;
-            change.kind = StateChange::Kind::kRemoveIdentifier;
-            change.group = g->name;
-            change.identifier = removed->name;
-            journal(std::move(change));
-        }
+        journal(StateChange::Kind::kRemoveIdentifier, *g, *removed);
     }
     // Readers that found it before may still hold it; its bytes leave the store now.
     std::int64_t bytes = 0;

@@ -215,7 +215,10 @@ private:
                               std::string text) const;
     std::vector<detail::Group*> groups_snapshot() const;
     void account(std::int64_t delta) const;
-    void journal(StateChange change) const;
+    /// Records a change of a public group's identifier (no-op without a
+    /// journal or for an internal group).
+    void journal(StateChange::Kind kind, const detail::Group& group, const detail::Identifier& id,
+                 const Report* report = nullptr) const;
     void remember_report(const std::shared_ptr<detail::Identifier>& id, std::uint64_t seq,
                          bool overwrote) const;
     void evict_over_limit() const;
