@@ -15,7 +15,7 @@ void add_core_methods(Dispatcher& dispatcher, ServerInfo info) {
                           for (const auto& m : dispatcher.methods()) names.push_back(m.name);
                           return names;
                       }}},
-                    "core:which"});
+                    "core:which", Role::kRead});
 
     dispatcher.add({"help",
                     "prints information about an MI command",
@@ -32,7 +32,7 @@ void add_core_methods(Dispatcher& dispatcher, ServerInfo info) {
                           out["Exported by"] = "core";
                           return out;
                       }}},
-                    "core:help"});
+                    "core:help", Role::kRead});
 
     dispatcher.add({"version",
                     "prints the version string of the running server",
@@ -42,7 +42,7 @@ void add_core_methods(Dispatcher& dispatcher, ServerInfo info) {
                           out["Server"] = server;
                           return out;
                       }}},
-                    "core:version"});
+                    "core:version", Role::kRead});
 
     dispatcher.add({"uptime",
                     "prints when the server started and for how long it has been running",
@@ -55,7 +55,7 @@ void add_core_methods(Dispatcher& dispatcher, ServerInfo info) {
                           out["Up time"] = std::to_string(now - started) + " [sec]";
                           return out;
                       }}},
-                    "core:uptime"});
+                    "core:uptime", Role::kRead});
 }
 
 }  // namespace srmi::rpc

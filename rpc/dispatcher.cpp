@@ -45,6 +45,33 @@ std::string serialize(const Json& value) {
 
 std::size_t param_count(const Json* params) { return params == nullptr ? 0 : params->size(); }
 
+/// Whether `text` nests arrays and objects deeper than `limit`. A flat scan,
+/// so that hostile input is refused before a parser or a serialiser recurses
+/// into it; invalid JSON is left for the parser to name.
+bool nests_deeper_than(std::string_view text, std::size_t limit) {
+    std::size_t depth = 0;
+    bool in_string = false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (in_string) {
+            if (c == '\\') {
+                ++i;
+            } else if (c == '"') {
+                in_string = false;
+            }
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > limit) return true;
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            --depth;
+        }
+    }
+    return false;
+}
+
+RpcError forbidden(std::string why) { return {403, "Forbidden", std::move(why)}; }
+
 }  // namespace
 
 // --- Params --------------------------------------------------------------------
@@ -108,7 +135,7 @@ std::variant<const Method*, RpcError> Dispatcher::resolve(std::string_view name)
 
 // --- recipe matching -----------------------------------------------------------
 
-Reply Dispatcher::call(const Method& method, const Json* params) const {
+Reply Dispatcher::call(const Method& method, const Json* params, const Caller& caller) const {
     const std::size_t count = param_count(params);
     const Recipe* chosen = nullptr;
     Params bound;
@@ -149,6 +176,15 @@ Reply Dispatcher::call(const Method& method, const Json* params) const {
             bound.values_.emplace_back(chosen->params[i], &(*params)[i]);
         }
     }
+    if (method.role >= Role::kWrite && !caller.groups.empty()) {
+        // A producer's token changes its own groups only; a write that names
+        // no group could change any, so it is not for such a token either.
+        const Json* group = bound.has("group") ? &bound["group"] : nullptr;
+        if (group == nullptr || !group->is_string() ||
+            !caller.may_change(group->get_ref<const std::string&>())) {
+            return forbidden("this token may not change that group");
+        }
+    }
     return chosen->handler(bound);
 }
 
@@ -159,7 +195,7 @@ void Dispatcher::call_done(std::string_view method, int code,
     if (done_hook_) done_hook_(method, code, std::chrono::steady_clock::now() - started);
 }
 
-std::optional<Json> Dispatcher::answer(const Json& request) const {
+std::optional<Json> Dispatcher::answer(const Json& request, const Caller& caller) const {
     const bool timed = (slow_threshold_.count() > 0 && slow_hook_) || done_hook_;
     const auto started = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     auto invalid = [&](const Json& id) {
@@ -191,11 +227,16 @@ std::optional<Json> Dispatcher::answer(const Json& request) const {
     if (auto* error = std::get_if<RpcError>(&method)) {
         reply = std::move(*error);
     } else {
-        called = std::get<const Method*>(method)->name;
+        const Method& target = *std::get<const Method*>(method);
+        called = target.name;
         if (call_hook_) call_hook_(CallTrace{name, true, 0, "dispatcher.cpp", __LINE__});
         try {
-            reply = call(*std::get<const Method*>(method),
-                         params == request.end() ? nullptr : &*params);
+            if (target.role > caller.role) {
+                reply = forbidden(std::string(target.name) + " needs the " + std::string(role_name(target.role)) +
+                                  " role");
+            } else {
+                reply = call(target, params == request.end() ? nullptr : &*params, caller);
+            }
         } catch (const std::exception& e) {
             spdlog::error("method {} failed: {}", method_name->get_ref<const std::string&>(),
                           e.what());
@@ -231,10 +272,19 @@ std::optional<Json> Dispatcher::answer(const Json& request) const {
     return result_answer(std::move(std::get<Json>(reply)), id);
 }
 
-std::optional<std::string> Dispatcher::handle(std::string_view body) const {
+std::optional<std::string> Dispatcher::handle(std::string_view body, const Caller& caller) const {
     try {
         const auto started =
             done_hook_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+        auto refuse = [&](std::string why) {
+            auto error = errors::invalid_request();
+            error.data = std::move(why);
+            call_done({}, error.code, started);
+            return serialize(error_answer(error, nullptr));
+        };
+        if (nests_deeper_than(body, limits_.max_depth)) {
+            return refuse("nested deeper than " + std::to_string(limits_.max_depth) + " levels");
+        }
         Json request = Json::parse(body, nullptr, /*allow_exceptions=*/false);
         if (request.is_discarded()) {
             call_done({}, errors::parse_error().code, started);
@@ -242,7 +292,7 @@ std::optional<std::string> Dispatcher::handle(std::string_view body) const {
         }
 
         if (!request.is_array()) {
-            auto single = answer(request);
+            auto single = answer(request, caller);
             if (!single) return std::nullopt;
             return serialize(*single);
         }
@@ -251,9 +301,13 @@ std::optional<std::string> Dispatcher::handle(std::string_view body) const {
             return serialize(error_answer(errors::invalid_request(), nullptr));
         }
 
+        if (request.size() > limits_.max_batch) {
+            return refuse("batch of " + std::to_string(request.size()) + " requests; at most " +
+                          std::to_string(limits_.max_batch) + " are answered");
+        }
         Json answers = Json::array();
         for (const auto& element : request) {
-            if (auto one = answer(element)) answers.push_back(std::move(*one));
+            if (auto one = answer(element, caller)) answers.push_back(std::move(*one));
         }
         if (answers.empty()) return std::nullopt;
         return serialize(answers);

@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "rpc/access.h"
 #include "rpc/rpc_error.h"
 
 namespace srmi::rpc {
@@ -54,6 +55,15 @@ struct Method {
     std::string help;            ///< one line, answered by `help`
     std::vector<Recipe> recipes;
     std::string qualified_name;  ///< optional `module:cmd` alias, e.g. `status_report:get`
+    /// The least role allowed to call it; admin unless a method says otherwise,
+    /// so that a method added without thought is not open to readers.
+    Role role = Role::kAdmin;
+};
+
+/// Bounds on one HTTP body, checked before any method runs.
+struct DispatchLimits {
+    std::size_t max_batch = 1000;  ///< requests in one batch; longer: one -32600
+    std::size_t max_depth = 64;    ///< nesting of arrays and objects; deeper: -32600
 };
 
 /// A request that took longer than the configured threshold.
@@ -92,9 +102,16 @@ public:
     /// already taken, or two recipes have the same parameter list.
     void add(Method method);
 
-    /// Answers one HTTP body: a request or a batch. nullopt when nothing is to
-    /// be answered (only notifications). Never throws.
-    std::optional<std::string> handle(std::string_view body) const;
+    /// Answers one HTTP body: a request or a batch, on behalf of `caller`
+    /// (a method beyond its role, or a change to a group it may not change,
+    /// is answered 403 Forbidden). nullopt when nothing is to be answered
+    /// (only notifications). Never throws.
+    std::optional<std::string> handle(std::string_view body,
+                                      const Caller& caller = unrestricted_caller()) const;
+
+    /// Sets the bounds every body is checked against. Set before serving.
+    void set_limits(DispatchLimits limits) noexcept { limits_ = limits; }
+    const DispatchLimits& limits() const noexcept { return limits_; }
 
     /// The method a request names: flat name, `module:cmd`, or a `cmd` that
     /// only one module exports. An error value when unknown or ambiguous.
@@ -118,8 +135,8 @@ public:
     const std::vector<Method>& methods() const noexcept { return methods_; }
 
 private:
-    std::optional<Json> answer(const Json& request) const;
-    Reply call(const Method& method, const Json* params) const;
+    std::optional<Json> answer(const Json& request, const Caller& caller) const;
+    Reply call(const Method& method, const Json* params, const Caller& caller) const;
     void call_done(std::string_view method, int code, std::chrono::steady_clock::time_point started) const;
 
     std::vector<Method> methods_;
@@ -129,6 +146,7 @@ private:
     SlowCallHook slow_hook_;
     CallHook call_hook_;
     CallDoneHook done_hook_;
+    DispatchLimits limits_;
 };
 
 }  // namespace srmi::rpc

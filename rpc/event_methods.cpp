@@ -66,7 +66,7 @@ void add_event_methods(Dispatcher& dispatcher, core::EventHub& hub) {
                           out["Events"] = std::move(events);
                           return out;
                       }}},
-                    "evi:list"});
+                    "evi:list", Role::kRead});
 
     auto subscribe = [&hub](const Params& p) -> Reply {
         int expire = kDefaultExpire;
@@ -92,7 +92,7 @@ void add_event_methods(Dispatcher& dispatcher, core::EventHub& hub) {
     dispatcher.add({"event_subscribe",
                     "subscribes a socket to an event (expire in seconds, 0 unsubscribes)",
                     {{{"event", "socket"}, subscribe}, {{"event", "socket", "expire"}, subscribe}},
-                    "evi:subscribe"});
+                    "evi:subscribe", Role::kAdmin});
 
     auto list_one = [&hub](const Params& p) -> Reply {
         auto event = string_value(p["event"]);
@@ -125,7 +125,7 @@ void add_event_methods(Dispatcher& dispatcher, core::EventHub& hub) {
                       }},
                      {{"event"}, list_one},
                      {{"event", "socket"}, list_one}},
-                    "evi:subscribers"});
+                    "evi:subscribers", Role::kRead});
 
     auto raise = [&hub](const Params& p) -> Reply {
         Json params = Json::object();
@@ -149,7 +149,7 @@ void add_event_methods(Dispatcher& dispatcher, core::EventHub& hub) {
     dispatcher.add({"raise_event",
                     "raises an event to its subscribers, with optional parameters",
                     {{{"event"}, raise}, {{"event", "params"}, raise}},
-                    "evi:raise"});
+                    "evi:raise", Role::kAdmin});
 }
 
 }  // namespace srmi::rpc

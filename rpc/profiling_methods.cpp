@@ -26,7 +26,7 @@ void add_profiling_methods(Dispatcher& dispatcher, std::atomic<bool>& enabled) {
                           }
                           return "OK";
                       }}},
-                    "profiling:proc"});
+                    "profiling:proc", Role::kAdmin});
 }
 
 }  // namespace srmi::rpc

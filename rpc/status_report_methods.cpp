@@ -166,7 +166,8 @@ void add_identifier_methods(Dispatcher& dispatcher, core::Registry& registry) {
     Method add_method{"sr_add_identifier",
                       "adds an identifier to a public group (optional status, details, max_reports)",
                       {},
-                      ""};
+                      "",
+                      Role::kWrite};
     for (auto& params : add_identifier_recipes()) add_method.recipes.push_back({std::move(params), add});
     dispatcher.add(std::move(add_method));
 
@@ -180,7 +181,7 @@ void add_identifier_methods(Dispatcher& dispatcher, core::Registry& registry) {
                               return "OK";
                           });
                       }}},
-                    ""});
+                    "", Role::kWrite});
 }
 
 }  // namespace
@@ -195,7 +196,7 @@ void add_status_report_methods(Dispatcher& dispatcher, core::Registry& registry)
     dispatcher.add({"sr_get_status",
                     "gets the status (only) of a 'status-report' group/identifier",
                     {{{"group"}, get_status}, {{"group", "identifier"}, get_status}},
-                    "status_report:get"});
+                    "status_report:get", Role::kRead});
 
     auto check_status = [&registry](const Params& p) -> Reply {
         return with_group(p, [&](std::string_view group) {
@@ -207,7 +208,7 @@ void add_status_report_methods(Dispatcher& dispatcher, core::Registry& registry)
                     "returns the status integer of a 'status-report' group/identifier, as the "
                     "sr_check_status() script function",
                     {{{"group"}, check_status}, {{"group", "identifier"}, check_status}},
-                    ""});
+                    "", Role::kRead});
 
     dispatcher.add({"sr_list_status",
                     "lists the status of the identifiers of a 'status-report' group, or of all groups",
@@ -221,7 +222,7 @@ void add_status_report_methods(Dispatcher& dispatcher, core::Registry& registry)
                               return shaped(registry.list_status(group), status_array);
                           });
                       }}},
-                    "status_report:status"});
+                    "status_report:status", Role::kRead});
 
     dispatcher.add({"sr_list_reports",
                     "lists the reports of a 'status-report' group/identifier, or of all groups",
@@ -242,7 +243,7 @@ void add_status_report_methods(Dispatcher& dispatcher, core::Registry& registry)
                                             reports_array);
                           });
                       }}},
-                    "status_report:reports"});
+                    "status_report:reports", Role::kRead});
 
     dispatcher.add({"sr_list_identifiers",
                     "lists the identifiers of a 'status-report' group, or of all groups",
@@ -260,7 +261,7 @@ void add_status_report_methods(Dispatcher& dispatcher, core::Registry& registry)
                               return shaped(registry.list_identifiers(group), identifiers_object);
                           });
                       }}},
-                    "status_report:identifiers"});
+                    "status_report:identifiers", Role::kRead});
 
     auto set_status = [&registry](const Params& p) -> Reply {
         auto status = int_value(p["status"]);
@@ -284,7 +285,7 @@ void add_status_report_methods(Dispatcher& dispatcher, core::Registry& registry)
                      {{"group", "status", "details"}, set_status},
                      {{"group", "identifier", "status"}, set_status},
                      {{"group", "identifier", "status", "details"}, set_status}},
-                    ""});
+                    "", Role::kWrite});
 
     auto add_report = [&registry](const Params& p) -> Reply {
         if (!p["report"].is_string()) {
@@ -299,7 +300,7 @@ void add_status_report_methods(Dispatcher& dispatcher, core::Registry& registry)
     dispatcher.add({"sr_add_report",
                     "adds a report to an identifier of a public group",
                     {{{"group", "report"}, add_report}, {{"group", "identifier", "report"}, add_report}},
-                    ""});
+                    "", Role::kWrite});
     add_identifier_methods(dispatcher, registry);
 }
 

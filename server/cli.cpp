@@ -8,6 +8,7 @@
 #include <array>
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <cstdint>
 #include <functional>
 #include <iostream>
@@ -240,6 +241,10 @@ public:
     void send(http::request<Body>& request, Clock::time_point deadline) {
         request.set(http::field::host, url_.authority);
         request.set(http::field::user_agent, std::string("srmi/") + srmi::kVersion);
+        // From the environment, not a flag: a command line is visible to every user.
+        if (const char* token = std::getenv("SRMI_TOKEN"); token != nullptr && *token != '\0') {
+            request.set(http::field::authorization, std::string("Bearer ") + token);
+        }
         request.prepare_payload();
         stream_.expires_at(deadline);
         const auto ec = complete(ioc_, [&](auto handler) {
@@ -322,6 +327,11 @@ std::string http_refusal(const Url& url, unsigned status, std::string_view reaso
     if (!reason.empty()) message += " " + std::string(reason);
     message += " from " + url.text();
     if (const auto text = excerpt(body); !text.empty() && fold(text) != fold(reason)) message += ": " + text;
+    if (status == 401) {
+        const char* token = std::getenv("SRMI_TOKEN");
+        message += token != nullptr && *token != '\0' ? " (SRMI_TOKEN is not a token this server knows)"
+                                                        : " (set SRMI_TOKEN to an access token)";
+    }
     return message;
 }
 
@@ -350,6 +360,9 @@ Options:
   --raw-strings      send every value as a string, as opensips-mi does
   --                 end of options: what follows is METHOD and parameters
   -h, --help         print this help and exit
+
+Environment: SRMI_TOKEN, when set, is sent as "Authorization: Bearer TOKEN"
+(a server with access control answers 401 without it).
 
 Exit status: 0 with the result on stdout; 1 for a JSON-RPC error, printed on
 stderr as "CODE: message (data)"; 2 for bad usage; 3 when the server cannot be
@@ -538,6 +551,8 @@ Options:
   --pretty     print each event indented over several lines
   --           end of options: what follows are EVENT names
   -h, --help   print this help and exit
+
+Environment: SRMI_TOKEN, when set, is sent as "Authorization: Bearer TOKEN".
 
 Exit status: 0 when stopped by SIGINT/SIGTERM or when the server ends the
 stream; 2 for bad usage; 3 when the server cannot be reached, refuses the

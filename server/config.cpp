@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include <boost/asio/ip/address.hpp>
 #include <nlohmann/json.hpp>
 
 namespace srmi::server {
@@ -23,6 +24,8 @@ constexpr std::size_t kMaxReportsLimit = 1'000'000;
 constexpr std::int64_t kMaxThresholdUs = 3'600'000'000;
 constexpr std::int64_t kMaxQueueLimit = 1'000'000;
 constexpr std::int64_t kMaxMemory = std::int64_t{1} << 50;
+constexpr std::int64_t kMaxBatch = 1'000'000;
+constexpr std::int64_t kMaxJsonDepth = 10'000;
 
 template <class Int>
 Int parse_number(const std::string& text, const std::string& what, Int min, Int max) {
@@ -153,9 +156,114 @@ public:
         return group;
     }
 
+    rpc::Role role(const json& v, const std::string& where) const {
+        const auto name = string(v, where);
+        if (name == "read") return rpc::Role::kRead;
+        if (name == "write") return rpc::Role::kWrite;
+        if (name == "admin") return rpc::Role::kAdmin;
+        fail(where, "'" + name + "' is not a role (read, write, admin)");
+    }
+
+    /// Role, group limits and name, shared by tokens and client certificates.
+    Credential credential(const json& v, const std::string& where) const {
+        Credential c;
+        if (!v.contains("role")) fail(where, "missing 'role' (read, write or admin)");
+        c.caller.role = role(v["role"], where + ".role");
+        c.caller.name = v.contains("name") ? string(v["name"], where + ".name") : where;
+        if (v.contains("groups")) {
+            const auto& groups = v["groups"];
+            if (!groups.is_array() || groups.empty()) fail(where + ".groups", "must be a non-empty array of group names");
+            for (std::size_t i = 0; i < groups.size(); ++i) {
+                c.caller.groups.push_back(string(groups[i], where + ".groups[" + std::to_string(i) + "]"));
+            }
+        }
+        return c;
+    }
+
+    Credential token(const json& v, const std::string& where) const {
+        if (!v.is_object()) fail(where, "must be an object with 'token' (or 'token_sha256') and 'role'");
+        only_keys(v, where, {"name", "token", "token_sha256", "role", "groups"});
+        Credential c = credential(v, where);
+        if (v.contains("token") == v.contains("token_sha256")) {
+            fail(where, "needs exactly one of 'token' and 'token_sha256'");
+        }
+        if (v.contains("token")) {
+            const auto text = string(v["token"], where + ".token");
+            if (text.size() < kMinTokenLength) {
+                fail(where + ".token", "must have at least " + std::to_string(kMinTokenLength) + " characters");
+            }
+            for (char ch : text) {
+                if (ch <= ' ' || ch > '~') fail(where + ".token", "must be printable ASCII without spaces");
+            }
+            c.token_sha256 = sha256(text);
+        } else {
+            const auto hex = string(v["token_sha256"], where + ".token_sha256");
+            if (hex.size() != 64) fail(where + ".token_sha256", "must be 64 hexadecimal digits");
+            for (std::size_t i = 0; i < 32; ++i) {
+                c.token_sha256[i] = parse_hex_byte(hex.substr(2 * i, 2), where + ".token_sha256");
+            }
+        }
+        return c;
+    }
+
+    Credential client_cert(const json& v, const std::string& where) const {
+        if (!v.is_object()) fail(where, "must be an object with 'cn' and 'role'");
+        only_keys(v, where, {"name", "cn", "role", "groups"});
+        Credential c = credential(v, where);
+        if (!v.contains("cn")) fail(where, "missing 'cn' (the client certificate's Common Name)");
+        c.client_cn = string(v["cn"], where + ".cn");
+        if (c.client_cn.empty()) fail(where + ".cn", "is empty");
+        return c;
+    }
+
+    std::uint8_t parse_hex_byte(const std::string& two, const std::string& where) const {
+        unsigned value = 0;
+        auto [end, ec] = std::from_chars(two.data(), two.data() + two.size(), value, 16);
+        if (ec != std::errc() || end != two.data() + two.size()) fail(where, "must be 64 hexadecimal digits");
+        return static_cast<std::uint8_t>(value);
+    }
+
+    bool boolean(const json& v, const std::string& where) const {
+        if (!v.is_boolean()) fail(where, "must be true or false");
+        return v.get<bool>();
+    }
+
 private:
     std::string path_;
 };
+
+void check_credentials(const Config& config) {
+    std::set<std::array<std::uint8_t, 32>> tokens;
+    std::set<std::string> names;
+    for (const auto& c : config.credentials) {
+        if (c.client_cn.empty() && !tokens.insert(c.token_sha256).second) {
+            throw ConfigError("access token of '" + c.caller.name + "' is given twice");
+        }
+        if (!c.client_cn.empty() && !names.insert(c.client_cn).second) {
+            throw ConfigError("client certificate CN '" + c.client_cn + "' is given twice");
+        }
+        for (const auto& group : c.caller.groups) {
+            bool known = false;
+            for (const auto& g : config.groups) known = known || fold(g.name) == fold(group);
+            if (!known) {
+                throw ConfigError("'" + c.caller.name + "' is limited to group '" + group +
+                                  "', which is not a declared group");
+            }
+        }
+    }
+}
+
+/// Without credentials anyone who can connect may change the registry: only
+/// loopback then, unless the operator says --insecure.
+void check_exposure(const Config& config) {
+    if (!config.credentials.empty() || config.insecure) return;
+    boost::system::error_code ec;
+    const auto address = boost::asio::ip::make_address(config.listen_host, ec);
+    if (!ec && address.is_loopback()) return;
+    throw ConfigError("refusing to listen on " + config.listen_host +
+                      " without access control: anyone who can reach it could change the registry. "
+                      "Configure \"tokens\" (README, Security) or pass --insecure");
+}
 
 void check_ready_requires(const Config& config) {
     for (const auto& name : config.ready_requires) {
@@ -220,7 +328,8 @@ void load_config_file(const std::string& path, Config& config) {
                       "exec_threshold_us", "log_event_enabled", "event_queue_limit",
                       "registry_memory_limit", "event_shm_threshold", "event_pkg_threshold",
                       "pkg_memory_size", "profiling_proc", "min_workers", "max_workers",
-                      "ready_requires", "state_dir"});
+                      "ready_requires", "state_dir", "tokens", "client_certs", "open_probes",
+                      "max_batch", "max_json_depth"});
 
     if (root.contains("listen")) {
         try {
@@ -288,6 +397,22 @@ void load_config_file(const std::string& path, Config& config) {
                 reader.string(list[i], "ready_requires[" + std::to_string(i) + "]"));
         }
     }
+    for (auto [key, read] : {std::pair{"tokens", &FileReader::token}, std::pair{"client_certs", &FileReader::client_cert}}) {
+        if (!root.contains(key)) continue;
+        const auto& list = root[key];
+        if (!list.is_array()) reader.fail(key, "must be an array");
+        for (std::size_t i = 0; i < list.size(); ++i) {
+            config.credentials.push_back((reader.*read)(list[i], std::string(key) + "[" + std::to_string(i) + "]"));
+        }
+    }
+    if (root.contains("open_probes")) config.open_probes = reader.boolean(root["open_probes"], "open_probes");
+    if (root.contains("max_batch")) {
+        config.max_batch = static_cast<std::size_t>(reader.integer(root["max_batch"], "max_batch", 1, kMaxBatch));
+    }
+    if (root.contains("max_json_depth")) {
+        config.max_json_depth =
+            static_cast<std::size_t>(reader.integer(root["max_json_depth"], "max_json_depth", 2, kMaxJsonDepth));
+    }
     if (root.contains("state_dir")) config.state_dir = reader.string(root["state_dir"], "state_dir");
     if (root.contains("profiling_proc")) {
         config.profiling_proc = check_profiling(reader.string(root["profiling_proc"], "profiling_proc"),
@@ -322,7 +447,7 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
             cl.action = Action::kVersion;
             return cl;
         }
-        if (arg == "--access-log" || arg == "--log-events") {
+        if (arg == "--access-log" || arg == "--log-events" || arg == "--insecure") {
             flags.emplace_back(arg, "");
             continue;
         }
@@ -366,6 +491,8 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
             config.access_log = true;
         } else if (flag == "--log-events") {
             config.log_event_enabled = true;
+        } else if (flag == "--insecure") {
+            config.insecure = true;
         } else if (flag == "--state-dir") {
             if (value.empty()) throw ConfigError("--state-dir needs a directory");
             config.state_dir = value;
@@ -378,6 +505,8 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
     }
     check_groups(config.groups);
     check_ready_requires(config);
+    check_credentials(config);
+    check_exposure(config);
     return cl;
 }
 
@@ -410,6 +539,8 @@ Options (serve):
                        a restart, even after kill -9, restores every acknowledged write
   --profiling-proc on|off  load request profiling (E_PROFILING_PROC and the
                        profiling_proc command), switched on or off
+  --insecure           allow listening beyond loopback without access tokens
+                       (anyone who can connect may then change the registry)
   -h, --help           print this help and exit
   -V, --version        print the version and exit
 

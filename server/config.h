@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/registry.h"
+#include "server/access_control.h"
 
 namespace srmi::server {
 
@@ -56,7 +57,19 @@ struct Config {
     std::vector<std::string> ready_requires;
     /// Where public groups are kept durable (SQLite); empty: in memory only.
     std::string state_dir;
+
+    // Access control and request bounds
+    /// Tokens ("tokens") and client certificate names ("client_certs"); none:
+    /// every request is answered, so only loopback may be listened on.
+    std::vector<Credential> credentials;
+    bool open_probes = false;  ///< /livez, /readyz, /health/... need no credential
+    bool insecure = false;     ///< --insecure: listen beyond loopback without credentials
+    std::size_t max_batch = 1000;     ///< requests in one JSON-RPC batch
+    std::size_t max_json_depth = 64;  ///< nesting of arrays and objects in a request
 };
+
+/// The shortest token accepted: guessing one must be hopeless.
+inline constexpr std::size_t kMinTokenLength = 16;
 
 enum class Action { kServe, kHelp, kVersion };
 

@@ -1,6 +1,7 @@
 // handle_request: the HTTP surface of mi_http, answering where OpenSIPS hung.
 #include "server/http_handler.h"
 
+#include "server/access_control.h"
 #include "server/dashboard.h"
 #include "server/metrics.h"
 #include "server/probes.h"
@@ -69,7 +70,10 @@ std::string url_decode(std::string_view text, bool plus_is_space) {
 namespace {
 
 Response route(const Request& request, const rpc::Dispatcher& dispatcher, const ProbeContext* probes,
-               const Metrics* metrics) {
+               const Metrics* metrics, const AccessControl* access, std::string_view client_cn) {
+    auto who = authorize(request, access, client_cn);
+    if (auto* unauthorized = std::get_if<Response>(&who)) return std::move(*unauthorized);
+    const rpc::Caller& caller = *std::get<const rpc::Caller*>(who);
     if (probes != nullptr) {
         if (auto answer = answer_probe(request, *probes)) return std::move(*answer);
     }
@@ -88,7 +92,7 @@ Response route(const Request& request, const rpc::Dispatcher& dispatcher, const 
     }
 
     // The body is JSON whatever Content-Type says: curl -d sends form encoding.
-    auto answer = dispatcher.handle(request.body());
+    auto answer = dispatcher.handle(request.body(), caller);
     if (!answer) {
         Response res{http::status::no_content, request.version()};
         res.set(http::field::server, kServerName);
@@ -108,8 +112,9 @@ Response route(const Request& request, const rpc::Dispatcher& dispatcher, const 
 }  // namespace
 
 Response handle_request(const Request& request, const rpc::Dispatcher& dispatcher,
-                        const ProbeContext* probes, const Metrics* metrics) {
-    Response res = route(request, dispatcher, probes, metrics);
+                        const ProbeContext* probes, const Metrics* metrics, const AccessControl* access,
+                        std::string_view client_cn) {
+    Response res = route(request, dispatcher, probes, metrics, access, client_cn);
     // A HEAD answer announces the length of the body it does not carry.
     if (request.method() == http::verb::head) res.body().clear();
     return res;

@@ -20,11 +20,14 @@ using Response = http::response<http::string_body>;
 /// connection to an EventStream before. Thread-safe as long as the dispatcher is no longer changed.
 struct ProbeContext;
 class Metrics;
+class AccessControl;
 
 /// `probes` may be null (no probe paths then), and so may `metrics` (no
-/// /metrics then).
+/// /metrics then) and `access` (no credentials asked then). `client_cn` is the
+/// Common Name of the client's verified TLS certificate, if it sent one.
 Response handle_request(const Request& request, const rpc::Dispatcher& dispatcher,
-                        const ProbeContext* probes = nullptr, const Metrics* metrics = nullptr);
+                        const ProbeContext* probes = nullptr, const Metrics* metrics = nullptr,
+                        const AccessControl* access = nullptr, std::string_view client_cn = {});
 
 inline constexpr std::string_view kRpcPath = "/mi";
 inline constexpr std::string_view kEventsPath = "/events";

@@ -128,7 +128,8 @@ Response HttpSession::respond(const Request& request) const {
         profiler->begin("HTTP " + std::string(request.method_string()) + " " +
                         std::string(path_of(request.target())));
     }
-    Response response = handle_request(request, context_->dispatcher, context_->probes, context_->metrics);
+    Response response = handle_request(request, context_->dispatcher, context_->probes, context_->metrics,
+                                       context_->access, client_cn_);
     if (profiler != nullptr) profiler->end(static_cast<int>(response.result_int()));
     if (context_->draining) response.keep_alive(false);
     if (context_->access_log) {
@@ -140,6 +141,8 @@ Response HttpSession::respond(const Request& request) const {
 }
 
 void HttpSession::start_event_stream(const Request& request) {
+    auto who = authorize(request, context_->access, client_cn_);
+    if (auto* unauthorized = std::get_if<Response>(&who)) return send(std::move(*unauthorized), false);
     auto filter = event_filter(request.target(), *context_->hub);
     if (auto* error = std::get_if<std::string>(&filter)) {
         auto res = error_response(http::status::not_found, request.version(), request.keep_alive());

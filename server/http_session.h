@@ -16,6 +16,7 @@
 
 #include "core/event_hub.h"
 #include "core/state_journal.h"
+#include "server/access_control.h"
 #include "server/http_handler.h"
 #include "server/profiler.h"
 #include "server/worker_pool.h"
@@ -44,6 +45,7 @@ struct SessionContext {
     /// hands over to.
     std::atomic<std::int64_t> connections{0};
     const Metrics* metrics = nullptr;   ///< GET /metrics, when set
+    const AccessControl* access = nullptr;  ///< credentials asked when set
     /// Told when a connection ends: (client, server) endpoints. Set before serving.
     std::function<void(const boost::asio::ip::tcp::endpoint&, const boost::asio::ip::tcp::endpoint&)>
         on_disconnect;
@@ -78,6 +80,7 @@ private:
     std::shared_ptr<SessionContext> context_;
     boost::asio::ip::tcp::endpoint client_;  // kept: the socket may be closed at the end
     boost::asio::ip::tcp::endpoint local_;
+    std::string client_cn_;  // of a verified client certificate (TLS); empty: none
     bool handed_over_ = false;  // the connection now belongs to an EventStream
     std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
     http::response<http::empty_body> interim_;  // 100 Continue, alive while written

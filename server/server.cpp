@@ -33,6 +33,7 @@ Server::Server(Config config)
                                                        config_.registry_memory_limit}),
       core_(registry_),
       probes_{registry_, config_.ready_requires},
+      access_(config_.credentials, config_.open_probes),
       context_(std::make_shared<SessionContext>(dispatcher_, config_.body_limit, config_.access_log)),
       signals_(ioc_),
       drain_timer_(ioc_),
@@ -43,6 +44,8 @@ Server::Server(Config config)
         core_events_.status_changed(change);
     });
     context_->hub = &hub_;
+    context_->access = &access_;
+    dispatcher_.set_limits(rpc::DispatchLimits{config_.max_batch, config_.max_json_depth});
     context_->probes = &probes_;
     context_->event_queue_limit = config_.event_queue_limit;
     context_->on_disconnect = [this](const net::ip::tcp::endpoint& client,
@@ -176,6 +179,13 @@ void Server::start(bool handle_signals) {
                  endpoint.address().is_v6() ? "[" + endpoint.address().to_string() + "]:" + std::to_string(endpoint.port())
                                             : endpoint.address().to_string() + ":" + std::to_string(endpoint.port()),
                  threads, groups);
+    if (access_.enabled()) {
+        spdlog::info("access control: {} credential(s){}", config_.credentials.size(),
+                     config_.open_probes ? "; probes open" : "");
+    } else if (!endpoint.address().is_loopback()) {
+        spdlog::warn("--insecure: no access control on a non-loopback address; anyone who can connect "
+                     "may change the registry");
+    }
 }
 
 std::uint16_t Server::port() const { return listener_ ? listener_->local_endpoint().port() : 0; }

@@ -81,6 +81,7 @@ private:
     core::CoreStatus core_;
     rpc::Dispatcher dispatcher_;
     ProbeContext probes_;
+    AccessControl access_;
     std::shared_ptr<SessionContext> context_;  // shared: sessions may outlive the server's other parts
     std::shared_ptr<LogEventSink> log_sink_;
     boost::asio::signal_set signals_;

@@ -67,7 +67,7 @@ TEST_CASE("flags") {
         CHECK(parse({"-V"}).action == Action::kVersion);
     }
     SUBCASE("listen, both spellings, IPv6") {
-        auto cl = parse({"--listen", "0.0.0.0:9000"});
+        auto cl = parse({"--listen", "0.0.0.0:9000", "--insecure"});
         CHECK(cl.config.listen_host == "0.0.0.0");
         CHECK(cl.config.listen_port == 9000);
         cl = parse({"--listen=[::1]:0"});

@@ -16,13 +16,15 @@ using OrderedJson = nlohmann::ordered_json;
 /// Builds each request as a client would and parses the answer text.
 class DispatcherCalls {
 public:
-    explicit DispatcherCalls(const rpc::Dispatcher& dispatcher) : dispatcher_(dispatcher) {}
+    explicit DispatcherCalls(const rpc::Dispatcher& dispatcher,
+                             const rpc::Caller& caller = rpc::unrestricted_caller())
+        : dispatcher_(dispatcher), caller_(caller) {}
 
     OrderedJson call(const std::string& method, const OrderedJson& params = nullptr) const {
         OrderedJson request{{"jsonrpc", "2.0"}, {"method", method}};
         if (!params.is_null()) request["params"] = params;
         request["id"] = 1;
-        auto text = dispatcher_.handle(request.dump());
+        auto text = dispatcher_.handle(request.dump(), caller_);
         REQUIRE(text.has_value());
         return OrderedJson::parse(*text);
     }
@@ -43,6 +45,7 @@ public:
 
 private:
     const rpc::Dispatcher& dispatcher_;
+    const rpc::Caller& caller_;
 };
 
 }  // namespace srmi::test
