@@ -165,6 +165,30 @@ std::vector<GroupStatus> Registry::list_status() const {
     return out;
 }
 
+namespace {
+void visit_members(const detail::Group& group, const std::function<void(const StatusView&)>& visit) {
+    for (const auto& id : group.members()) {
+        std::lock_guard lock(id->mutex);
+        visit(StatusView{id->name, id->status, id->details});
+    }
+}
+}  // namespace
+
+void Registry::visit_status(const StatusVisitor& visitor) const {
+    for (const auto* g : groups_snapshot()) {
+        visitor.group(g->name);
+        visit_members(*g, visitor.identifier);
+    }
+}
+
+Result<void> Registry::visit_status(std::string_view group,
+                                    const std::function<void(const StatusView&)>& visit) const {
+    const auto* g = find_group(group);
+    if (g == nullptr) return Errc::group_not_found;
+    visit_members(*g, visit);
+    return {};
+}
+
 Result<std::vector<Report>> Registry::list_reports(std::string_view group,
                                                    std::string_view identifier) const {
     const auto* g = find_group(group);

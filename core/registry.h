@@ -57,6 +57,21 @@ struct IdentifierStatus {
     bool ready() const noexcept { return status > 0; }
 };
 
+/// One identifier's status as a visit sees it: valid only during the call.
+struct StatusView {
+    std::string_view name;
+    int status;
+    const std::optional<std::string>& details;
+
+    bool ready() const noexcept { return status > 0; }
+};
+
+/// Called once per group of a visit, then once per identifier of that group.
+struct StatusVisitor {
+    std::function<void(std::string_view group)> group;
+    std::function<void(const StatusView&)> identifier;
+};
+
 struct GroupStatus {
     std::string name;
     std::vector<IdentifierStatus> identifiers;
@@ -153,6 +168,12 @@ public:
                                     std::string_view identifier = kMainIdentifier) const;
     Result<std::vector<IdentifierStatus>> list_status(std::string_view group) const;
     std::vector<GroupStatus> list_status() const;
+    /// What list_status() copies, shown in place instead, each identifier
+    /// under its own lock: for answers too large to copy first. `visitor`
+    /// must not call into the registry.
+    void visit_status(const StatusVisitor& visitor) const;
+    /// The identifiers of one group, as visit_status() shows them.
+    Result<void> visit_status(std::string_view group, const std::function<void(const StatusView&)>& visit) const;
 
     Result<std::vector<Report>> list_reports(std::string_view group,
                                              std::string_view identifier) const;

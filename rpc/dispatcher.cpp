@@ -8,39 +8,43 @@
 
 #include <spdlog/spdlog.h>
 
+#include "rpc/json_writer.h"
+
 namespace srmi::rpc {
 
 namespace {
 
 bool valid_id(const Json& id) { return id.is_string() || id.is_number() || id.is_null(); }
 
-Json error_object(const RpcError& error) {
-    Json e = Json::object();
-    e["code"] = error.code;
-    e["message"] = error.message;
-    if (error.data) e["data"] = *error.data;
-    return e;
-}
-
-Json error_answer(const RpcError& error, const Json& id) {
-    Json answer = Json::object();
-    answer["jsonrpc"] = "2.0";
-    answer["error"] = error_object(error);
-    answer["id"] = id;
-    return answer;
-}
-
-Json result_answer(Json result, const Json& id) {
-    Json answer = Json::object();
-    answer["jsonrpc"] = "2.0";
-    answer["result"] = std::move(result);
-    answer["id"] = id;
-    return answer;
-}
-
 std::string serialize(const Json& value) {
     // replace, not throw: a stray invalid UTF-8 byte must not cost the answer.
     return value.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+// The envelope is written as text around the result or error: a tree built
+// only to be dumped at once would cost more than the method itself.
+void write_answer(std::string& out, std::string_view member, std::string_view value_text, const Json& id) {
+    out.reserve(out.size() + value_text.size() + 64);
+    out += R"({"jsonrpc":"2.0",")";
+    out += member;
+    out += "\":";
+    out += value_text;
+    out += R"(,"id":)";
+    if (id.is_string()) {
+        JsonWriter(out).string(id.get_ref<const std::string&>());
+    } else {
+        out += serialize(id);
+    }
+    out += '}';
+}
+
+void write_error(std::string& out, const RpcError& error, const Json& id) {
+    std::string text;
+    JsonWriter w(text);
+    w.raw('{').key("code").integer(error.code).raw(',').key("message").string(error.message);
+    if (error.data) w.raw(',').key("data").string(*error.data);
+    w.raw('}');
+    write_answer(out, "error", text, id);
 }
 
 std::size_t param_count(const Json* params) { return params == nullptr ? 0 : params->size(); }
@@ -195,13 +199,14 @@ void Dispatcher::call_done(std::string_view method, int code,
     if (done_hook_) done_hook_(method, code, std::chrono::steady_clock::now() - started);
 }
 
-std::optional<Json> Dispatcher::answer(const Json& request, const Caller& caller) const {
+bool Dispatcher::answer(const Json& request, const Caller& caller, std::string& out) const {
     const bool timed = (slow_threshold_.count() > 0 && slow_hook_) || done_hook_;
     const auto started = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     auto invalid = [&](const Json& id) {
         const auto error = errors::invalid_request();
         call_done({}, error.code, started);
-        return error_answer(error, id);
+        write_error(out, error, id);
+        return true;
     };
     if (!request.is_object()) return invalid(nullptr);
 
@@ -267,9 +272,15 @@ std::optional<Json> Dispatcher::answer(const Json& request, const Caller& caller
         call_done(called, error != nullptr ? error->code : 0, started);
     }
 
-    if (notification) return std::nullopt;
-    if (auto* error = std::get_if<RpcError>(&reply)) return error_answer(*error, id);
-    return result_answer(std::move(std::get<Json>(reply)), id);
+    if (notification) return false;
+    if (auto* error = std::get_if<RpcError>(&reply)) {
+        write_error(out, *error, id);
+    } else if (auto* raw = std::get_if<RawJson>(&reply)) {
+        write_answer(out, "result", raw->text, id);
+    } else {
+        write_answer(out, "result", serialize(std::get<Json>(reply)), id);
+    }
+    return true;
 }
 
 std::optional<std::string> Dispatcher::handle(std::string_view body, const Caller& caller) const {
@@ -280,41 +291,50 @@ std::optional<std::string> Dispatcher::handle(std::string_view body, const Calle
             auto error = errors::invalid_request();
             error.data = std::move(why);
             call_done({}, error.code, started);
-            return serialize(error_answer(error, nullptr));
+            std::string out;
+            write_error(out, error, nullptr);
+            return out;
         };
         if (nests_deeper_than(body, limits_.max_depth)) {
             return refuse("nested deeper than " + std::to_string(limits_.max_depth) + " levels");
         }
         Json request = Json::parse(body, nullptr, /*allow_exceptions=*/false);
+        std::string out;
         if (request.is_discarded()) {
             call_done({}, errors::parse_error().code, started);
-            return serialize(error_answer(errors::parse_error(), nullptr));
+            write_error(out, errors::parse_error(), nullptr);
+            return out;
         }
 
         if (!request.is_array()) {
-            auto single = answer(request, caller);
-            if (!single) return std::nullopt;
-            return serialize(*single);
+            if (!answer(request, caller, out)) return std::nullopt;
+            return out;
         }
         if (request.empty()) {
             call_done({}, errors::invalid_request().code, started);
-            return serialize(error_answer(errors::invalid_request(), nullptr));
+            write_error(out, errors::invalid_request(), nullptr);
+            return out;
         }
 
         if (request.size() > limits_.max_batch) {
             return refuse("batch of " + std::to_string(request.size()) + " requests; at most " +
                           std::to_string(limits_.max_batch) + " are answered");
         }
-        Json answers = Json::array();
+        out += '[';
         for (const auto& element : request) {
-            if (auto one = answer(element, caller)) answers.push_back(std::move(*one));
+            const auto mark = out.size();
+            if (out.size() > 1) out += ',';
+            if (!answer(element, caller, out)) out.resize(mark);
         }
-        if (answers.empty()) return std::nullopt;
-        return serialize(answers);
+        if (out.size() == 1) return std::nullopt;
+        out += ']';
+        return out;
     } catch (const std::exception& e) {
         // Only allocation failure can land here; answer rather than drop the connection.
         spdlog::error("request handling failed: {}", e.what());
-        return serialize(error_answer(errors::server_error(), nullptr));
+        std::string out;
+        write_error(out, errors::server_error(), nullptr);
+        return out;
     }
 }
 

@@ -39,8 +39,14 @@ private:
     std::vector<std::pair<std::string_view, const Json*>> values_;
 };
 
+/// A `result` value already written as JSON text (see JsonWriter), for
+/// answers that are large or frequent enough that building a tree would cost.
+struct RawJson {
+    std::string text;
+};
+
 /// What a handler returns: the `result` value, or an error.
-using Reply = std::variant<Json, RpcError>;
+using Reply = std::variant<Json, RpcError, RawJson>;
 using Handler = std::function<Reply(const Params&)>;
 
 /// One accepted parameter list (names in positional order) and its handler.
@@ -135,7 +141,8 @@ public:
     const std::vector<Method>& methods() const noexcept { return methods_; }
 
 private:
-    std::optional<Json> answer(const Json& request, const Caller& caller) const;
+    /// The answer's text, appended to `out`; false (nothing appended) for a notification.
+    bool answer(const Json& request, const Caller& caller, std::string& out) const;
     Reply call(const Method& method, const Json* params, const Caller& caller) const;
     void call_done(std::string_view method, int code, std::chrono::steady_clock::time_point started) const;
 
