@@ -25,7 +25,7 @@ std::string fold_case(std::string_view name) {
 
 namespace {
 
-bool is_all(std::string_view identifier) { return detail::fold_case(identifier) == kAllIdentifiers; }
+bool is_all(std::string_view identifier) { return detail::equal_folded(identifier, kAllIdentifiers); }
 
 IdentifierStatus copy_status(const detail::Identifier& id) {
     std::lock_guard lock(id.mutex);
@@ -115,9 +115,8 @@ GroupHandle Registry::add_group(std::string name, Visibility visibility,
 }
 
 detail::Group* Registry::find_group(std::string_view name) const {
-    auto key = detail::fold_case(name);
     std::shared_lock lock(groups_mutex_);
-    auto it = by_name_.find(key);
+    auto it = by_name_.find(name);
     return it == by_name_.end() ? nullptr : it->second;
 }
 
@@ -416,7 +415,7 @@ Result<void> Registry::remove_identifier(std::string_view group, std::string_vie
     detail::IdentifierPtr removed;
     {
         std::unique_lock lock(g->mutex);
-        auto it = g->by_name.find(detail::fold_case(identifier));
+        auto it = g->by_name.find(identifier);
         if (it == g->by_name.end()) return Errc::identifier_not_found;
         if (g->identifiers.size() == 1) return Errc::last_identifier;
         removed = it->second;
@@ -457,7 +456,7 @@ Result<void> Registry::restore(const PersistedGroup& persisted) {
     if (persisted.identifiers.empty()) return Errc::last_identifier;
 
     std::vector<detail::IdentifierPtr> identifiers;
-    std::unordered_map<std::string, detail::IdentifierPtr> by_name;
+    detail::FoldedMap<detail::IdentifierPtr> by_name;
     std::int64_t added = 0;
     for (const auto& p : persisted.identifiers) {
         auto key = detail::fold_case(p.name);

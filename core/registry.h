@@ -18,6 +18,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/detail/folded_map.h"
 #include "core/report_ring.h"
 #include "core/result.h"
 #include "core/state_journal.h"
@@ -248,7 +249,7 @@ private:
     Clock clock_;
     mutable std::shared_mutex groups_mutex_;  // guards groups_ and by_name_
     std::vector<std::unique_ptr<detail::Group>> groups_;
-    std::unordered_map<std::string, detail::Group*> by_name_;  // key: lower-case name
+    detail::FoldedMap<detail::Group*> by_name_;  // names compare case-insensitively
     mutable std::shared_mutex listeners_mutex_;
     std::vector<StatusListener> listeners_;
     std::vector<ReportListener> report_listeners_;  // guarded by listeners_mutex_

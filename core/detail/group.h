@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/detail/folded_map.h"
 #include "core/registry.h"
 #include "core/report_ring.h"
 
@@ -46,7 +47,7 @@ struct Group {
 
     IdentifierPtr find(std::string_view identifier) const {
         std::shared_lock lock(mutex);
-        auto it = by_name.find(fold_case(identifier));
+        auto it = by_name.find(identifier);
         return it == by_name.end() ? nullptr : it->second;
     }
 
@@ -60,7 +61,7 @@ struct Group {
     const Visibility visibility;
     mutable std::shared_mutex mutex;  // guards identifiers and by_name
     std::vector<IdentifierPtr> identifiers;
-    std::unordered_map<std::string, IdentifierPtr> by_name;  // key: lower-case name
+    FoldedMap<IdentifierPtr> by_name;  // names compare case-insensitively
 };
 
 }  // namespace srmi::core::detail
