@@ -108,7 +108,9 @@ Url parse_url(const std::string& text) {
     const auto sep = text.find("://");
     if (sep == std::string::npos) throw bad("it must begin with http://");
     const auto scheme = fold(std::string_view(text).substr(0, sep));
-    if (scheme == "https") throw UsageError("https URLs need TLS support, not in this build", false);
+    if (scheme == "https") {
+        throw UsageError("https URLs are not supported: call and watch speak plain http:// only", false);
+    }
     if (scheme != "http") throw bad("only http:// is supported");
 
     Url url;

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <string_view>
 
 #include <boost/asio/ip/address.hpp>
 #include <nlohmann/json.hpp>
@@ -26,6 +27,51 @@ constexpr std::int64_t kMaxQueueLimit = 1'000'000;
 constexpr std::int64_t kMaxMemory = std::int64_t{1} << 50;
 constexpr std::int64_t kMaxBatch = 1'000'000;
 constexpr std::int64_t kMaxJsonDepth = 10'000;
+constexpr std::int64_t kMaxConnections = 1'000'000;
+constexpr std::int64_t kMaxTimeoutMs = 3'600'000;
+constexpr std::int64_t kMaxHeaderLimit = std::int64_t{1} << 20;
+
+// The options that take a value, as `--name VALUE` or `--name=VALUE`.
+constexpr std::array kValuedFlags = {
+    "--listen", "--group", "--config", "--threads", "--log-level", "--exec-threshold-us",
+    "--profiling-proc", "--state-dir", "--tls-cert", "--tls-key", "--tls-client-ca", "--event-tls-ca",
+    "--max-connections", "--header-timeout-ms", "--body-timeout-ms", "--idle-timeout-ms",
+    "--write-timeout-ms", "--header-limit", "--url-limit"};
+
+bool takes_value(const std::string& flag) {
+    for (const char* known : kValuedFlags) {
+        if (flag == known) return true;
+    }
+    return false;
+}
+
+// The limits, by config key and flag; each strictly positive.
+struct LimitKey {
+    const char* key;
+    const char* flag;
+    std::int64_t max;
+};
+constexpr std::array<LimitKey, 7> kLimitKeys = {{
+    {"max_connections", "--max-connections", kMaxConnections},
+    {"header_timeout_ms", "--header-timeout-ms", kMaxTimeoutMs},
+    {"body_timeout_ms", "--body-timeout-ms", kMaxTimeoutMs},
+    {"idle_timeout_ms", "--idle-timeout-ms", kMaxTimeoutMs},
+    {"write_timeout_ms", "--write-timeout-ms", kMaxTimeoutMs},
+    {"header_limit", "--header-limit", kMaxHeaderLimit},
+    {"url_limit", "--url-limit", kMaxHeaderLimit},
+}};
+
+void set_limit(ConnectionLimits& limits, std::string_view key, std::int64_t value) {
+    const auto ms = std::chrono::milliseconds(value);
+    const auto size = static_cast<std::size_t>(value);
+    if (key == "max_connections") limits.max_connections = size;
+    if (key == "header_timeout_ms") limits.header_timeout = ms;
+    if (key == "body_timeout_ms") limits.body_timeout = ms;
+    if (key == "idle_timeout_ms") limits.idle_timeout = ms;
+    if (key == "write_timeout_ms") limits.write_timeout = ms;
+    if (key == "header_limit") limits.header_limit = size;
+    if (key == "url_limit") limits.url_limit = size;
+}
 
 template <class Int>
 Int parse_number(const std::string& text, const std::string& what, Int min, Int max) {
@@ -273,6 +319,16 @@ void check_ready_requires(const Config& config) {
     }
 }
 
+void check_tls(const Config& config) {
+    if (config.tls_cert.empty() != config.tls_key.empty()) {
+        throw ConfigError(config.tls_cert.empty() ? "tls_key is set without tls_cert; HTTPS needs both"
+                                                  : "tls_cert is set without tls_key; HTTPS needs both");
+    }
+    if (!config.tls_client_ca.empty() && config.tls_cert.empty()) {
+        throw ConfigError("tls_client_ca is set without tls_cert and tls_key; mutual TLS needs HTTPS");
+    }
+}
+
 void check_groups(const std::vector<GroupConfig>& groups) {
     std::set<std::string> seen{"core"};
     for (const auto& g : groups) {
@@ -329,7 +385,10 @@ void load_config_file(const std::string& path, Config& config) {
                       "registry_memory_limit", "event_shm_threshold", "event_pkg_threshold",
                       "pkg_memory_size", "profiling_proc", "min_workers", "max_workers",
                       "ready_requires", "state_dir", "tokens", "client_certs", "open_probes",
-                      "max_batch", "max_json_depth"});
+                      "max_batch", "max_json_depth", "tls_cert", "tls_key",
+                      "tls_client_ca", "event_tls_ca", "max_connections", "header_timeout_ms",
+                      "body_timeout_ms", "idle_timeout_ms", "write_timeout_ms", "header_limit",
+                      "url_limit"});
 
     if (root.contains("listen")) {
         try {
@@ -414,6 +473,18 @@ void load_config_file(const std::string& path, Config& config) {
             static_cast<std::size_t>(reader.integer(root["max_json_depth"], "max_json_depth", 2, kMaxJsonDepth));
     }
     if (root.contains("state_dir")) config.state_dir = reader.string(root["state_dir"], "state_dir");
+    for (auto [key, field] : {std::pair{"tls_cert", &config.tls_cert}, std::pair{"tls_key", &config.tls_key},
+                              std::pair{"tls_client_ca", &config.tls_client_ca},
+                              std::pair{"event_tls_ca", &config.event_tls_ca}}) {
+        if (!root.contains(key)) continue;
+        *field = reader.string(root[key], key);
+        if (field->empty()) reader.fail(key, "must be a file name");
+    }
+    for (const auto& limit : kLimitKeys) {
+        if (root.contains(limit.key)) {
+            set_limit(config.limits, limit.key, reader.integer(root[limit.key], limit.key, 1, limit.max));
+        }
+    }
     if (root.contains("profiling_proc")) {
         config.profiling_proc = check_profiling(reader.string(root["profiling_proc"], "profiling_proc"),
                                                 path + ": profiling_proc");
@@ -455,9 +526,7 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
         if (auto eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
             value = arg.substr(eq + 1);
             arg = arg.substr(0, eq);
-        } else if (arg == "--listen" || arg == "--group" || arg == "--config" ||
-                   arg == "--threads" || arg == "--log-level" || arg == "--exec-threshold-us" ||
-                   arg == "--profiling-proc" || arg == "--state-dir") {
+        } else if (takes_value(arg)) {
             if (i + 1 >= argc) throw ConfigError("option " + arg + " needs a value");
             value = argv[++i];
         } else {
@@ -466,9 +535,7 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
         if (arg == "--config") {
             if (!config_path.empty()) throw ConfigError("option --config given twice");
             config_path = value;
-        } else if (arg == "--listen" || arg == "--group" || arg == "--threads" ||
-                   arg == "--log-level" || arg == "--exec-threshold-us" || arg == "--profiling-proc" ||
-                   arg == "--state-dir") {
+        } else if (takes_value(arg)) {
             flags.emplace_back(arg, value);
         } else {
             throw ConfigError("unknown option '" + arg + "'");
@@ -501,9 +568,23 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
         } else if (flag == "--exec-threshold-us") {
             config.exec_threshold_us =
                 parse_number<std::int64_t>(value, "--exec-threshold-us", 0, kMaxThresholdUs);
+        } else if (flag == "--tls-cert" || flag == "--tls-key" || flag == "--tls-client-ca" ||
+                   flag == "--event-tls-ca") {
+            if (value.empty()) throw ConfigError(flag + " needs a file name");
+            if (flag == "--tls-cert") config.tls_cert = value;
+            if (flag == "--tls-key") config.tls_key = value;
+            if (flag == "--tls-client-ca") config.tls_client_ca = value;
+            if (flag == "--event-tls-ca") config.event_tls_ca = value;
+        } else {
+            for (const auto& limit : kLimitKeys) {
+                if (flag == limit.flag) {
+                    set_limit(config.limits, limit.key, parse_number<std::int64_t>(value, flag, 1, limit.max));
+                }
+            }
         }
     }
     check_groups(config.groups);
+    check_tls(config);
     check_ready_requires(config);
     check_credentials(config);
     check_exposure(config);
@@ -541,6 +622,18 @@ Options (serve):
                        profiling_proc command), switched on or off
   --insecure           allow listening beyond loopback without access tokens
                        (anyone who can connect may then change the registry)
+  --tls-cert FILE      serve HTTPS (only) with this PEM certificate chain ...
+  --tls-key FILE       ... and this PEM private key; both or neither
+  --tls-client-ca FILE require client certificates signed by these PEM CAs (mutual TLS)
+  --event-tls-ca FILE  PEM CAs that verify https:// event receivers (default: the system's)
+  --max-connections N  open connections at most (default 10000); more are closed at once
+  --header-timeout-ms N  a request header must arrive within N ms of its first
+                       byte, else 408 (default 10000)
+  --body-timeout-ms N  a body must arrive within N ms of its header, else 408 (default 30000)
+  --idle-timeout-ms N  close a kept-alive connection idle for N ms (default 60000)
+  --write-timeout-ms N close a connection whose answer is not read within N ms (default 30000)
+  --header-limit N     bytes of request header at most, else 431 (default 16384)
+  --url-limit N        bytes of request target at most, else 414 (default 8192)
   -h, --help           print this help and exit
   -V, --version        print the version and exit
 

@@ -1,6 +1,7 @@
 // Config: what the server is told by its command line and config file.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <stdexcept>
@@ -26,6 +27,24 @@ struct GroupConfig {
 
 inline constexpr std::uint16_t kDefaultPort = 8888;
 inline constexpr std::size_t kDefaultBodyLimit = 1024 * 1024;
+
+/// What one client connection may take; the defaults are the documented ones.
+struct ConnectionLimits {
+    /// Open connections (event streams included); more are closed at once.
+    std::size_t max_connections = 10000;
+    /// From a request's first byte to the end of its header block (and, on a
+    /// new connection, to that first byte; the TLS handshake too): then 408.
+    std::chrono::milliseconds header_timeout{10000};
+    /// From the end of the header block to the end of the body: then 408.
+    std::chrono::milliseconds body_timeout{30000};
+    /// Between two requests of a kept-alive connection: then a silent close.
+    std::chrono::milliseconds idle_timeout{60000};
+    /// To write one answer (or one event of a stream) to a client that does
+    /// not read: then the connection is closed.
+    std::chrono::milliseconds write_timeout{30000};
+    std::size_t header_limit = 16384;  ///< bytes of the header block; beyond: 431
+    std::size_t url_limit = 8192;      ///< bytes of the request target; beyond: 414
+};
 
 struct Config {
     std::string listen_host = "127.0.0.1";
@@ -66,6 +85,17 @@ struct Config {
     bool insecure = false;     ///< --insecure: listen beyond loopback without credentials
     std::size_t max_batch = 1000;     ///< requests in one JSON-RPC batch
     std::size_t max_json_depth = 64;  ///< nesting of arrays and objects in a request
+    /// HTTPS: PEM certificate chain and private key, both or neither; with
+    /// them the listener speaks HTTPS only.
+    std::string tls_cert;
+    std::string tls_key;
+    /// PEM CA certificates: when set, clients must present a certificate
+    /// they signed (mutual TLS).
+    std::string tls_client_ca;
+    /// PEM CA certificates that verify https:// event receivers; empty: the
+    /// system's store.
+    std::string event_tls_ca;
+    ConnectionLimits limits;
 };
 
 /// The shortest token accepted: guessing one must be hopeless.

@@ -6,11 +6,13 @@
 // logged would raise events about itself.
 #include "server/event_sinks.h"
 
+#include <sys/socket.h>
 #include <sys/un.h>
 
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cerrno>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -30,8 +32,12 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+
+#include "server/tls.h"
 
 namespace srmi::server {
 
@@ -42,8 +48,6 @@ using net::ip::tcp;
 
 namespace {
 
-constexpr std::string_view kHttpsRefused =
-    "https:// event sockets need TLS, which this build does not support yet";
 constexpr std::string_view kUserAgent = "srmi-events";
 // A TCP subscriber that blackholes SYNs would otherwise hold its sink in
 // connect for the kernel's two minutes of retries.
@@ -148,17 +152,16 @@ struct HttpTarget {
     std::string target;       // path and query
 };
 
-HttpTarget parse_http(std::string_view rest) {
-    constexpr std::string_view kExpected = "http://HOST[:PORT]/path";
+HttpTarget parse_http(std::string_view rest, std::string_view expected, std::uint16_t default_port) {
     const auto authority_end = rest.find_first_of("/?#");
     const auto authority = rest.substr(0, authority_end);
     std::string_view target =
         authority_end == std::string_view::npos ? std::string_view{} : rest.substr(authority_end);
     target = target.substr(0, target.find('#'));  // fragments never go on the wire
     if (authority.find('@') != std::string_view::npos) {
-        throw BadSocket("credentials in the URL are not supported; expected " + std::string(kExpected));
+        throw BadSocket("credentials in the URL are not supported; expected " + std::string(expected));
     }
-    HttpTarget out{split_host_port(authority, kExpected, 80), std::string(authority), {}};
+    HttpTarget out{split_host_port(authority, expected, default_port), std::string(authority), {}};
     out.target = target.starts_with('/') ? std::string(target) : "/" + std::string(target);
     return out;
 }
@@ -315,7 +318,8 @@ public:
           retry_timer_(strand_),
           endpoints_(std::move(endpoints)),
           reconnect_min_(std::max(options.reconnect_min, std::chrono::milliseconds(1))),
-          reconnect_max_(std::max(options.reconnect_max, reconnect_min_)) {}
+          reconnect_max_(std::max(options.reconnect_max, reconnect_min_)),
+          write_timeout_(options.tcp_write_timeout) {}
 
     std::string_view transport() const override { return "tcp"; }
 
@@ -324,6 +328,7 @@ private:
 
     void deliver(core::EventPayload payload) override {
         current_ = std::move(payload);
+        if (connected_ && peer_closed()) disconnect();
         if (connected_) return do_write();
         if (wait_.count() == 0) return do_connect();  // the first attempt is immediate
         retry_timer_.expires_after(wait_);
@@ -358,12 +363,17 @@ private:
     }
 
     void do_write() {
+        // A peer that accepts and never reads would hold this write, and the
+        // queue behind it, for ever; the expiry closes the connection. Only
+        // the write is bounded: the watch was pending before, without one.
+        stream_.expires_after(write_timeout_);
         net::async_write(stream_, net::buffer(*current_),
                          beast::bind_front_handler(&TcpSink::on_write, self()));
     }
 
     void on_write(beast::error_code ec, std::size_t) {
         current_.reset();
+        stream_.expires_never();
         if (closed()) return;
         if (ec) {
             count_drop();
@@ -385,6 +395,15 @@ private:
         do_watch();
     }
 
+    // The watch's handler may run after an event queued meanwhile: a peek
+    // sees the peer's close as soon as the kernel has it, so that the event
+    // goes to a new connection instead of down with the old one.
+    bool peer_closed() {
+        char byte;
+        const auto n = ::recv(stream_.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+        return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+    }
+
     void disconnect() {
         connected_ = false;
         stream_.close();
@@ -401,6 +420,7 @@ private:
     const std::vector<tcp::endpoint> endpoints_;
     const std::chrono::milliseconds reconnect_min_;
     const std::chrono::milliseconds reconnect_max_;
+    const std::chrono::milliseconds write_timeout_;
     std::chrono::milliseconds wait_{0};  // before the next connect attempt
     bool connected_ = false;
     std::uint64_t connection_ = 0;  // tells a stale watch from the current one
@@ -409,27 +429,36 @@ private:
 };
 
 // ---------------------------------------------------------------------------
-// HTTP webhook
+// HTTP and HTTPS webhooks
 
-/// One POST per event over a kept-alive connection; a non-2xx answer, an
-/// error or the deadline drops the event.
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+/// One POST per event over a kept-alive connection (over TLS for `TlsStream`,
+/// the receiver verified); a non-2xx answer, an error or the deadline drops
+/// the event.
+template <class Stream>
 class HttpSink final : public QueuedSink {
+    static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
 public:
     HttpSink(net::io_context& ioc, const SinkOptions& options, std::vector<tcp::endpoint> endpoints,
-             std::string host_header, std::string target)
+             HttpTarget target, std::shared_ptr<net::ssl::context> tls)
         : QueuedSink(ioc, options.queue_limit),
-          stream_(strand_),
           endpoints_(std::move(endpoints)),
-          host_header_(std::move(host_header)),
-          target_(std::move(target)),
-          timeout_(options.http_timeout) {}
+          host_(std::move(target.where.host)),
+          host_header_(std::move(target.host_header)),
+          target_(std::move(target.target)),
+          timeout_(options.http_timeout),
+          tls_(std::move(tls)) {}
 
-    std::string_view transport() const override { return "http"; }
+    std::string_view transport() const override { return kTls ? "https" : "http"; }
 
 private:
     using Request = http::request<http::span_body<const char>>;
 
     std::shared_ptr<HttpSink> self() { return std::static_pointer_cast<HttpSink>(shared_from_this()); }
+    beast::tcp_stream& tcp() { return beast::get_lowest_layer(*stream_); }
 
     void deliver(core::EventPayload payload) override {
         current_ = std::move(payload);
@@ -445,20 +474,44 @@ private:
         request_.keep_alive(true);
         request_.body() = {current_->data(), current_->size()};
         request_.prepare_payload();
-        stream_.expires_after(timeout_);  // one deadline for connect, write and read
-        reused_ = stream_.socket().is_open();
+        reused_ = stream_.has_value();
+        if (!reused_) {
+            // A fresh stream per connection: an SSL object serves one only.
+            if constexpr (kTls) {
+                stream_.emplace(strand_, *tls_);
+            } else {
+                stream_.emplace(strand_);
+            }
+        }
+        tcp().expires_after(timeout_);  // one deadline for connect, handshake, write and read
         if (reused_) return do_write();
-        stream_.async_connect(endpoints_, beast::bind_front_handler(&HttpSink::on_connect, self()));
+        tcp().async_connect(endpoints_, beast::bind_front_handler(&HttpSink::on_connect, self()));
     }
 
     void on_connect(beast::error_code ec, const tcp::endpoint&) {
+        if (closed()) return current_.reset();
+        if (ec) return fail(ec);
+        if constexpr (kTls) {
+            beast::error_code not_an_address;
+            net::ip::make_address(host_, not_an_address);
+            // SNI carries names only; the certificate must match the host either way.
+            if (not_an_address) SSL_set_tlsext_host_name(stream_->native_handle(), host_.c_str());
+            stream_->set_verify_callback(net::ssl::host_name_verification(host_));
+            stream_->async_handshake(net::ssl::stream_base::client,
+                                     beast::bind_front_handler(&HttpSink::on_handshake, self()));
+        } else {
+            do_write();
+        }
+    }
+
+    void on_handshake(beast::error_code ec) {
         if (closed()) return current_.reset();
         if (ec) return fail(ec);
         do_write();
     }
 
     void do_write() {
-        http::async_write(stream_, request_, beast::bind_front_handler(&HttpSink::on_write, self()));
+        http::async_write(*stream_, request_, beast::bind_front_handler(&HttpSink::on_write, self()));
     }
 
     void on_write(beast::error_code ec, std::size_t) {
@@ -470,8 +523,7 @@ private:
     void do_read() {
         parser_.emplace();
         parser_->body_limit(kResponseBodyLimit);
-        http::async_read(stream_, buffer_, *parser_,
-                         beast::bind_front_handler(&HttpSink::on_read, self()));
+        http::async_read(*stream_, buffer_, *parser_, beast::bind_front_handler(&HttpSink::on_read, self()));
     }
 
     void on_read(beast::error_code ec, std::size_t) {
@@ -483,7 +535,7 @@ private:
         if (status / 100 == 1 && status != 101) return do_read();
         if (status / 100 != 2) count_drop();
         if (response.keep_alive() && status != 101) {
-            stream_.expires_never();
+            tcp().expires_never();
         } else {
             close_connection();
         }
@@ -509,21 +561,33 @@ private:
         next();
     }
 
+    // Only between operations: a pending one still uses the stream.
     void close_connection() {
+        if (!stream_) return;
         beast::error_code ignored;
-        stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-        stream_.close();
+        tcp().socket().shutdown(tcp::socket::shutdown_both, ignored);
+        tcp().close();
+        stream_.reset();
         buffer_.clear();
     }
 
-    void shut_down() override { close_connection(); }
+    void shut_down() override {
+        // An operation may be under way: the closed socket ends it with an
+        // error, and its handler, seeing closed(), lets go; the stream stays.
+        if (!stream_) return;
+        beast::error_code ignored;
+        tcp().socket().shutdown(tcp::socket::shutdown_both, ignored);
+        tcp().close();
+    }
 
-    beast::tcp_stream stream_;
     const std::vector<tcp::endpoint> endpoints_;
+    const std::string host_;         // as in the URL, without brackets: what the certificate must name
     const std::string host_header_;
     const std::string target_;
     const std::chrono::milliseconds timeout_;
-    core::EventPayload current_;  // the body of request_, alive while sent
+    const std::shared_ptr<net::ssl::context> tls_;  // for TlsStream only
+    std::optional<Stream> stream_;  // while a connection is kept
+    core::EventPayload current_;    // the body of request_, alive while sent
     Request request_;
     beast::flat_buffer buffer_;
     std::optional<http::response_parser<http::string_body>> parser_;
@@ -534,6 +598,7 @@ private:
 // ---------------------------------------------------------------------------
 
 std::shared_ptr<core::EventSink> make_sink(net::io_context& ioc, const SinkOptions& options,
+                                           const std::shared_ptr<net::ssl::context>& tls,
                                            std::string_view socket) {
     if (socket.starts_with("udp:")) {
         const auto where = split_host_port(socket.substr(4), "udp:HOST:PORT", std::nullopt);
@@ -557,22 +622,29 @@ std::shared_ptr<core::EventSink> make_sink(net::io_context& ioc, const SinkOptio
                                                     Unix::endpoint(std::string(path)));
     }
     if (socket.starts_with("http://")) {
-        auto target = parse_http(socket.substr(7));
-        return std::make_shared<HttpSink>(ioc, options, resolve<tcp>(ioc, target.where),
-                                          std::move(target.host_header), std::move(target.target));
+        auto target = parse_http(socket.substr(7), "http://HOST[:PORT]/path", 80);
+        auto endpoints = resolve<tcp>(ioc, target.where);
+        return std::make_shared<HttpSink<PlainStream>>(ioc, options, std::move(endpoints), std::move(target),
+                                                       nullptr);
     }
-    throw BadSocket("unknown scheme; expected udp:HOST:PORT, tcp:HOST:PORT, unix:/path or "
-                    "http://HOST[:PORT]/path");
+    if (socket.starts_with("https://")) {
+        auto target = parse_http(socket.substr(8), "https://HOST[:PORT]/path", 443);
+        auto endpoints = resolve<tcp>(ioc, target.where);
+        return std::make_shared<HttpSink<TlsStream>>(ioc, options, std::move(endpoints), std::move(target), tls);
+    }
+    throw BadSocket("unknown scheme; expected udp:HOST:PORT, tcp:HOST:PORT, unix:/path, "
+                    "http://HOST[:PORT]/path or https://HOST[:PORT]/path");
 }
 
 }  // namespace
 
 core::SinkFactory make_sink_factory(net::io_context& ioc, SinkOptions options) {
-    return [&ioc, options](std::string_view socket)
+    // One context for every https:// sink: the CAs are loaded once, at start-up.
+    auto tls = make_client_tls(options.tls_ca_file);
+    return [&ioc, options, tls](std::string_view socket)
                -> std::variant<std::shared_ptr<core::EventSink>, std::string> {
-        if (socket.starts_with("https://")) return std::string(kHttpsRefused);
         try {
-            return make_sink(ioc, options, socket);
+            return make_sink(ioc, options, tls, socket);
         } catch (const BadSocket& e) {
             return "bad socket '" + std::string(socket) + "': " + e.what();
         }

@@ -1,7 +1,8 @@
 // EventStream: one writer at a time on the connection's strand; push() only
-// queues and, when the writer is idle, posts it.
+// queues and, when the writer is idle, posts it. A watching read stays
+// pending beside it, which both streams allow (TLS included: asio's SSL
+// stream takes one read and one write at a time).
 #include "server/event_stream.h"
-
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -15,7 +16,6 @@ namespace net = boost::asio;
 namespace {
 
 constexpr std::chrono::seconds kHeartbeat{15};
-constexpr std::chrono::seconds kWriteTimeout{30};
 
 constexpr std::string_view kHeader =
     "HTTP/1.1 200 OK\r\n"
@@ -49,39 +49,46 @@ std::variant<std::vector<int>, std::string> event_filter(std::string_view target
     return ids;
 }
 
-EventStream::EventStream(beast::tcp_stream&& stream, std::shared_ptr<SessionContext> context,
-                         core::EventHub& hub, std::size_t queue_limit)
+template <class Stream>
+EventStream<Stream>::EventStream(Stream&& stream, std::shared_ptr<SessionContext> context, core::EventHub& hub,
+                                 std::size_t queue_limit)
     : stream_(std::move(stream)),
       context_(std::move(context)),
       hub_(hub),
       queue_limit_(queue_limit),
       heartbeat_(stream_.get_executor()) {
     beast::error_code ignored;
-    client_ = stream_.socket().remote_endpoint(ignored);
-    local_ = stream_.socket().local_endpoint(ignored);
+    client_ = tcp().socket().remote_endpoint(ignored);
+    local_ = tcp().socket().local_endpoint(ignored);
 }
 
-EventStream::~EventStream() {
+template <class Stream>
+EventStream<Stream>::~EventStream() {
     // The connection, counted by the HttpSession that handed it over, ends here.
     context_->connections.fetch_sub(1, std::memory_order_relaxed);
-    if (context_->on_disconnect) context_->on_disconnect(client_, local_);
+    if (context_->on_disconnect) context_->on_disconnect(client_, local_, kIsTls<Stream> ? "tls" : "tcp");
 }
 
-void EventStream::start(std::vector<int> event_ids) {
+template <class Stream>
+void EventStream<Stream>::start(std::vector<int> event_ids) {
     {
         std::lock_guard lock(mutex_);
         queue_.emplace_back(kHeader);
         writing_ = true;
     }
-    tap_id_ = hub_.add_tap(std::move(event_ids), shared_from_this());
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
-        self->do_write();
+    // The watch starts first, with no deadline: tcp_stream applies a later
+    // expires_after only to the operations not pending, here the writes.
+    tcp().expires_never();
+    tap_id_ = hub_.add_tap(std::move(event_ids), this->shared_from_this());
+    net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
         self->do_watch();
+        self->do_write();
         self->do_heartbeat();
     });
 }
 
-void EventStream::push(core::EventPayload payload) {
+template <class Stream>
+void EventStream<Stream>::push(core::EventPayload payload) {
     std::string frame;
     frame.reserve(payload->size() + 8);
     frame.append("data: ").append(*payload).append("\n\n");
@@ -95,31 +102,34 @@ void EventStream::push(core::EventPayload payload) {
     queue_.push_back(std::move(frame));
     if (!writing_) {
         writing_ = true;
-        net::post(stream_.get_executor(), [self = shared_from_this()] { self->do_write(); });
+        net::post(stream_.get_executor(), [self = this->shared_from_this()] { self->do_write(); });
     }
 }
 
-std::uint64_t EventStream::dropped() const {
+template <class Stream>
+std::uint64_t EventStream<Stream>::dropped() const {
     std::lock_guard lock(mutex_);
     return dropped_;
 }
 
-void EventStream::close() {
+template <class Stream>
+void EventStream<Stream>::close() {
     {
         std::lock_guard lock(mutex_);
         if (closed_) return;
         closed_ = true;
         queue_.clear();
     }
-    net::post(stream_.get_executor(), [self = shared_from_this()] {
+    net::post(stream_.get_executor(), [self = this->shared_from_this()] {
         self->heartbeat_.cancel();
         beast::error_code ignored;
-        self->stream_.socket().shutdown(net::ip::tcp::socket::shutdown_both, ignored);
-        self->stream_.close();
+        self->tcp().socket().shutdown(net::ip::tcp::socket::shutdown_both, ignored);
+        self->tcp().close();
     });
 }
 
-void EventStream::do_write() {
+template <class Stream>
+void EventStream<Stream>::do_write() {
     {
         std::lock_guard lock(mutex_);
         if (closed_ || queue_.empty()) {
@@ -129,31 +139,36 @@ void EventStream::do_write() {
         current_ = std::move(queue_.front());
         queue_.pop_front();
     }
-    stream_.expires_after(kWriteTimeout);
+    // A client that stops reading is dropped: the expiry closes the socket.
+    tcp().expires_after(context_->limits.write_timeout);
     net::async_write(stream_, net::buffer(current_),
-                     beast::bind_front_handler(&EventStream::on_write, shared_from_this()));
+                     beast::bind_front_handler(&EventStream::on_write, this->shared_from_this()));
 }
 
-void EventStream::on_write(beast::error_code ec, std::size_t) {
-    stream_.expires_never();
+template <class Stream>
+void EventStream<Stream>::on_write(beast::error_code ec, std::size_t) {
+    tcp().expires_never();
     if (ec) return end();
     do_write();
 }
 
-void EventStream::do_watch() {
+template <class Stream>
+void EventStream<Stream>::do_watch() {
     // The client sends nothing more; a completed read means it left.
-    stream_.socket().async_read_some(net::buffer(discard_),
-                                     beast::bind_front_handler(&EventStream::on_watch, shared_from_this()));
+    stream_.async_read_some(net::buffer(discard_),
+                            beast::bind_front_handler(&EventStream::on_watch, this->shared_from_this()));
 }
 
-void EventStream::on_watch(beast::error_code ec, std::size_t) {
+template <class Stream>
+void EventStream<Stream>::on_watch(beast::error_code ec, std::size_t) {
     if (ec) return end();
     do_watch();
 }
 
-void EventStream::do_heartbeat() {
+template <class Stream>
+void EventStream<Stream>::do_heartbeat() {
     heartbeat_.expires_after(kHeartbeat);
-    heartbeat_.async_wait([self = shared_from_this()](beast::error_code ec) {
+    heartbeat_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
         if (ec) return;
         {
             std::lock_guard lock(self->mutex_);
@@ -168,7 +183,8 @@ void EventStream::do_heartbeat() {
     });
 }
 
-void EventStream::end() {
+template <class Stream>
+void EventStream<Stream>::end() {
     bool first = false;
     {
         std::lock_guard lock(mutex_);
@@ -177,5 +193,8 @@ void EventStream::end() {
     // remove_tap() calls close(); the hub no longer holds us afterwards.
     if (first) hub_.remove_tap(tap_id_);
 }
+
+template class EventStream<PlainStream>;
+template class EventStream<TlsStream>;
 
 }  // namespace srmi::server

@@ -24,15 +24,18 @@ namespace srmi::server {
 std::variant<std::vector<int>, std::string> event_filter(std::string_view target,
                                                          const core::EventHub& hub);
 
-/// A connection handed over by HttpSession after a GET /events: a tap on the
-/// hub that writes each event as one `data:` line. Its queue is bounded like a
-/// subscriber's (oldest dropped); a comment line every few seconds keeps
-/// proxies from timing out and reveals dead clients. Ends when the client
-/// leaves or the hub closes it.
-class EventStream : public core::EventSink, public std::enable_shared_from_this<EventStream> {
+/// A connection handed over by HttpSession after a GET /events (plain or
+/// TLS, as `Stream` says): a tap on the hub that writes each event as one
+/// `data:` line. Its queue is bounded like a subscriber's (oldest dropped); a
+/// comment line every few seconds keeps proxies from timing out and reveals
+/// dead clients, and a client that does not read a write within
+/// `limits.write_timeout` is dropped. Ends when the client leaves or the hub
+/// closes it.
+template <class Stream>
+class EventStream : public core::EventSink, public std::enable_shared_from_this<EventStream<Stream>> {
 public:
-    EventStream(boost::beast::tcp_stream&& stream, std::shared_ptr<SessionContext> context,
-                core::EventHub& hub, std::size_t queue_limit);
+    EventStream(Stream&& stream, std::shared_ptr<SessionContext> context, core::EventHub& hub,
+                std::size_t queue_limit);
     ~EventStream() override;
 
     /// Sends the response header and starts streaming `event_ids` (empty: all).
@@ -50,8 +53,9 @@ private:
     void on_watch(boost::beast::error_code ec, std::size_t bytes);
     void do_heartbeat();
     void end();
+    boost::beast::tcp_stream& tcp() { return boost::beast::get_lowest_layer(stream_); }
 
-    boost::beast::tcp_stream stream_;
+    Stream stream_;
     std::shared_ptr<SessionContext> context_;
     core::EventHub& hub_;
     const std::size_t queue_limit_;
@@ -69,5 +73,8 @@ private:
     std::string current_;  // being written; touched only on the strand
     std::array<char, 512> discard_{};
 };
+
+extern template class EventStream<PlainStream>;
+extern template class EventStream<TlsStream>;
 
 }  // namespace srmi::server

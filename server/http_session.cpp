@@ -1,11 +1,15 @@
 // HttpSession: the read -> handle -> write loop of Beast's example servers,
-// plus 100-continue (curl sends it for bodies over 1 KiB) and a lingering
-// close so that an error answer reaches a client still sending its body.
+// plus 100-continue (curl sends it for bodies over 1 KiB), a lingering close
+// so that an error answer reaches a client still sending its body, and over
+// TLS a handshake first. One template serves both streams; the few steps
+// where TLS differs are `if constexpr`.
 #include "server/http_session.h"
 
 #include "server/event_stream.h"
+#include "server/tls.h"
 
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
 namespace srmi::server {
@@ -14,77 +18,142 @@ namespace beast = boost::beast;
 namespace net = boost::asio;
 
 namespace {
+
 constexpr std::chrono::seconds kLingerTime{2};
+constexpr std::size_t kFirstRead = 4096;
+
+template <class Stream>
+Stream make_stream(net::ip::tcp::socket&& socket, SessionContext& context) {
+    if constexpr (kIsTls<Stream>) {
+        return Stream(std::move(socket), *context.tls);
+    } else {
+        return Stream(std::move(socket));
+    }
 }
 
-HttpSession::HttpSession(net::ip::tcp::socket&& socket, std::shared_ptr<SessionContext> context)
-    : stream_(std::move(socket)), context_(std::move(context)) {
+}  // namespace
+
+template <class Stream>
+HttpSession<Stream>::HttpSession(net::ip::tcp::socket&& socket, std::shared_ptr<SessionContext> context)
+    : stream_(make_stream<Stream>(std::move(socket), *context)),
+      context_(std::move(context)),
+      deadline_(stream_.get_executor()) {
     context_->connections.fetch_add(1, std::memory_order_relaxed);
     beast::error_code ignored;
-    client_ = stream_.socket().remote_endpoint(ignored);
-    local_ = stream_.socket().local_endpoint(ignored);
+    client_ = tcp().socket().remote_endpoint(ignored);
+    local_ = tcp().socket().local_endpoint(ignored);
 }
 
-HttpSession::~HttpSession() {
+template <class Stream>
+HttpSession<Stream>::~HttpSession() {
     if (handed_over_) return;  // the EventStream has the connection now
     context_->connections.fetch_sub(1, std::memory_order_relaxed);
-    if (context_->on_disconnect) context_->on_disconnect(client_, local_);
+    if (context_->on_disconnect) context_->on_disconnect(client_, local_, kIsTls<Stream> ? "tls" : "tcp");
 }
 
-void HttpSession::run() {
+template <class Stream>
+void HttpSession<Stream>::run() {
     // On the session's strand, as every later handler is.
-    net::dispatch(stream_.get_executor(),
-                  beast::bind_front_handler(&HttpSession::do_read, shared_from_this()));
+    net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
+        if constexpr (kIsTls<Stream>) {
+            // A client that connects and stays silent gets no more time than one
+            // that stalls in its header.
+            self->expire_after(self->context_->limits.header_timeout);
+            self->stream_.async_handshake(net::ssl::stream_base::server,
+                                          beast::bind_front_handler(&HttpSession::on_handshake, self));
+        } else {
+            self->do_read();
+        }
+    });
 }
 
-void HttpSession::do_read() {
+template <class Stream>
+void HttpSession<Stream>::on_handshake([[maybe_unused]] beast::error_code ec) {
+    if constexpr (kIsTls<Stream>) {
+        if (ec) {
+            // Plain HTTP on the TLS port, scanners, refused client certificates:
+            // the client's problem, so not worth more than a debug line.
+            spdlog::debug("TLS handshake with {}:{} failed: {}", client_.address().to_string(), client_.port(),
+                          ec.message());
+            return;
+        }
+        client_cn_ = peer_common_name(stream_.native_handle());
+        do_read();
+    }
+}
+
+template <class Stream>
+void HttpSession<Stream>::do_read() {
     parser_.emplace();
     parser_->body_limit(context_->body_limit);
-    stream_.expires_after(context_->io_timeout);
-    http::async_read_header(stream_, buffer_, *parser_,
-                            beast::bind_front_handler(&HttpSession::on_header, shared_from_this()));
+    parser_->header_limit(static_cast<std::uint32_t>(context_->limits.header_limit));
+    if (buffer_.size() > 0) return do_read_header();  // pipelined: the request has begun
+    // Until the first byte, the connection is idle (on a new one, the header's time).
+    expire_after(answered_ ? context_->limits.idle_timeout : context_->limits.header_timeout);
+    stream_.async_read_some(buffer_.prepare(kFirstRead),
+                            beast::bind_front_handler(&HttpSession::on_first_bytes, this->shared_from_this()));
 }
 
-void HttpSession::on_header(beast::error_code ec, std::size_t bytes) {
+template <class Stream>
+void HttpSession<Stream>::on_first_bytes(beast::error_code ec, std::size_t bytes) {
+    buffer_.commit(bytes);
+    // Nothing begun, so nothing to answer: a client that closed, or stayed idle too long.
+    if (ec == net::error::eof || timed_out(ec)) return do_shutdown();
+    if (ec) return;  // reset, TLS cut short
+    do_read_header();
+}
+
+template <class Stream>
+void HttpSession<Stream>::do_read_header() {
+    // From the first byte: a client trickling its header (slowloris) gets 408.
+    expire_after(context_->limits.header_timeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            beast::bind_front_handler(&HttpSession::on_header, this->shared_from_this()));
+}
+
+template <class Stream>
+void HttpSession<Stream>::on_header(beast::error_code ec, std::size_t bytes) {
     if (ec) return on_read(ec, bytes);
     const auto& request = parser_->get();
+    if (request.target().size() > context_->limits.url_limit) return reject(http::status::uri_too_long);
     if (beast::iequals(request[http::field::expect], "100-continue")) {
         interim_ = {http::status::continue_, request.version()};
+        expire_after(context_->limits.write_timeout);
         http::async_write(stream_, interim_,
-                          beast::bind_front_handler(&HttpSession::on_continue_sent, shared_from_this()));
+                          beast::bind_front_handler(&HttpSession::on_continue_sent, this->shared_from_this()));
         return;
     }
     do_read_body();
 }
 
-void HttpSession::on_continue_sent(beast::error_code ec, std::size_t) {
+template <class Stream>
+void HttpSession<Stream>::on_continue_sent(beast::error_code ec, std::size_t) {
     if (ec) return;  // the client is gone
     do_read_body();
 }
 
-void HttpSession::do_read_body() {
+template <class Stream>
+void HttpSession<Stream>::do_read_body() {
+    expire_after(context_->limits.body_timeout);
     http::async_read(stream_, buffer_, *parser_,
-                     beast::bind_front_handler(&HttpSession::on_read, shared_from_this()));
+                     beast::bind_front_handler(&HttpSession::on_read, this->shared_from_this()));
 }
 
-void HttpSession::on_read(beast::error_code ec, std::size_t) {
-    if (ec == http::error::end_of_stream) {
-        beast::error_code ignored;
-        stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
-        return;
-    }
+template <class Stream>
+void HttpSession<Stream>::on_read(beast::error_code ec, std::size_t) {
+    if (ec == http::error::end_of_stream) return do_shutdown();
     if (ec == http::error::body_limit) return reject(http::status::payload_too_large);
     if (ec == http::error::header_limit) return reject(http::status::request_header_fields_too_large);
-    if (ec == beast::error::timeout) {
-        // Only a client that began a request is owed an answer.
-        if (parser_->got_some()) return reject(http::status::request_timeout);
-        return;
-    }
+    // Header and body are read only once a request has begun: it is owed an answer.
+    if (timed_out(ec)) return reject(http::status::request_timeout);
     if (ec && ec.category() == http::make_error_code(http::error::bad_target).category()) {
         return reject(http::status::bad_request);
     }
     if (ec) return;  // reset, aborted: nothing to answer
 
+    // No deadline while the request is handled; the answer's write sets its own.
+    ++deadline_id_;
+    deadline_.cancel();
     Request request = parser_->release();
     if (request.method() == http::verb::get && path_of(request.target()) == kEventsPath &&
         context_->hub != nullptr) {
@@ -93,7 +162,7 @@ void HttpSession::on_read(beast::error_code ec, std::size_t) {
     ++context_->in_flight;
     if (context_->workers != nullptr) {
         // The handler runs on the pool; the answer comes back to our strand.
-        context_->workers->submit([self = shared_from_this(), request = std::move(request)] {
+        context_->workers->submit([self = this->shared_from_this(), request = std::move(request)] {
             self->answer_when_durable(self->respond(request));
         });
         return;
@@ -101,18 +170,19 @@ void HttpSession::on_read(beast::error_code ec, std::size_t) {
     answer_when_durable(respond(request));
 }
 
-void HttpSession::answer_when_durable(Response response) {
+template <class Stream>
+void HttpSession<Stream>::answer_when_durable(Response response) {
     // Runs on the thread that handled the request: the ticket is thread-local.
     const auto ticket = core::Registry::take_ticket();
     if (ticket == 0 || context_->journal == nullptr) {
         return net::dispatch(stream_.get_executor(),
-                             [self = shared_from_this(), response = std::move(response)]() mutable {
+                             [self = this->shared_from_this(), response = std::move(response)]() mutable {
                                  self->send(std::move(response), true);
                              });
     }
     // Acknowledged only once durable: the journal calls back after its commit.
     auto pending = std::make_shared<Response>(std::move(response));
-    context_->journal->when_durable(ticket, [self = shared_from_this(), pending](bool ok) {
+    context_->journal->when_durable(ticket, [self = this->shared_from_this(), pending](bool ok) {
         if (!ok) {
             spdlog::error("a write could not be made durable; answering 500");
             *pending = error_response(http::status::internal_server_error, pending->version(), false);
@@ -121,7 +191,8 @@ void HttpSession::answer_when_durable(Response response) {
     });
 }
 
-Response HttpSession::respond(const Request& request) const {
+template <class Stream>
+Response HttpSession<Stream>::respond(const Request& request) const {
     core::Registry::take_ticket();  // nothing of an earlier request on this thread counts
     auto* profiler = context_->profiler;
     if (profiler != nullptr) {
@@ -133,14 +204,16 @@ Response HttpSession::respond(const Request& request) const {
     if (profiler != nullptr) profiler->end(static_cast<int>(response.result_int()));
     if (context_->draining) response.keep_alive(false);
     if (context_->access_log) {
-        spdlog::info("{}:{} \"{} {}\" {} {}", client_.address().to_string(), client_.port(),
+        spdlog::info("{}:{} \"{} {}\" {} {}{}", client_.address().to_string(), client_.port(),
                      std::string(request.method_string()), std::string(request.target()),
-                     response.result_int(), response.body().size());
+                     response.result_int(), response.body().size(),
+                     client_cn_.empty() ? std::string() : " cn=" + client_cn_);
     }
     return response;
 }
 
-void HttpSession::start_event_stream(const Request& request) {
+template <class Stream>
+void HttpSession<Stream>::start_event_stream(const Request& request) {
     auto who = authorize(request, context_->access, client_cn_);
     if (auto* unauthorized = std::get_if<Response>(&who)) return send(std::move(*unauthorized), false);
     auto filter = event_filter(request.target(), *context_->hub);
@@ -150,49 +223,94 @@ void HttpSession::start_event_stream(const Request& request) {
         res.prepare_payload();
         return send(std::move(res), false);
     }
-    if (context_->access_log) spdlog::info("{}:{} \"GET {}\" event stream", client_.address().to_string(),
-                                           client_.port(), std::string(request.target()));
+    if (context_->access_log) {
+        spdlog::info("{}:{} \"GET {}\" event stream{}", client_.address().to_string(), client_.port(),
+                     std::string(request.target()), client_cn_.empty() ? std::string() : " cn=" + client_cn_);
+    }
     handed_over_ = true;
-    auto stream = std::make_shared<EventStream>(std::move(stream_), context_, *context_->hub,
-                                                context_->event_queue_limit);
+    auto stream = std::make_shared<EventStream<Stream>>(std::move(stream_), context_, *context_->hub,
+                                                        context_->event_queue_limit);
     stream->start(std::get<std::vector<int>>(std::move(filter)));
 }
 
-void HttpSession::send(Response response, bool counted) {
+template <class Stream>
+void HttpSession<Stream>::send(Response response, bool counted) {
     response_ = std::move(response);
-    stream_.expires_after(context_->io_timeout);
+    expire_after(context_->limits.write_timeout);
     http::async_write(stream_, response_,
-                      beast::bind_front_handler(&HttpSession::on_write, shared_from_this(), counted));
+                      beast::bind_front_handler(&HttpSession::on_write, this->shared_from_this(), counted));
 }
 
-void HttpSession::on_write(bool counted, beast::error_code ec, std::size_t) {
+template <class Stream>
+void HttpSession<Stream>::on_write(bool counted, beast::error_code ec, std::size_t) {
     const bool keep_alive = response_.keep_alive();
     response_ = {};
     if (counted) --context_->in_flight;
-    if (ec) return;
+    if (ec) return;  // gone, or not reading within write_timeout
     if (!keep_alive) return do_linger();
+    answered_ = true;
     do_read();
 }
 
-void HttpSession::reject(http::status status) {
+template <class Stream>
+void HttpSession<Stream>::reject(http::status status) {
     const unsigned version = parser_->is_header_done() ? parser_->get().version() : 11;
     send(error_response(status, version, false), false);
 }
 
-void HttpSession::do_linger() {
-    // Half-close, then drain what the client still sends (bounded in time), so
-    // the kernel does not answer it with a reset that could destroy our reply.
-    beast::error_code ignored;
-    stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
-    stream_.expires_after(kLingerTime);
-    stream_.async_read_some(net::buffer(discard_),
-                            beast::bind_front_handler(&HttpSession::on_linger, shared_from_this()));
+template <class Stream>
+void HttpSession<Stream>::do_shutdown() {
+    // A clean end of our side; the session ends with it.
+    if constexpr (kIsTls<Stream>) {
+        expire_after(kLingerTime);  // our close_notify, even to a client that does not read
+        stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {});
+    } else {
+        beast::error_code ignored;
+        tcp().socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
+    }
 }
 
-void HttpSession::on_linger(beast::error_code ec, std::size_t) {
+template <class Stream>
+void HttpSession<Stream>::do_linger() {
+    // Drain what the client still sends (bounded in time), so that the kernel
+    // does not answer it with a reset that could destroy our reply. A plain
+    // connection is half-closed first; TLS has no half-close OpenSSL would let
+    // us read after, and the client, told `Connection: close`, closes itself.
+    if constexpr (!kIsTls<Stream>) {
+        beast::error_code ignored;
+        tcp().socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
+    }
+    expire_after(kLingerTime);
+    stream_.async_read_some(net::buffer(discard_),
+                            beast::bind_front_handler(&HttpSession::on_linger, this->shared_from_this()));
+}
+
+template <class Stream>
+void HttpSession<Stream>::on_linger(beast::error_code ec, std::size_t) {
     if (ec) return;  // EOF, timeout or reset: the session ends here
     stream_.async_read_some(net::buffer(discard_),
-                            beast::bind_front_handler(&HttpSession::on_linger, shared_from_this()));
+                            beast::bind_front_handler(&HttpSession::on_linger, this->shared_from_this()));
 }
+
+template <class Stream>
+void HttpSession<Stream>::expire_after(std::chrono::steady_clock::duration timeout) {
+    // The timer holds the session weakly: an ended session is not kept for it.
+    expired_ = false;
+    deadline_.expires_after(timeout);
+    deadline_.async_wait([weak = this->weak_from_this(), id = ++deadline_id_](beast::error_code ec) {
+        auto self = weak.lock();
+        if (ec || !self || id != self->deadline_id_) return;  // cancelled, ended, or stale
+        self->expired_ = true;
+        self->tcp().cancel();  // the pending operation ends with operation_aborted
+    });
+}
+
+template <class Stream>
+bool HttpSession<Stream>::timed_out(beast::error_code ec) {
+    return ec && expired_;
+}
+
+template class HttpSession<PlainStream>;
+template class HttpSession<TlsStream>;
 
 }  // namespace srmi::server

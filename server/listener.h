@@ -13,7 +13,9 @@
 namespace srmi::server {
 
 /// Binds on construction (throws boost::system::system_error when it cannot),
-/// accepts once run() is called, until close().
+/// accepts once run() is called, until close(). Serves HTTPS when the
+/// context has a TLS context, else plain HTTP; beyond
+/// `limits.max_connections` open connections, closes new ones at once.
 class Listener : public std::enable_shared_from_this<Listener> {
 public:
     Listener(boost::asio::io_context& ioc, const boost::asio::ip::tcp::endpoint& endpoint,

@@ -54,6 +54,9 @@ int main(int argc, char** argv) {
         server.wait();
         spdlog::info("stopped");
         return 0;
+    } catch (const ConfigError& e) {  // e.g. a TLS file that cannot be used
+        std::cerr << "srmi: " << e.what() << "\n";
+        return 2;
     } catch (const std::invalid_argument& e) {
         std::cerr << "srmi: " << e.what() << "\n";
         return 2;

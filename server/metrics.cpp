@@ -23,7 +23,7 @@ namespace {
 
 constexpr std::string_view kContentType = "text/plain; version=0.0.4; charset=utf-8";
 
-constexpr std::array<std::string_view, 5> kTransports = {"udp", "unix", "tcp", "http", "sse"};
+constexpr std::array<std::string_view, 6> kTransports = {"udp", "unix", "tcp", "http", "https", "sse"};
 constexpr std::string_view kOtherTransport = "other";
 
 /// Upper bounds of the duration buckets, in nanoseconds and as `le` labels.
@@ -375,6 +375,10 @@ std::string Metrics::render() const {
     family(out, "srmi_http_connections", "gauge", "Open HTTP client connections, event streams included.");
     sample(out, "srmi_http_connections", {},
            std::max<std::int64_t>(sources_.connections ? sources_.connections() : 0, 0));
+    family(out, "srmi_connections_rejected_total", "counter",
+           "Client connections closed at accept because max_connections were open.");
+    sample(out, "srmi_connections_rejected_total", {},
+           sources_.connections_rejected ? sources_.connections_rejected() : std::uint64_t{0});
 
     family(out, "srmi_event_deliveries_total", "counter",
            "Raised events handed to a subscriber or an event stream, by event and transport.");

@@ -24,14 +24,16 @@ struct MetricSources {
     const core::EventHub& hub;                   ///< event names (read once), drops
     std::vector<std::string> methods;            ///< the dispatcher's flat method names
     std::function<std::int64_t()> connections;   ///< open HTTP connections; may be empty
+    /// Connections closed at accept, beyond max_connections; may be empty.
+    std::function<std::uint64_t()> connections_rejected = nullptr;
 };
 
 /// One server's counters and their exposition. The record_* calls are
 /// thread-safe, lock-free and allocation-free (relaxed atomics), and every
 /// label set is bounded whatever clients send: a method outside
 /// `MetricSources::methods` counts as method="", an event published after
-/// construction as event="", a transport other than udp, unix, tcp, http and
-/// sse as transport="other", and result codes beyond the first
+/// construction as event="", a transport other than udp, unix, tcp, http,
+/// https and sse as transport="other", and result codes beyond the first
 /// kCodesPerMethod of a method as code="other".
 class Metrics {
 public:

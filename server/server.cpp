@@ -14,6 +14,7 @@
 #include "server/event_sinks.h"
 #include "server/listener.h"
 #include "server/log_event_sink.h"
+#include "server/tls.h"
 #include "version.h"
 
 namespace srmi::server {
@@ -21,12 +22,21 @@ namespace srmi::server {
 namespace net = boost::asio;
 
 namespace {
+
 constexpr std::chrono::seconds kMaintenancePeriod{1};
+
+SinkOptions sink_options(const Config& config) {
+    SinkOptions options;
+    options.queue_limit = config.event_queue_limit;
+    options.tls_ca_file = config.event_tls_ca;
+    return options;
 }
+
+}  // namespace
 
 Server::Server(Config config)
     : config_(std::move(config)),
-      hub_(make_sink_factory(ioc_, SinkOptions{config_.event_queue_limit})),
+      hub_(make_sink_factory(ioc_, sink_options(config_))),
       core_events_(hub_),
       memory_watch_(core_events_, MemoryWatch::Options{config_.event_pkg_threshold, config_.pkg_memory_size,
                                                        config_.event_shm_threshold,
@@ -48,9 +58,11 @@ Server::Server(Config config)
     dispatcher_.set_limits(rpc::DispatchLimits{config_.max_batch, config_.max_json_depth});
     context_->probes = &probes_;
     context_->event_queue_limit = config_.event_queue_limit;
-    context_->on_disconnect = [this](const net::ip::tcp::endpoint& client,
-                                     const net::ip::tcp::endpoint& local) {
-        core_events_.tcp_disconnect(client, local, "tcp");
+    context_->limits = config_.limits;
+    if (!config_.tls_cert.empty() || !config_.tls_key.empty()) context_->tls = make_server_tls(config_);
+    context_->on_disconnect = [this](const net::ip::tcp::endpoint& client, const net::ip::tcp::endpoint& local,
+                                     std::string_view transport) {
+        core_events_.tcp_disconnect(client, local, transport);
     };
     if (config_.exec_threshold_us > 0) {
         dispatcher_.on_slow_call(std::chrono::microseconds(config_.exec_threshold_us),
@@ -100,7 +112,8 @@ Server::Server(Config config)
     for (const auto& method : dispatcher_.methods()) methods.push_back(method.name);
     metrics_ = std::make_unique<Metrics>(MetricSources{
         registry_, hub_, std::move(methods),
-        [context = context_] { return context->connections.load(std::memory_order_relaxed); }});
+        [context = context_] { return context->connections.load(std::memory_order_relaxed); },
+        [context = context_] { return context->connections_rejected.load(std::memory_order_relaxed); }});
     dispatcher_.on_call_done([metrics = metrics_.get()](std::string_view method, int code,
                                                         std::chrono::nanoseconds elapsed) {
         metrics->record_call(method, code, elapsed);
@@ -175,7 +188,8 @@ void Server::start(bool handle_signals) {
     std::string groups = "core";
     for (const auto& g : config_.groups) groups += ", " + g.name;
     const auto endpoint = listener_->local_endpoint();
-    spdlog::info("{} listening on http://{}/mi with {} I/O thread(s); groups: {}", kServerString,
+    spdlog::info("{} listening on {}://{}/mi with {} I/O thread(s); groups: {}", kServerString,
+                 context_->tls ? "https" : "http",
                  endpoint.address().is_v6() ? "[" + endpoint.address().to_string() + "]:" + std::to_string(endpoint.port())
                                             : endpoint.address().to_string() + ":" + std::to_string(endpoint.port()),
                  threads, groups);

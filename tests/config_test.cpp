@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -187,4 +188,82 @@ TEST_CASE("event interface settings") {
     CHECK(error_of({"--config", bad_pool.path}) == bad_pool.path + ": max_workers: must be 0 (no pool) or at least min_workers");
     TempFile bad_threshold(R"({"event_shm_threshold": 101})");
     CHECK(error_of({"--config", bad_threshold.path}).find("event_shm_threshold: must be from 0 to 100") != std::string::npos);
+}
+
+TEST_CASE("TLS settings: both files or neither, from the file or the flags") {
+    const auto none = parse({}).config;
+    CHECK(none.tls_cert.empty());
+    CHECK(none.tls_key.empty());
+    CHECK(none.tls_client_ca.empty());
+    CHECK(none.event_tls_ca.empty());
+
+    TempFile file(R"({"tls_cert": "/etc/srmi/cert.pem", "tls_key": "/etc/srmi/key.pem",
+                      "tls_client_ca": "/etc/srmi/clients.pem", "event_tls_ca": "/etc/srmi/hooks.pem"})");
+    const auto c = parse({"--config", file.path, "--tls-key", "/other/key.pem"}).config;
+    CHECK(c.tls_cert == "/etc/srmi/cert.pem");
+    CHECK(c.tls_key == "/other/key.pem");
+    CHECK(c.tls_client_ca == "/etc/srmi/clients.pem");
+    CHECK(c.event_tls_ca == "/etc/srmi/hooks.pem");
+
+    const auto flags = parse({"--tls-cert", "c.pem", "--tls-key=k.pem", "--tls-client-ca", "ca.pem",
+                              "--event-tls-ca", "hooks.pem"}).config;
+    CHECK(flags.tls_cert == "c.pem");
+    CHECK(flags.tls_key == "k.pem");
+    CHECK(flags.tls_client_ca == "ca.pem");
+    CHECK(flags.event_tls_ca == "hooks.pem");
+
+    CHECK(error_of({"--tls-cert", "c.pem"}) == "tls_cert is set without tls_key; HTTPS needs both");
+    CHECK(error_of({"--tls-key", "k.pem"}) == "tls_key is set without tls_cert; HTTPS needs both");
+    CHECK(error_of({"--tls-client-ca", "ca.pem"}) ==
+          "tls_client_ca is set without tls_cert and tls_key; mutual TLS needs HTTPS");
+    CHECK(error_of({"--tls-cert"}) == "option --tls-cert needs a value");
+    CHECK(error_of({"--tls-cert="}) == "--tls-cert needs a file name");
+    TempFile half(R"({"tls_cert": "c.pem"})");
+    CHECK(error_of({"--config", half.path}) == "tls_cert is set without tls_key; HTTPS needs both");
+    TempFile empty(R"({"tls_cert": ""})");
+    CHECK(error_of({"--config", empty.path}) == empty.path + ": tls_cert: must be a file name");
+    TempFile number(R"({"tls_key": 5})");
+    CHECK(error_of({"--config", number.path}) == number.path + ": tls_key: must be a string");
+}
+
+TEST_CASE("connection limits: documented defaults, strictly positive values") {
+    const auto defaults = parse({}).config.limits;
+    CHECK(defaults.max_connections == 10000);
+    CHECK(defaults.header_timeout == std::chrono::milliseconds(10000));
+    CHECK(defaults.body_timeout == std::chrono::milliseconds(30000));
+    CHECK(defaults.idle_timeout == std::chrono::milliseconds(60000));
+    CHECK(defaults.write_timeout == std::chrono::milliseconds(30000));
+    CHECK(defaults.header_limit == 16384);
+    CHECK(defaults.url_limit == 8192);
+
+    TempFile file(R"({"max_connections": 5, "header_timeout_ms": 200, "body_timeout_ms": 300,
+                      "idle_timeout_ms": 400, "write_timeout_ms": 500, "header_limit": 4096, "url_limit": 100})");
+    const auto c = parse({"--config", file.path, "--idle-timeout-ms", "450"}).config.limits;
+    CHECK(c.max_connections == 5);
+    CHECK(c.header_timeout == std::chrono::milliseconds(200));
+    CHECK(c.body_timeout == std::chrono::milliseconds(300));
+    CHECK(c.idle_timeout == std::chrono::milliseconds(450));
+    CHECK(c.write_timeout == std::chrono::milliseconds(500));
+    CHECK(c.header_limit == 4096);
+    CHECK(c.url_limit == 100);
+
+    const auto flags = parse({"--max-connections", "7", "--header-timeout-ms", "1", "--body-timeout-ms=2",
+                              "--write-timeout-ms", "3", "--header-limit", "2048", "--url-limit", "64"})
+                           .config.limits;
+    CHECK(flags.max_connections == 7);
+    CHECK(flags.header_timeout == std::chrono::milliseconds(1));
+    CHECK(flags.body_timeout == std::chrono::milliseconds(2));
+    CHECK(flags.write_timeout == std::chrono::milliseconds(3));
+    CHECK(flags.header_limit == 2048);
+    CHECK(flags.url_limit == 64);
+
+    CHECK(error_of({"--max-connections", "0"}) == "--max-connections: '0' is not a number from 1 to 1000000");
+    CHECK(error_of({"--header-timeout-ms", "-5"}).find("--header-timeout-ms") != std::string::npos);
+    CHECK(error_of({"--url-limit", "x"}).find("--url-limit") != std::string::npos);
+    for (const char* key : {"max_connections", "header_timeout_ms", "body_timeout_ms", "idle_timeout_ms",
+                            "write_timeout_ms", "header_limit", "url_limit"}) {
+        CAPTURE(key);
+        TempFile zero(std::string(R"({")") + key + R"(": 0})");
+        CHECK(error_of({"--config", zero.path}).find(std::string(key) + ": must be from 1 to") != std::string::npos);
+    }
 }

@@ -12,8 +12,10 @@ import os
 import queue
 import random
 import re
+import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -29,10 +31,11 @@ DEADLINE = 10  # seconds for any single wait
 class Srmi:
     """A running srmi on 127.0.0.1, port 0; the port is read from its start-up log line."""
 
-    def __init__(self, *args):
+    def __init__(self, *args, tls_context=None):
         self.proc = subprocess.Popen([SRMI, "--listen", "127.0.0.1:0", *args],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.log = []
+        self.tls_context = tls_context  # for https: trusts the server's CA
         end = time.monotonic() + DEADLINE
         self.port = None
         while time.monotonic() < end and self.port is None:
@@ -40,13 +43,13 @@ class Srmi:
             if not line:
                 break
             self.log.append(line)
-            m = re.search(r"listening on http://127\.0\.0\.1:(\d+)/mi", line)
+            m = re.search(r"listening on (https?)://127\.0\.0\.1:(\d+)/mi", line)
             if m:
-                self.port = int(m.group(1))
+                scheme, self.port = m.group(1), int(m.group(2))
         if self.port is None:
             self.proc.kill()
             raise RuntimeError("srmi did not start: " + "".join(self.log))
-        self.url = f"http://127.0.0.1:{self.port}/mi"
+        self.url = f"{scheme}://127.0.0.1:{self.port}/mi"
 
     def mi(self, method, params=None):
         """What opensips-mi's HTTP connector sends, and how it reads the answer."""
@@ -54,7 +57,7 @@ class Srmi:
                "params": params if params else {}}
         req = urllib.request.Request(self.url, json.dumps(cmd).encode(),
                                      {"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=DEADLINE) as reply:
+        with urllib.request.urlopen(req, timeout=DEADLINE, context=self.tls_context) as reply:
             answer = json.loads(reply.read().decode())
         self.last_id = cmd["id"]
         return answer
@@ -529,7 +532,7 @@ class Cli(unittest.TestCase):
                 self.assertEqual(run(*args).returncode, 2)
         r = run("call", "--url", "https://127.0.0.1/mi", "which")
         self.assertEqual(r.returncode, 2)
-        self.assertIn("https URLs need TLS support, not in this build", r.stderr)
+        self.assertIn("https URLs are not supported: call and watch speak plain http:// only", r.stderr)
         r = run("call", "--help")
         self.assertEqual(r.returncode, 0)
         self.assertIn("Usage: srmi call", r.stdout)
@@ -568,6 +571,84 @@ class Cli(unittest.TestCase):
             self.assertEqual(srmi.stop(), 0)
         finally:
             self.assertEqual(watch.finish(), 0)
+
+
+class Https(unittest.TestCase):
+    """--tls-cert/--tls-key/--tls-client-ca with certificates made by the openssl command."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.TemporaryDirectory(prefix="srmi-e2e-tls-")
+        d = cls.dir.name
+
+        def openssl(*args):
+            subprocess.run(["openssl", *args], cwd=d, check=True, capture_output=True, timeout=DEADLINE)
+
+        ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        openssl("req", "-x509", *ec, "-days", "2", "-subj", "/CN=srmi e2e CA", "-keyout", "ca.key", "-out", "ca.pem")
+        for name, cn, ext in [("server", "localhost", "subjectAltName=IP:127.0.0.1,DNS:localhost"),
+                              ("client", "e2e-client", "extendedKeyUsage=clientAuth")]:
+            with open(os.path.join(d, name + ".ext"), "w") as f:
+                f.write(ext + "\n")
+            openssl("req", *ec, "-subj", "/CN=" + cn, "-keyout", name + ".key", "-out", name + ".csr")
+            openssl("x509", "-req", "-in", name + ".csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-set_serial",
+                    str(random.randint(2, 1 << 30)), "-days", "2", "-extfile", name + ".ext", "-out", name + ".pem")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.dir.cleanup()
+
+    def path(self, name):
+        return os.path.join(self.dir.name, name)
+
+    def context(self, client_cert=False):
+        ctx = ssl.create_default_context(cafile=self.path("ca.pem"))
+        if client_cert:
+            ctx.load_cert_chain(self.path("client.pem"), self.path("client.key"))
+        return ctx
+
+    def serve(self, *args):
+        srmi = Srmi("--tls-cert", self.path("server.pem"), "--tls-key", self.path("server.key"), *args,
+                    tls_context=self.context())
+        self.addCleanup(lambda: self.assertEqual(srmi.stop(), 0))
+        return srmi
+
+    def test_https_with_the_ca(self):
+        srmi = self.serve("--group", "custom")
+        self.assertTrue(srmi.url.startswith("https://"))
+        self.assertEqual(srmi.mi("sr_get_status", {"group": "custom"})["result"]["Status"], 1)
+        if shutil.which("curl"):
+            r = subprocess.run(["curl", "-sS", "--cacert", self.path("ca.pem"), srmi.url, "-d",
+                                '{"jsonrpc":"2.0","method":"version","id":1}'],
+                               capture_output=True, text=True, timeout=DEADLINE)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("srmi", json.loads(r.stdout)["result"]["Server"])
+
+    def test_plain_http_on_the_tls_port_is_closed(self):
+        srmi = self.serve()
+        start = time.monotonic()
+        with self.assertRaises((ConnectionError, OSError)):
+            plain = urllib.request.Request(f"http://127.0.0.1:{srmi.port}/mi", b"{}")
+            urllib.request.urlopen(plain, timeout=DEADLINE)
+        self.assertLess(time.monotonic() - start, 2)
+
+    def test_mutual_tls_requires_a_client_certificate(self):
+        srmi = self.serve("--tls-client-ca", self.path("ca.pem"))
+        with self.assertRaises((ssl.SSLError, ConnectionError, OSError)):
+            srmi.mi("version")
+        srmi.tls_context = self.context(client_cert=True)
+        self.assertIn("Server", srmi.mi("version")["result"])
+
+    def test_unusable_tls_files_exit_2_naming_them(self):
+        r = run("--tls-cert", "/nonexistent/cert.pem", "--tls-key", self.path("server.key"))
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("tls_cert '/nonexistent/cert.pem': cannot be read", r.stderr)
+        r = run("--tls-cert", self.path("server.pem"), "--tls-key", self.path("client.key"))
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("does not match the certificate", r.stderr)
+        r = run("--tls-cert", self.path("server.pem"))
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("tls_cert is set without tls_key", r.stderr)
 
 
 if __name__ == "__main__":

@@ -427,6 +427,42 @@ TEST_CASE("tcp sink to a subscriber that never reads stays bounded and counts dr
     CHECK(sink->dropped() == dropped);
 }
 
+TEST_CASE("tcp sink drops the connection of a subscriber that stops reading, after the write timeout") {
+    SinkThread io;
+    net::io_context receiver_ioc;
+    tcp::acceptor acceptor(receiver_ioc, tcp::endpoint(net::ip::address_v4::loopback(), 0));
+    acceptor.non_blocking(true);
+    std::vector<tcp::socket> peers;  // accepted, never read
+    auto accept_waiting = [&] {
+        for (;;) {
+            tcp::socket socket(receiver_ioc);
+            beast::error_code ec;
+            acceptor.accept(socket, ec);
+            if (ec) return;
+            peers.push_back(std::move(socket));
+        }
+    };
+    SinkOptions options;
+    options.queue_limit = 4;
+    options.tcp_write_timeout = 200ms;
+    options.reconnect_min = 10ms;
+    auto sink = make_sink(make_sink_factory(io.ioc, options),
+                          "tcp:127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()));
+
+    // Events until the first connection's buffers are full and its write
+    // expires: the sink then connects again, for the events that follow.
+    const auto big = payload(std::string(1024 * 1024, 'x'));
+    const auto start = std::chrono::steady_clock::now();
+    REQUIRE(wait_until([&] {
+        sink->push(big);
+        accept_waiting();
+        return peers.size() >= 2;
+    }, 10s));
+    CHECK(std::chrono::steady_clock::now() - start >= 200ms);
+    CHECK(sink->dropped() > 0);
+    sink->close();
+}
+
 TEST_CASE("http sink posts each event with its body and content type, keeping the connection") {
     SinkThread io;
     HttpReceiver receiver;
@@ -490,12 +526,10 @@ TEST_CASE("http sink counts a receiver that never answers as dropped after the t
     sink->close();
 }
 
-TEST_CASE("sink factory refuses https and malformed sockets with a clear text") {
+TEST_CASE("sink factory refuses malformed sockets with a clear text") {
     net::io_context ioc;  // nothing is sent: sinks are only made and closed
     const auto factory = make_sink_factory(ioc);
 
-    CHECK(refusal(factory, "https://127.0.0.1/events") ==
-          "https:// event sockets need TLS, which this build does not support yet");
     CHECK(refusal(factory, "udp:127.0.0.1") == "bad socket 'udp:127.0.0.1': expected udp:HOST:PORT");
 
     struct Case {
@@ -524,6 +558,9 @@ TEST_CASE("sink factory refuses https and malformed sockets with a clear text") 
         {"http:///events", "missing host"},
         {"http://127.0.0.1:0/x", "out of range"},
         {"http://user:secret@127.0.0.1/x", "credentials"},
+        {"https://", "missing host; expected https://HOST[:PORT]/path"},
+        {"https://127.0.0.1:0/x", "out of range"},
+        {"https://user@127.0.0.1/x", "credentials"},
     };
     for (const auto& c : cases) {
         CAPTURE(c.socket);
@@ -534,7 +571,8 @@ TEST_CASE("sink factory refuses https and malformed sockets with a clear text") 
 
     for (const std::string good : {"udp:[::1]:9000", "tcp:[::1]:9000", "tcp:127.0.0.1:1",
                                    "unix:/tmp/srmi-events.sock", "http://127.0.0.1",
-                                   "http://[::1]:8080/x?y#z", "udp:localhost:9000"}) {
+                                   "http://[::1]:8080/x?y#z", "udp:localhost:9000", "https://127.0.0.1/events",
+                                   "https://[::1]:8443/x"}) {
         CAPTURE(good);
         CHECK(refusal(factory, good).empty());
     }

@@ -103,7 +103,7 @@ TEST_CASE("subscribers_list shapes and the errors of the event methods") {
     CHECK(error(client, "event_subscribe", {"E_NOPE", udp.socket()})["code"] == 400);
     CHECK(error(client, "event_subscribe", {"E_NOPE", udp.socket()})["message"] == "Bad parameter value");
     CHECK(error(client, "event_subscribe", {"E_CORE_LOG", "carrier-pigeon:1"})["code"] == 400);
-    CHECK(error(client, "event_subscribe", {"E_CORE_LOG", "https://127.0.0.1/x"})["code"] == 400);
+    CHECK(error(client, "event_subscribe", {"E_CORE_LOG", "https:///x"})["code"] == 400);
     CHECK(error(client, "event_subscribe", {"E_CORE_LOG", udp.socket(), -5}) ==
           json{{"code", -32602}, {"message", "Invalid params"}, {"data", "Negative expire value"}});
     CHECK(error(client, "raise_event", {"E_NOPE"}) == json{{"code", 404}, {"message", "Event not registered"}});

@@ -24,7 +24,8 @@ trap cleanup EXIT
 pid=$!
 port=""
 for _ in $(seq 200); do  # up to 10 s
-    port=$(sed -n 's#.*listening on http://127\.0\.0\.1:\([0-9]*\)/mi.*#\1#p' "$work/log")
+    # The log may not exist yet: the background job opens it, not this shell.
+    port=$(sed -n 's#.*listening on http://127\.0\.0\.1:\([0-9]*\)/mi.*#\1#p' "$work/log" 2>/dev/null || true)
     [ -n "$port" ] && break
     kill -0 "$pid" 2>/dev/null || { cat "$work/log" >&2; echo "srmi exited" >&2; exit 1; }
     sleep 0.05

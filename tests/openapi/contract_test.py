@@ -464,8 +464,8 @@ def case_event_subscribe(t):
     t.ok("event_subscribe", {"event": "E_CORE_LOG", "socket": t.udp_socket, "expire": "0"})
     t.error("event_subscribe", ["E_NOPE", t.udp_socket], 400, "Bad parameter value", "unknown event")
     t.error("event_subscribe", ["E_CORE_LOG", "smtp:x"], 400, "Bad parameter value",
-            "bad socket 'smtp:x': unknown scheme; expected udp:HOST:PORT, tcp:HOST:PORT, unix:/path or "
-            "http://HOST[:PORT]/path")
+            "bad socket 'smtp:x': unknown scheme; expected udp:HOST:PORT, tcp:HOST:PORT, unix:/path, "
+            "http://HOST[:PORT]/path or https://HOST[:PORT]/path")
     t.error("event_subscribe", [5, t.udp_socket], 400, "Bad parameter value")
     t.error("event_subscribe", ["E_CORE_LOG", t.udp_socket, -1], -32602, "Invalid params", "Negative expire value")
     t.error("event_subscribe", ["E_CORE_LOG", t.udp_socket, "soon"], -32602, "Invalid params",
