@@ -285,6 +285,9 @@ void check_credentials(const Config& config) {
         if (c.client_cn.empty() && !tokens.insert(c.token_sha256).second) {
             throw ConfigError("access token of '" + c.caller.name + "' is given twice");
         }
+        if (!c.client_cn.empty() && config.tls_client_ca.empty()) {
+            throw ConfigError("client_certs need tls_client_ca: without it no client certificate is asked for");
+        }
         if (!c.client_cn.empty() && !names.insert(c.client_cn).second) {
             throw ConfigError("client certificate CN '" + c.client_cn + "' is given twice");
         }
@@ -302,7 +305,9 @@ void check_credentials(const Config& config) {
 /// Without credentials anyone who can connect may change the registry: only
 /// loopback then, unless the operator says --insecure.
 void check_exposure(const Config& config) {
-    if (!config.credentials.empty() || config.insecure) return;
+    // Mutual TLS is access control too: only holders of a certificate of
+    // tls_client_ca get through the handshake.
+    if (!config.credentials.empty() || !config.tls_client_ca.empty() || config.insecure) return;
     boost::system::error_code ec;
     const auto address = boost::asio::ip::make_address(config.listen_host, ec);
     if (!ec && address.is_loopback()) return;

@@ -44,6 +44,14 @@ CoreEvents::CoreEvents(core::EventHub& hub)
       tcp_disconnect_(hub.publish(std::string(kTcpDisconnect))),
       log_(hub.publish(std::string(kLog))) {}
 
+void CoreEvents::fan_out(int id, core::EventPayload payload) const {
+    if (!defer_) {
+        hub_.raise(id, payload);
+        return;
+    }
+    defer_([&hub = hub_, id, payload = std::move(payload)] { hub.raise(id, payload); });
+}
+
 void CoreEvents::status_changed(const core::StatusChange& change) const {
     if (!hub_.wanted(status_changed_)) return;
     Json params = Json::object();
@@ -52,7 +60,7 @@ void CoreEvents::status_changed(const core::StatusChange& change) const {
     params["status"] = change.new_status;
     if (change.details) params["details"] = *change.details;
     params["old_status"] = change.old_status;
-    hub_.raise(status_changed_, rpc::make_notification(kStatusChanged, params));
+    fan_out(status_changed_, rpc::make_notification(kStatusChanged, params));
 }
 
 void CoreEvents::threshold(std::string_view source, std::int64_t micros, std::string_view extra) const {
@@ -124,7 +132,7 @@ void CoreEvents::report_added(const core::ReportAdded& report) const {
     params["identifier"] = report.identifier;
     params["timestamp"] = report.timestamp;
     params["log"] = report.log;
-    hub_.raise(report_added_, rpc::make_notification(kReportAdded, params));
+    fan_out(report_added_, rpc::make_notification(kReportAdded, params));
 }
 
 }  // namespace srmi::server

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string_view>
 
@@ -51,12 +52,22 @@ public:
 
     core::EventHub& hub() const noexcept { return hub_; }
 
+    /// Runs `task` later, in the order given (e.g. posts it to one thread).
+    using Deferrer = std::function<void(std::function<void()>)>;
+    /// Hands the fan-out of status changes and reports to `defer`, so that a
+    /// write with a thousand subscribers costs its writer one hand-over, not a
+    /// thousand. Set before serving; the hub must outlive what was deferred.
+    void defer_fan_out(Deferrer defer) { defer_ = std::move(defer); }
+
     int status_changed_id() const noexcept { return status_changed_; }
     int log_id() const noexcept { return log_; }
     int report_added_id() const noexcept { return report_added_; }
 
 private:
+    void fan_out(int id, core::EventPayload payload) const;
+
     core::EventHub& hub_;
+    Deferrer defer_;
     int status_changed_, threshold_, shm_threshold_, pkg_threshold_, auto_scale_, tcp_disconnect_, log_;
     int report_added_ = -1;  // not published yet
 };

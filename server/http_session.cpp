@@ -107,13 +107,33 @@ template <class Stream>
 void HttpSession<Stream>::do_read_header() {
     // From the first byte: a client trickling its header (slowloris) gets 408.
     expire_after(context_->limits.header_timeout);
-    http::async_read_header(stream_, buffer_, *parser_,
-                            beast::bind_front_handler(&HttpSession::on_header, this->shared_from_this()));
+    header_bytes_ = 0;
+    parser_->eager(false);  // stop at the end of the header: only its bytes are counted
+    read_header_part();
 }
 
 template <class Stream>
-void HttpSession<Stream>::on_header(beast::error_code ec, std::size_t bytes) {
+void HttpSession<Stream>::read_header_part() {
+    http::async_read_some(stream_, buffer_, *parser_,
+                          beast::bind_front_handler(&HttpSession::on_header_part, this->shared_from_this()));
+}
+
+template <class Stream>
+void HttpSession<Stream>::on_header_part(beast::error_code ec, std::size_t bytes) {
     if (ec) return on_read(ec, bytes);
+    // Beast's header_limit bounds only the part not yet parsed: fields parsed
+    // one read at a time would let a header grow without end. The total is
+    // bounded here.
+    header_bytes_ += bytes;
+    if (header_bytes_ > context_->limits.header_limit) {
+        return reject(http::status::request_header_fields_too_large);
+    }
+    if (!parser_->is_header_done()) return read_header_part();
+    on_header();
+}
+
+template <class Stream>
+void HttpSession<Stream>::on_header() {
     const auto& request = parser_->get();
     if (request.target().size() > context_->limits.url_limit) return reject(http::status::uri_too_long);
     if (beast::iequals(request[http::field::expect], "100-continue")) {

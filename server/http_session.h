@@ -94,7 +94,9 @@ private:
     void do_read();
     void on_first_bytes(boost::beast::error_code ec, std::size_t bytes);
     void do_read_header();
-    void on_header(boost::beast::error_code ec, std::size_t bytes);
+    void read_header_part();
+    void on_header_part(boost::beast::error_code ec, std::size_t bytes);
+    void on_header();
     void on_continue_sent(boost::beast::error_code ec, std::size_t bytes);
     void do_read_body();
     void on_read(boost::beast::error_code ec, std::size_t bytes);
@@ -123,6 +125,7 @@ private:
     std::uint64_t deadline_id_ = 0;  // tells a stale expiry from the current one
     bool expired_ = false;           // the current deadline passed; the operation was cancelled
     bool answered_ = false;          // a request was answered: waits between requests are idle ones
+    std::size_t header_bytes_ = 0;   // of the request being read
     bool handed_over_ = false;  // the connection now belongs to an EventStream
     std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
     http::response<http::empty_body> interim_;  // 100 Continue, alive while written

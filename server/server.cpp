@@ -36,7 +36,7 @@ SinkOptions sink_options(const Config& config) {
 
 Server::Server(Config config)
     : config_(std::move(config)),
-      hub_(make_sink_factory(ioc_, sink_options(config_))),
+      hub_(make_sink_factory(events_ioc_, sink_options(config_))),
       core_events_(hub_),
       memory_watch_(core_events_, MemoryWatch::Options{config_.event_pkg_threshold, config_.pkg_memory_size,
                                                        config_.event_shm_threshold,
@@ -49,6 +49,8 @@ Server::Server(Config config)
       drain_timer_(ioc_),
       maintenance_timer_(ioc_) {
     registry_.set_store_limit(config_.registry_memory_limit);
+    // One thread, so deferred fan-outs keep the order of the changes.
+    core_events_.defer_fan_out([this](std::function<void()> task) { net::post(events_ioc_, std::move(task)); });
     registry_.on_store_change([this](std::uint64_t used) { memory_watch_.store_changed(used); });
     registry_.on_status_change([this](const core::StatusChange& change) {
         core_events_.status_changed(change);
@@ -181,6 +183,7 @@ void Server::start(bool handle_signals) {
 
     unsigned threads = config_.threads != 0 ? config_.threads : std::thread::hardware_concurrency();
     if (threads == 0) threads = 1;
+    events_thread_ = std::thread([this] { events_ioc_.run(); });
     threads_.reserve(threads);
     for (unsigned i = 0; i < threads; ++i) threads_.emplace_back([this] { ioc_.run(); });
 
@@ -249,6 +252,12 @@ void Server::wait() {
         if (t.joinable()) t.join();
     }
     threads_.clear();
+    // Last: the I/O threads' final changes (core TERMINATING) were handed over.
+    events_work_.reset();
+    if (events_thread_.joinable()) {
+        net::post(events_ioc_, [this] { events_ioc_.stop(); });
+        events_thread_.join();
+    }
 }
 
 }  // namespace srmi::server

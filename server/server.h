@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -69,7 +70,13 @@ private:
     void restore_state();
 
     Config config_;
-    boost::asio::io_context ioc_;  // first in, last out: sinks and sessions live on it
+    boost::asio::io_context ioc_;  // first in, last out: sessions live on it
+    /// Event delivery: subscribers' sinks, and the fan-out of each status
+    /// change, on a thread of their own, so that a write with a thousand
+    /// subscribers is answered as fast as one with none.
+    boost::asio::io_context events_ioc_{1};
+    boost::asio::executor_work_guard<boost::asio::io_context::executor_type> events_work_{events_ioc_.get_executor()};
+    std::thread events_thread_;
     std::unique_ptr<Metrics> metrics_;  // made once the method table is; outlives every hook into it
     core::Registry registry_;
     core::EventHub hub_;

@@ -5,8 +5,10 @@
 
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -569,4 +571,42 @@ TEST_CASE("TLS files that cannot be used stop the start-up with a clear message"
     CHECK_THROWS_WITH_AS(srmi::server::Server{bad_event_ca},
                          "event_tls_ca '/nonexistent/hooks.pem': cannot be read: No such file or directory",
                          ConfigError);
+}
+
+TEST_CASE("mutual TLS with client_certs: the certificate's CN is the caller, with its role") {
+    auto config = tls_config(true);
+    srmi::server::Credential reader;
+    reader.client_cn = "ops-client";
+    reader.caller = srmi::rpc::Caller{srmi::rpc::Role::kRead, {}, "ops"};
+    config.credentials.push_back(reader);
+    TestServer server(config);
+
+    auto known = client_context("client");
+    TlsClient client(server.port(), *known);
+    REQUIRE_FALSE(client.handshake());
+    auto res = client.post(R"({"jsonrpc":"2.0","method":"sr_get_status","params":{"group":"custom"},"id":1})");
+    REQUIRE(res);
+    CHECK(res->result_int() == 200);
+    CHECK(res->body().find(R"("Status":1)") != std::string::npos);
+    res = client.post(R"({"jsonrpc":"2.0","method":"sr_set_status","params":{"group":"custom","status":3},"id":1})");
+    REQUIRE(res);
+    CHECK(res->body().find(R"("code":403)") != std::string::npos);
+}
+
+TEST_CASE("client_certs without tls_client_ca are refused at start-up") {
+    char name[] = "/tmp/srmi-tls-cfg-XXXXXX";
+    const int fd = ::mkstemp(name);
+    REQUIRE(fd >= 0);
+    const std::string text = R"({"client_certs": [{"cn": "ops-client", "role": "read"}]})";
+    REQUIRE(::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()));
+    ::close(fd);
+    const char* args[] = {"srmi", "--config", name};
+    std::string message;
+    try {
+        srmi::server::parse_command_line(3, args);
+    } catch (const srmi::server::ConfigError& e) {
+        message = e.what();
+    }
+    std::remove(name);
+    CHECK(message.find("client_certs need tls_client_ca") != std::string::npos);
 }
