@@ -46,11 +46,12 @@ void turn_away(net::ip::tcp::socket& socket, bool plain_http) {
 }  // namespace
 
 Listener::Listener(net::io_context& ioc, const net::ip::tcp::endpoint& endpoint,
-                   std::shared_ptr<SessionContext> context)
+                   std::shared_ptr<SessionContext> context, std::vector<net::io_context*> session_contexts)
     : ioc_(ioc),
       acceptor_(net::make_strand(ioc)),
       retry_timer_(acceptor_.get_executor()),
-      context_(std::move(context)) {
+      context_(std::move(context)),
+      session_contexts_(std::move(session_contexts)) {
     acceptor_.open(endpoint.protocol());
     acceptor_.set_option(net::socket_base::reuse_address(true));
     acceptor_.bind(endpoint);
@@ -71,7 +72,11 @@ void Listener::close() {
 }
 
 void Listener::do_accept() {
-    acceptor_.async_accept(net::make_strand(ioc_),
+    net::any_io_executor executor = net::make_strand(ioc_);
+    if (!session_contexts_.empty()) {
+        executor = session_contexts_[next_context_++ % session_contexts_.size()]->get_executor();
+    }
+    acceptor_.async_accept(executor,
                            [self = shared_from_this()](boost::beast::error_code ec,
                                                        net::ip::tcp::socket socket) {
                                self->on_accept(ec, std::move(socket));

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -18,8 +19,12 @@ namespace srmi::server {
 /// `limits.max_connections` open connections, closes new ones at once.
 class Listener : public std::enable_shared_from_this<Listener> {
 public:
+    /// Sessions go to `session_contexts` in turn, each of which must be run
+    /// by exactly one thread (a session then needs no strand, and its
+    /// completions never hop between threads); none given: to `ioc`, on strands.
     Listener(boost::asio::io_context& ioc, const boost::asio::ip::tcp::endpoint& endpoint,
-             std::shared_ptr<SessionContext> context);
+             std::shared_ptr<SessionContext> context,
+             std::vector<boost::asio::io_context*> session_contexts = {});
 
     void run();
     /// Stops accepting; thread-safe.
@@ -35,6 +40,8 @@ private:
     boost::asio::steady_timer retry_timer_;
     boost::asio::ip::tcp::endpoint endpoint_;
     std::shared_ptr<SessionContext> context_;
+    std::vector<boost::asio::io_context*> session_contexts_;
+    std::size_t next_context_ = 0;  // used on the acceptor's strand only
 };
 
 }  // namespace srmi::server

@@ -64,6 +64,7 @@ public:
 
 private:
     void begin_stop();
+    void stop_io();
     void check_drained(std::chrono::steady_clock::time_point deadline);
 
     void schedule_maintenance();
@@ -71,6 +72,10 @@ private:
 
     Config config_;
     boost::asio::io_context ioc_;  // first in, last out: sessions live on it
+    /// One per I/O thread beyond the first (which runs ioc_): sessions are
+    /// spread over ioc_ and these, one thread each.
+    std::vector<std::unique_ptr<boost::asio::io_context>> more_iocs_;
+    std::vector<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> more_work_;
     /// Event delivery: subscribers' sinks, and the fan-out of each status
     /// change, on a thread of their own, so that a write with a thousand
     /// subscribers is answered as fast as one with none.
