@@ -644,6 +644,55 @@ class HttpEndpointsTest(ContractCase):
             self.set_status("app", 1)
 
 
+
+class AccessControlTest(ContractCase):
+    """A server with tokens: 401 as documented on every path, and each
+    method's documented role is the one the server enforces."""
+
+    TOKENS = {"read": "contract-read-token-0123456789", "write": "contract-write-token-012345678",
+              "admin": "contract-admin-token-01234567"}
+
+    @classmethod
+    def setUpClass(cls):
+        cls.config = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)
+        json.dump({"groups": ["app"], "profiling_proc": "off",
+                   "tokens": [{"token": t, "role": r} for r, t in cls.TOKENS.items()]}, cls.config)
+        cls.config.close()
+        cls.server_args = ("--config", cls.config.name)
+        super().setUpClass()
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        os.unlink(cls.config.name)
+
+    def test_unauthorized_everywhere(self):
+        for path, item in SPEC["paths"].items():
+            target = path.replace("{group}", "app").replace("{identifier}", "main")
+            for method in item:
+                if method not in ("get", "post", "head", "put", "delete", "patch", "options"):
+                    continue
+                with self.subTest(path=path, method=method):
+                    status, headers, data = self.srmi.http(method.upper(), target, "{}" if method == "post" else None)
+                    self.assertEqual(status, 401)
+                    self.check_http(path, method, status, headers, data)
+
+    def test_documented_roles_are_enforced(self):
+        order = ["read", "write", "admin"]
+        for name, method in METHODS.items():
+            self.assertIn(method.get("role"), order, f"{name}: no documented role")
+            for caller in order:
+                with self.subTest(method=name, caller=caller):
+                    # No parameters: a method within the role answers something
+                    # other than 403 (often -32602); one beyond it, 403 first.
+                    request = {"jsonrpc": "2.0", "method": name, "id": 1}
+                    status, _, data = self.srmi.http("POST", "/mi", json.dumps(request),
+                                                     {"Authorization": "Bearer " + self.TOKENS[caller]})
+                    self.assertEqual(status, 200)
+                    code = json.loads(data).get("error", {}).get("code")
+                    beyond = order.index(method["role"]) > order.index(caller)
+                    self.assertEqual(code == 403, beyond, f"{name} as {caller}: {data!r}")
+
 if __name__ == "__main__":
     if len(sys.argv) < 2:
         sys.exit("usage: contract_test.py PATH/TO/srmi [unittest args]")
