@@ -1,4 +1,5 @@
 // The sr_* methods: thin adapters between JSON parameters and core::Registry.
+#include <atomic>
 #include <optional>
 #include <string>
 #include <vector>
@@ -218,7 +219,12 @@ void add_status_report_methods(Dispatcher& dispatcher, core::Registry& registry)
                     "lists the status of the identifiers of a 'status-report' group, or of all groups",
                     {{{},
                       [&registry](const Params&) -> Reply {
+                          // Sized like the last listing: a multi-megabyte answer
+                          // grown by doubling would be copied a dozen times.
+                          static std::atomic<std::size_t> last_size{0};
                           RawJson answer;
+                          const auto hint = last_size.load(std::memory_order_relaxed);
+                          answer.text.reserve(hint + hint / 8);
                           JsonWriter w(answer.text);
                           bool first_group = true;
                           bool first_identifier = true;
@@ -237,6 +243,7 @@ void add_status_report_methods(Dispatcher& dispatcher, core::Registry& registry)
                               }});
                           if (!first_group) w.raw("]}");
                           w.raw(']');
+                          last_size.store(answer.text.size(), std::memory_order_relaxed);
                           return answer;
                       }},
                      {{"group"},
