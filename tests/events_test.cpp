@@ -273,6 +273,12 @@ TEST_CASE("E_CORE_SHM_THRESHOLD once per upward crossing, and the store limit is
 }
 
 TEST_CASE("E_CORE_PKG_THRESHOLD when the heap crosses its share of pkg_memory_size") {
+#ifdef SRMI_SANITIZED
+    // The heap is measured with glibc's mallinfo2 (server/memory_watch.cpp);
+    // ASan and TSan replace malloc, so glibc's arenas hold next to nothing and
+    // the threshold is never crossed. Normal builds run this test.
+    MESSAGE("skipped in sanitizer builds: the sanitizer replaces malloc, so mallinfo2 sees no heap");
+#else
     auto config = srmi::test::conformance_config();
     config.pkg_memory_size = 1024;  // any real heap is far above 1 %
     config.event_pkg_threshold = 1;
@@ -285,6 +291,7 @@ TEST_CASE("E_CORE_PKG_THRESHOLD when the heap crosses its share of pkg_memory_si
     CHECK(event["params"]["size"] == 1024);
     CHECK(event["params"]["usage"].get<int>() >= 1);
     CHECK(event["params"]["pid"] == static_cast<int>(::getpid()));
+#endif
 }
 
 TEST_CASE("E_PROFILING_PROC traces each request when profiling_proc is on") {

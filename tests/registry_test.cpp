@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <latch>
 #include <mutex>
 #include <optional>
 #include <ostream>
@@ -463,9 +464,11 @@ TEST_CASE("concurrent writers and readers leave a consistent registry") {
     std::vector<int> refused(kWriters + 1, 0);
     std::vector<int> reader_violations(kReaders, 0);
 
+    std::latch start(kWriters + kReaders);  // all at once, not one after another as they are spawned
     std::vector<std::thread> threads;
     for (int w = 0; w < kWriters; ++w) {
         threads.emplace_back([&, w] {
+            start.arrive_and_wait();
             int last = 1;
             for (int i = 0; i < kWrites; ++i) {
                 int status = status_for(w, i);
@@ -483,6 +486,7 @@ TEST_CASE("concurrent writers and readers leave a consistent registry") {
     }
     for (int r = 0; r < kReaders; ++r) {
         threads.emplace_back([&, r] {
+            start.arrive_and_wait();
             int& bad = reader_violations[r];
             for (int i = 0; i < kReads; ++i) {
                 for (const auto& g : registry.list_status()) {

@@ -1,9 +1,13 @@
 // The sr_* methods through a Dispatcher over a Registry: result shapes, errors,
 // positional forms and the writes of public groups.
+#include <array>
 #include <cstdint>
 #include <ctime>
+#include <latch>
 #include <optional>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
@@ -392,4 +396,96 @@ TEST_CASE_FIXTURE(SrFixture, "identifiers added and removed at run time") {
         CHECK(error("sr_remove_identifier", {"custom", "edge"}) ==
               json{{"code", 400}, {"message", "Cannot remove the last identifier of a group"}});
     }
+}
+
+TEST_CASE_FIXTURE(SrFixture, "concurrent readers and writers of one identifier through the dispatcher") {
+    // Every thread reads and writes custom/shared at once (a latch starts them
+    // together), so the registry's per-identifier lock, the dispatcher and the
+    // methods all run under contention; TSan (scripts/sanitize.sh thread)
+    // checks the interleavings, the checks below the snapshots' consistency.
+    constexpr int kThreads = 4;
+    constexpr int kOperations = 20'000;
+    constexpr std::size_t kMaxReports = 8;  // a short ring: listing it stays cheap, eviction is constant
+    REQUIRE(registry.add_identifier("custom", core::IdentifierSpec{"shared", 1, std::nullopt, kMaxReports}).ok());
+    std::latch start(kThreads);
+    std::array<int, kThreads> violations{};
+    std::array<int, kThreads> status_writes{};
+
+    auto body = [&](int t) {
+        int& bad = violations[t];
+        auto call = [&](const json& request) -> json {
+            const auto text = dispatcher.handle(request.dump());
+            if (!text) return json();
+            auto answer = json::parse(*text, nullptr, false);
+            if (answer.is_discarded() || !answer.contains("result")) ++bad;
+            return answer.value("result", json());
+        };
+        auto request = [](const char* method, json params) {
+            return json{{"jsonrpc", "2.0"}, {"method", method}, {"params", std::move(params)}, {"id", 1}};
+        };
+        start.arrive_and_wait();
+        for (int i = 0; i < kOperations; ++i) {
+            switch (i % 4) {
+            case 0: {
+                const int status = (i / 4 + t) % 2 == 0 ? 2 : -3;
+                if (call(request("sr_set_status", {{"group", "custom"}, {"identifier", "shared"}, {"status", status},
+                                                   {"details", "status " + std::to_string(status)}})) != "OK") {
+                    ++bad;
+                }
+                ++status_writes[t];
+                break;
+            }
+            case 1:
+                if (call(request("sr_add_report", {"custom", "shared", "t" + std::to_string(t) + " " + std::to_string(i)})) !=
+                    "OK") {
+                    ++bad;
+                }
+                break;
+            case 2: {  // status and details are one snapshot: never one write's status with another's details
+                const json s = call(request("sr_get_status", {"custom", "shared"}));
+                const int status = s.value("Status", 0);
+                if (status == 1) {
+                    if (s.contains("Details")) ++bad;  // the initial state
+                } else if ((status != 2 && status != -3) || s.value("Details", "") != "status " + std::to_string(status) ||
+                           s.value("Readiness", false) != (status > 0)) {
+                    ++bad;
+                }
+                break;
+            }
+            default: {  // at most max_reports, each thread's own in the order it added them
+                const json reports = call(request("sr_list_reports", {"custom", "shared"}));
+                if (!reports.is_array() || reports.size() > kMaxReports) ++bad;
+                std::array<int, kThreads> last;
+                last.fill(-1);
+                for (const auto& r : reports) {
+                    const std::string log = r.value("Log", "");
+                    const auto space = log.find(' ');
+                    if (log.size() < 3 || log[0] != 't' || space == std::string::npos) {
+                        ++bad;
+                        continue;
+                    }
+                    const int writer = std::stoi(log.substr(1, space - 1));
+                    const int n = std::stoi(log.substr(space + 1));
+                    if (writer < 0 || writer >= kThreads || n <= last[writer]) ++bad;
+                    else last[writer] = n;
+                }
+                if (i % 64 == 3 && call(request("sr_list_status", json::array())).size() != 3) ++bad;
+                break;
+            }
+            }
+        }
+    };
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) threads.emplace_back(body, t);
+    for (auto& thread : threads) thread.join();
+
+    for (int t = 0; t < kThreads; ++t) {
+        CAPTURE(t);
+        CHECK(violations[t] == 0);
+        CHECK(status_writes[t] == kOperations / 4);
+    }
+    const json last = status_of("custom", "shared");
+    CHECK((last["Status"] == 2 || last["Status"] == -3));
+    CHECK(last["Details"] == "status " + std::to_string(last["Status"].get<int>()));
+    CHECK(result("sr_list_reports", {"custom", "shared"}).size() == kMaxReports);
 }
