@@ -49,10 +49,13 @@ void write_error(std::string& out, const RpcError& error, const Json& id) {
 
 std::size_t param_count(const Json* params) { return params == nullptr ? 0 : params->size(); }
 
-/// Whether `text` nests arrays and objects deeper than `limit`. A flat scan,
-/// so that hostile input is refused before a parser or a serialiser recurses
-/// into it; invalid JSON is left for the parser to name.
-bool nests_deeper_than(std::string_view text, std::size_t limit) {
+RpcError forbidden(std::string why) { return {403, "Forbidden", std::move(why)}; }
+
+}  // namespace
+
+// A flat scan, so that hostile input is refused before a parser or a
+// serialiser recurses into it; invalid JSON is left for the parser to name.
+bool nests_deeper_than(std::string_view text, std::size_t limit) noexcept {
     std::size_t depth = 0;
     bool in_string = false;
     for (std::size_t i = 0; i < text.size(); ++i) {
@@ -73,10 +76,6 @@ bool nests_deeper_than(std::string_view text, std::size_t limit) {
     }
     return false;
 }
-
-RpcError forbidden(std::string why) { return {403, "Forbidden", std::move(why)}; }
-
-}  // namespace
 
 // --- Params --------------------------------------------------------------------
 

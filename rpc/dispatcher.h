@@ -66,6 +66,10 @@ struct Method {
     Role role = Role::kAdmin;
 };
 
+/// Whether `text` (JSON, or anything) nests arrays and objects deeper than
+/// `limit`, not counting brackets inside strings. One pass, no recursion.
+bool nests_deeper_than(std::string_view text, std::size_t limit) noexcept;
+
 /// Bounds on one HTTP body, checked before any method runs.
 struct DispatchLimits {
     std::size_t max_batch = 1000;  ///< requests in one batch; longer: one -32600

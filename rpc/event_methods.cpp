@@ -44,9 +44,13 @@ Json subscribers_object(const core::EventSubscribers& entry) {
 
 // raise_event's params: an object, an array, or a string holding a JSON
 // object (as OpenSIPS clients send it).
-std::optional<Json> event_params(const Json& value) {
+std::optional<Json> event_params(const Json& value, std::size_t max_depth) {
     if (value.is_object() || value.is_array()) return value;
     if (value.is_string()) {
+        // A string is parsed here, past the dispatcher's check of the body:
+        // its nesting is bounded the same, or dumping the event would recurse
+        // as deep as a client likes.
+        if (nests_deeper_than(value.get_ref<const std::string&>(), max_depth)) return std::nullopt;
         auto parsed = Json::parse(value.get_ref<const std::string&>(), nullptr, false);
         if (!parsed.is_discarded() && (parsed.is_object() || parsed.is_array())) return parsed;
     }
@@ -127,10 +131,10 @@ void add_event_methods(Dispatcher& dispatcher, core::EventHub& hub) {
                      {{"event", "socket"}, list_one}},
                     "evi:subscribers", Role::kRead});
 
-    auto raise = [&hub](const Params& p) -> Reply {
+    auto raise = [&hub, &dispatcher](const Params& p) -> Reply {
         Json params = Json::object();
         if (p.has("params")) {
-            auto parsed = event_params(p["params"]);
+            auto parsed = event_params(p["params"], dispatcher.limits().max_depth);
             if (!parsed) {
                 return errors::invalid_params(
                     "Parameter 'params' must be an object, an array or a string holding one");

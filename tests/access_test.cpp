@@ -35,6 +35,12 @@ struct AccessFixture {
     test::DispatcherCalls as(const rpc::Caller& caller) const { return test::DispatcherCalls(dispatcher, caller); }
 };
 
+struct NullSink : core::EventSink {
+    void push(core::EventPayload) override {}
+    std::uint64_t dropped() const override { return 0; }
+    void close() override {}
+};
+
 void check_forbidden(const json& error) {
     CHECK(error["code"] == 403);
     CHECK(error["message"] == "Forbidden");
@@ -172,4 +178,17 @@ TEST_CASE("JSON nested deeper than max_json_depth is refused without recursion")
             R"({"jsonrpc":"2.0","method":"sr_get_status","params":{"group":[["db"]]},"id":1})"));
         CHECK(deeper["error"]["code"] == -32600);
     }
+}
+
+TEST_CASE("raise_event's params given as a string are held to the same depth") {
+    AccessFixture f;
+    // A subscriber, so that raise_event would go as far as building the event.
+    f.hub.add_tap({0}, std::make_shared<NullSink>());
+    const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+    json request = {{"jsonrpc", "2.0"}, {"method", "raise_event"}, {"params", {"E_CORE_LOG", deep}}, {"id", 1}};
+    auto answer = json::parse(*f.dispatcher.handle(request.dump()));
+    CHECK(answer["error"]["code"] == -32602);
+    request["params"][1] = "[[1]]";
+    answer = json::parse(*f.dispatcher.handle(request.dump()));
+    CHECK(answer["result"] == "OK");
 }
