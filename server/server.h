@@ -71,11 +71,12 @@ private:
     void restore_state();
 
     Config config_;
-    boost::asio::io_context ioc_;  // first in, last out: sessions live on it
     /// One per I/O thread beyond the first (which runs ioc_): sessions are
-    /// spread over ioc_ and these, one thread each.
+    /// spread over ioc_ and these, one thread each. Destroyed after ioc_,
+    /// whose pending accept holds a socket of one of them.
     std::vector<std::unique_ptr<boost::asio::io_context>> more_iocs_;
     std::vector<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> more_work_;
+    boost::asio::io_context ioc_;  // sessions live on it, and the listener
     /// Event delivery: subscribers' sinks, and the fan-out of each status
     /// change, on a thread of their own, so that a write with a thousand
     /// subscribers is answered as fast as one with none.
