@@ -93,9 +93,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         fail("no JSON-RPC answer", *answer);
     }
 
-    // A single request with a usable id gets it back, unchanged.
+    // A single request with a usable id gets it back, unchanged; unless it
+    // was refused whole, unread, for nesting too deep (then the id is null, as
+    // for a parse error).
     const auto request = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-    if (request.is_object()) {
+    const bool refused_unread = parsed.is_object() && parsed.contains("error") && parsed["id"].is_null() &&
+                                parsed["error"]["code"] == -32600 && parsed["error"].contains("data");
+    if (request.is_object() && !refused_unread) {
         const auto id = request.find("id");
         if (id != request.end() && (id->is_string() || id->is_number())) {
             if (!parsed.is_object() || parsed["id"] != *id) fail("the answer has another id", *answer);

@@ -54,10 +54,11 @@ for i in "${!targets[@]}"; do
     status=0
     wait "${pids[$i]}" || status=$?
     log="$logs/$t.log"
-    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
-    cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
-    ft=$(grep -o 'ft: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
-    corpus=$(grep -o 'corp: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
+    # `|| true`: a run that died early has no such lines, and must still be reported.
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1 || true)
+    cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2 || true)
+    ft=$(grep -o 'ft: [0-9]*' "$log" | tail -1 | cut -d' ' -f2 || true)
+    corpus=$(grep -o 'corp: [0-9]*' "$log" | tail -1 | cut -d' ' -f2 || true)
     if [ "$status" -eq 0 ]; then
         echo "fuzz_$t: OK, ${execs:-?} execs in ${seconds} s, coverage ${cov:-?} edges, ${ft:-?} features, corpus ${corpus:-?} inputs"
     else
