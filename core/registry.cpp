@@ -25,7 +25,9 @@ std::string fold_case(std::string_view name) {
 
 namespace {
 
-bool is_all(std::string_view identifier) { return detail::equal_folded(identifier, kAllIdentifiers); }
+bool is_all(std::string_view identifier) {
+    return detail::equal_folded(identifier, kAllIdentifiers);
+}
 
 IdentifierStatus copy_status(const detail::Identifier& id) {
     std::lock_guard lock(id.mutex);
@@ -93,7 +95,8 @@ GroupHandle Registry::add_group(std::string name, Visibility visibility,
             throw std::invalid_argument("group '" + group->name + "': duplicate identifier '" +
                                         spec.name + "'");
         }
-        auto& id = group->identifiers.emplace_back(std::make_shared<detail::Identifier>(std::move(spec)));
+        auto& id =
+            group->identifiers.emplace_back(std::make_shared<detail::Identifier>(std::move(spec)));
         group->by_name.emplace(std::move(key), id);
     }
     std::int64_t details_bytes = 0;
@@ -133,7 +136,8 @@ std::size_t Registry::group_count() const {
     return groups_.size();
 }
 
-Result<IdentifierStatus> Registry::status(std::string_view group, std::string_view identifier) const {
+Result<IdentifierStatus> Registry::status(std::string_view group,
+                                          std::string_view identifier) const {
     const auto* g = find_group(group);
     if (g == nullptr) return Errc::group_not_found;
     if (is_all(identifier)) {
@@ -165,7 +169,8 @@ std::vector<GroupStatus> Registry::list_status() const {
 }
 
 namespace {
-void visit_members(const detail::Group& group, const std::function<void(const StatusView&)>& visit) {
+void visit_members(const detail::Group& group,
+                   const std::function<void(const StatusView&)>& visit) {
     for (const auto& id : group.members()) {
         std::lock_guard lock(id->mutex);
         visit(StatusView{id->name, id->status, id->details});
@@ -297,8 +302,9 @@ Result<void> Registry::write_report(detail::Group& group, std::string_view ident
 }
 
 void Registry::account(std::int64_t delta) const {
-    const auto now = store_bytes_.fetch_add(static_cast<std::uint64_t>(delta), std::memory_order_relaxed) +
-                     static_cast<std::uint64_t>(delta);
+    const auto now =
+        store_bytes_.fetch_add(static_cast<std::uint64_t>(delta), std::memory_order_relaxed) +
+        static_cast<std::uint64_t>(delta);
     if (store_listener_) store_listener_(now);
 }
 
@@ -369,8 +375,8 @@ std::int64_t bytes_of(const detail::Identifier& id) {
 }
 }  // namespace
 
-void Registry::journal(StateChange::Kind kind, const detail::Group& group, const detail::Identifier& id,
-                       const Report* report) const {
+void Registry::journal(StateChange::Kind kind, const detail::Group& group,
+                       const detail::Identifier& id, const Report* report) const {
     if (journal_ == nullptr || group.visibility != Visibility::kPublic) return;
     StateChange change;
     change.kind = kind;
@@ -441,8 +447,8 @@ std::vector<PersistedGroup> Registry::public_state() const {
         PersistedGroup group{g->name, {}};
         for (const auto& id : g->members()) {
             std::lock_guard lock(id->mutex);
-            group.identifiers.push_back(PersistedIdentifier{id->name, id->status, id->details,
-                                                            id->reports.capacity(), id->reports.snapshot()});
+            group.identifiers.push_back(PersistedIdentifier{
+                id->name, id->status, id->details, id->reports.capacity(), id->reports.snapshot()});
         }
         out.push_back(std::move(group));
     }
@@ -461,7 +467,8 @@ Result<void> Registry::restore(const PersistedGroup& persisted) {
     for (const auto& p : persisted.identifiers) {
         auto key = detail::fold_case(p.name);
         if (p.name.empty() || by_name.count(key) != 0) return Errc::invalid_name;
-        auto id = std::make_shared<detail::Identifier>(IdentifierSpec{p.name, p.status, p.details, p.max_reports});
+        auto id = std::make_shared<detail::Identifier>(
+            IdentifierSpec{p.name, p.status, p.details, p.max_reports});
         for (const auto& r : p.reports) {
             if (id->reports.capacity() == 0) break;
             const auto seq = next_seq_.fetch_add(1, std::memory_order_relaxed);

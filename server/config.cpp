@@ -3,14 +3,13 @@
 #include "server/config.h"
 
 #include <array>
+#include <boost/asio/ip/address.hpp>
 #include <charconv>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 #include <string_view>
-
-#include <boost/asio/ip/address.hpp>
-#include <nlohmann/json.hpp>
 
 namespace srmi::server {
 
@@ -32,11 +31,16 @@ constexpr std::int64_t kMaxTimeoutMs = 3'600'000;
 constexpr std::int64_t kMaxHeaderLimit = std::int64_t{1} << 20;
 
 // The options that take a value, as `--name VALUE` or `--name=VALUE`.
-constexpr std::array kValuedFlags = {
-    "--listen", "--group", "--config", "--threads", "--log-level", "--exec-threshold-us",
-    "--profiling-proc", "--state-dir", "--tls-cert", "--tls-key", "--tls-client-ca", "--event-tls-ca",
-    "--max-connections", "--header-timeout-ms", "--body-timeout-ms", "--idle-timeout-ms",
-    "--write-timeout-ms", "--header-limit", "--url-limit"};
+constexpr std::array kValuedFlags = {"--listen",           "--group",
+                                     "--config",           "--threads",
+                                     "--log-level",        "--exec-threshold-us",
+                                     "--profiling-proc",   "--state-dir",
+                                     "--tls-cert",         "--tls-key",
+                                     "--tls-client-ca",    "--event-tls-ca",
+                                     "--max-connections",  "--header-timeout-ms",
+                                     "--body-timeout-ms",  "--idle-timeout-ms",
+                                     "--write-timeout-ms", "--header-limit",
+                                     "--url-limit"};
 
 bool takes_value(const std::string& flag) {
     for (const char* known : kValuedFlags) {
@@ -108,7 +112,7 @@ std::string fold(std::string s) {
 // --- JSON config --------------------------------------------------------------
 
 class FileReader {
-public:
+  public:
     explicit FileReader(std::string path) : path_(std::move(path)) {}
 
     [[noreturn]] void fail(const std::string& where, const std::string& what) const {
@@ -162,8 +166,8 @@ public:
     void apply_spec_fields(const json& v, const std::string& where,
                            core::IdentifierSpec& spec) const {
         if (v.contains("initial_status")) {
-            spec.status = static_cast<int>(integer(v["initial_status"], where + ".initial_status",
-                                                   INT32_MIN, INT32_MAX));
+            spec.status = static_cast<int>(
+                integer(v["initial_status"], where + ".initial_status", INT32_MIN, INT32_MAX));
         }
         if (v.contains("initial_details")) {
             spec.details = string(v["initial_details"], where + ".initial_details");
@@ -218,16 +222,19 @@ public:
         c.caller.name = v.contains("name") ? string(v["name"], where + ".name") : where;
         if (v.contains("groups")) {
             const auto& groups = v["groups"];
-            if (!groups.is_array() || groups.empty()) fail(where + ".groups", "must be a non-empty array of group names");
+            if (!groups.is_array() || groups.empty())
+                fail(where + ".groups", "must be a non-empty array of group names");
             for (std::size_t i = 0; i < groups.size(); ++i) {
-                c.caller.groups.push_back(string(groups[i], where + ".groups[" + std::to_string(i) + "]"));
+                c.caller.groups.push_back(
+                    string(groups[i], where + ".groups[" + std::to_string(i) + "]"));
             }
         }
         return c;
     }
 
     Credential token(const json& v, const std::string& where) const {
-        if (!v.is_object()) fail(where, "must be an object with 'token' (or 'token_sha256') and 'role'");
+        if (!v.is_object())
+            fail(where, "must be an object with 'token' (or 'token_sha256') and 'role'");
         only_keys(v, where, {"name", "token", "token_sha256", "role", "groups"});
         Credential c = credential(v, where);
         if (v.contains("token") == v.contains("token_sha256")) {
@@ -236,10 +243,12 @@ public:
         if (v.contains("token")) {
             const auto text = string(v["token"], where + ".token");
             if (text.size() < kMinTokenLength) {
-                fail(where + ".token", "must have at least " + std::to_string(kMinTokenLength) + " characters");
+                fail(where + ".token",
+                     "must have at least " + std::to_string(kMinTokenLength) + " characters");
             }
             for (char ch : text) {
-                if (ch <= ' ' || ch > '~') fail(where + ".token", "must be printable ASCII without spaces");
+                if (ch <= ' ' || ch > '~')
+                    fail(where + ".token", "must be printable ASCII without spaces");
             }
             c.token_sha256 = sha256(text);
         } else {
@@ -265,7 +274,8 @@ public:
     std::uint8_t parse_hex_byte(const std::string& two, const std::string& where) const {
         unsigned value = 0;
         auto [end, ec] = std::from_chars(two.data(), two.data() + two.size(), value, 16);
-        if (ec != std::errc() || end != two.data() + two.size()) fail(where, "must be 64 hexadecimal digits");
+        if (ec != std::errc() || end != two.data() + two.size())
+            fail(where, "must be 64 hexadecimal digits");
         return static_cast<std::uint8_t>(value);
     }
 
@@ -274,7 +284,7 @@ public:
         return v.get<bool>();
     }
 
-private:
+  private:
     std::string path_;
 };
 
@@ -286,7 +296,8 @@ void check_credentials(const Config& config) {
             throw ConfigError("access token of '" + c.caller.name + "' is given twice");
         }
         if (!c.client_cn.empty() && config.tls_client_ca.empty()) {
-            throw ConfigError("client_certs need tls_client_ca: without it no client certificate is asked for");
+            throw ConfigError(
+                "client_certs need tls_client_ca: without it no client certificate is asked for");
         }
         if (!c.client_cn.empty() && !names.insert(c.client_cn).second) {
             throw ConfigError("client certificate CN '" + c.client_cn + "' is given twice");
@@ -320,17 +331,20 @@ void check_ready_requires(const Config& config) {
     for (const auto& name : config.ready_requires) {
         bool known = fold(name) == "core";
         for (const auto& g : config.groups) known = known || fold(g.name) == fold(name);
-        if (!known) throw ConfigError("ready_requires names '" + name + "', which is not a declared group");
+        if (!known)
+            throw ConfigError("ready_requires names '" + name + "', which is not a declared group");
     }
 }
 
 void check_tls(const Config& config) {
     if (config.tls_cert.empty() != config.tls_key.empty()) {
-        throw ConfigError(config.tls_cert.empty() ? "tls_key is set without tls_cert; HTTPS needs both"
-                                                  : "tls_cert is set without tls_key; HTTPS needs both");
+        throw ConfigError(config.tls_cert.empty()
+                              ? "tls_key is set without tls_cert; HTTPS needs both"
+                              : "tls_cert is set without tls_key; HTTPS needs both");
     }
     if (!config.tls_client_ca.empty() && config.tls_cert.empty()) {
-        throw ConfigError("tls_client_ca is set without tls_cert and tls_key; mutual TLS needs HTTPS");
+        throw ConfigError(
+            "tls_client_ca is set without tls_cert and tls_key; mutual TLS needs HTTPS");
     }
 }
 
@@ -378,21 +392,47 @@ void load_config_file(const std::string& path, Config& config) {
 
     json root;
     try {
-        root = json::parse(text.str(), nullptr, /*allow_exceptions=*/true, /*ignore_comments=*/true);
+        root =
+            json::parse(text.str(), nullptr, /*allow_exceptions=*/true, /*ignore_comments=*/true);
     } catch (const json::parse_error& e) {
         throw ConfigError(path + ": not valid JSON: " + e.what());
     }
     FileReader reader(path);
     if (!root.is_object()) reader.fail("top level", "must be an object");
     reader.only_keys(root, "top level",
-                     {"listen", "threads", "body_limit", "log_level", "access_log", "groups",
-                      "exec_threshold_us", "log_event_enabled", "event_queue_limit",
-                      "registry_memory_limit", "event_shm_threshold", "event_pkg_threshold",
-                      "pkg_memory_size", "profiling_proc", "min_workers", "max_workers",
-                      "ready_requires", "state_dir", "tokens", "client_certs", "open_probes",
-                      "max_batch", "max_json_depth", "tls_cert", "tls_key",
-                      "tls_client_ca", "event_tls_ca", "max_connections", "header_timeout_ms",
-                      "body_timeout_ms", "idle_timeout_ms", "write_timeout_ms", "header_limit",
+                     {"listen",
+                      "threads",
+                      "body_limit",
+                      "log_level",
+                      "access_log",
+                      "groups",
+                      "exec_threshold_us",
+                      "log_event_enabled",
+                      "event_queue_limit",
+                      "registry_memory_limit",
+                      "event_shm_threshold",
+                      "event_pkg_threshold",
+                      "pkg_memory_size",
+                      "profiling_proc",
+                      "min_workers",
+                      "max_workers",
+                      "ready_requires",
+                      "state_dir",
+                      "tokens",
+                      "client_certs",
+                      "open_probes",
+                      "max_batch",
+                      "max_json_depth",
+                      "tls_cert",
+                      "tls_key",
+                      "tls_client_ca",
+                      "event_tls_ca",
+                      "max_connections",
+                      "header_timeout_ms",
+                      "body_timeout_ms",
+                      "idle_timeout_ms",
+                      "write_timeout_ms",
+                      "header_limit",
                       "url_limit"});
 
     if (root.contains("listen")) {
@@ -403,15 +443,17 @@ void load_config_file(const std::string& path, Config& config) {
         }
     }
     if (root.contains("threads")) {
-        config.threads = static_cast<unsigned>(reader.integer(root["threads"], "threads", 0, kMaxThreads));
+        config.threads =
+            static_cast<unsigned>(reader.integer(root["threads"], "threads", 0, kMaxThreads));
     }
     if (root.contains("body_limit")) {
-        config.body_limit =
-            static_cast<std::size_t>(reader.integer(root["body_limit"], "body_limit", 1, kMaxBodyLimit));
+        config.body_limit = static_cast<std::size_t>(
+            reader.integer(root["body_limit"], "body_limit", 1, kMaxBodyLimit));
     }
     if (root.contains("log_level")) {
         try {
-            config.log_level = check_log_level(reader.string(root["log_level"], "log_level"), "log_level");
+            config.log_level =
+                check_log_level(reader.string(root["log_level"], "log_level"), "log_level");
         } catch (const ConfigError& e) {
             reader.fail("log_level", e.what());
         }
@@ -425,7 +467,8 @@ void load_config_file(const std::string& path, Config& config) {
             reader.integer(root["exec_threshold_us"], "exec_threshold_us", 0, kMaxThresholdUs);
     }
     if (root.contains("log_event_enabled")) {
-        if (!root["log_event_enabled"].is_boolean()) reader.fail("log_event_enabled", "must be true or false");
+        if (!root["log_event_enabled"].is_boolean())
+            reader.fail("log_event_enabled", "must be true or false");
         config.log_event_enabled = root["log_event_enabled"].get<bool>();
     }
     if (root.contains("event_queue_limit")) {
@@ -445,10 +488,12 @@ void load_config_file(const std::string& path, Config& config) {
         if (root.contains(key)) *field = static_cast<int>(reader.integer(root[key], key, 0, 100));
     }
     if (root.contains("min_workers")) {
-        config.min_workers = static_cast<unsigned>(reader.integer(root["min_workers"], "min_workers", 1, kMaxThreads));
+        config.min_workers = static_cast<unsigned>(
+            reader.integer(root["min_workers"], "min_workers", 1, kMaxThreads));
     }
     if (root.contains("max_workers")) {
-        config.max_workers = static_cast<unsigned>(reader.integer(root["max_workers"], "max_workers", 0, kMaxThreads));
+        config.max_workers = static_cast<unsigned>(
+            reader.integer(root["max_workers"], "max_workers", 0, kMaxThreads));
     }
     if (config.max_workers != 0 && config.max_workers < config.min_workers) {
         reader.fail("max_workers", "must be 0 (no pool) or at least min_workers");
@@ -461,38 +506,45 @@ void load_config_file(const std::string& path, Config& config) {
                 reader.string(list[i], "ready_requires[" + std::to_string(i) + "]"));
         }
     }
-    for (auto [key, read] : {std::pair{"tokens", &FileReader::token}, std::pair{"client_certs", &FileReader::client_cert}}) {
+    for (auto [key, read] : {std::pair{"tokens", &FileReader::token},
+                             std::pair{"client_certs", &FileReader::client_cert}}) {
         if (!root.contains(key)) continue;
         const auto& list = root[key];
         if (!list.is_array()) reader.fail(key, "must be an array");
         for (std::size_t i = 0; i < list.size(); ++i) {
-            config.credentials.push_back((reader.*read)(list[i], std::string(key) + "[" + std::to_string(i) + "]"));
+            config.credentials.push_back(
+                (reader.*read)(list[i], std::string(key) + "[" + std::to_string(i) + "]"));
         }
     }
-    if (root.contains("open_probes")) config.open_probes = reader.boolean(root["open_probes"], "open_probes");
+    if (root.contains("open_probes"))
+        config.open_probes = reader.boolean(root["open_probes"], "open_probes");
     if (root.contains("max_batch")) {
-        config.max_batch = static_cast<std::size_t>(reader.integer(root["max_batch"], "max_batch", 1, kMaxBatch));
+        config.max_batch =
+            static_cast<std::size_t>(reader.integer(root["max_batch"], "max_batch", 1, kMaxBatch));
     }
     if (root.contains("max_json_depth")) {
-        config.max_json_depth =
-            static_cast<std::size_t>(reader.integer(root["max_json_depth"], "max_json_depth", 2, kMaxJsonDepth));
+        config.max_json_depth = static_cast<std::size_t>(
+            reader.integer(root["max_json_depth"], "max_json_depth", 2, kMaxJsonDepth));
     }
-    if (root.contains("state_dir")) config.state_dir = reader.string(root["state_dir"], "state_dir");
-    for (auto [key, field] : {std::pair{"tls_cert", &config.tls_cert}, std::pair{"tls_key", &config.tls_key},
-                              std::pair{"tls_client_ca", &config.tls_client_ca},
-                              std::pair{"event_tls_ca", &config.event_tls_ca}}) {
+    if (root.contains("state_dir"))
+        config.state_dir = reader.string(root["state_dir"], "state_dir");
+    for (auto [key, field] :
+         {std::pair{"tls_cert", &config.tls_cert}, std::pair{"tls_key", &config.tls_key},
+          std::pair{"tls_client_ca", &config.tls_client_ca},
+          std::pair{"event_tls_ca", &config.event_tls_ca}}) {
         if (!root.contains(key)) continue;
         *field = reader.string(root[key], key);
         if (field->empty()) reader.fail(key, "must be a file name");
     }
     for (const auto& limit : kLimitKeys) {
         if (root.contains(limit.key)) {
-            set_limit(config.limits, limit.key, reader.integer(root[limit.key], limit.key, 1, limit.max));
+            set_limit(config.limits, limit.key,
+                      reader.integer(root[limit.key], limit.key, 1, limit.max));
         }
     }
     if (root.contains("profiling_proc")) {
-        config.profiling_proc = check_profiling(reader.string(root["profiling_proc"], "profiling_proc"),
-                                                path + ": profiling_proc");
+        config.profiling_proc = check_profiling(
+            reader.string(root["profiling_proc"], "profiling_proc"), path + ": profiling_proc");
     }
     if (root.contains("groups")) {
         const auto& groups = root["groups"];
@@ -583,7 +635,8 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
         } else {
             for (const auto& limit : kLimitKeys) {
                 if (flag == limit.flag) {
-                    set_limit(config.limits, limit.key, parse_number<std::int64_t>(value, flag, 1, limit.max));
+                    set_limit(config.limits, limit.key,
+                              parse_number<std::int64_t>(value, flag, 1, limit.max));
                 }
             }
         }

@@ -12,6 +12,17 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <boost/asio/local/datagram_protocol.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <cerrno>
 #include <cstdint>
 #include <deque>
@@ -24,18 +35,6 @@
 #include <type_traits>
 #include <utility>
 #include <vector>
-
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ip/udp.hpp>
-#include <boost/asio/local/datagram_protocol.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
-#include <boost/asio/write.hpp>
-#include <boost/asio/ssl/host_name_verification.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl/ssl_stream.hpp>
 
 #include "server/tls.h"
 
@@ -58,7 +57,7 @@ constexpr std::size_t kResponseBodyLimit = 1024 * 1024;
 
 /// A socket string we cannot use; the text says why. Caught in the factory.
 class BadSocket : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
@@ -152,14 +151,16 @@ struct HttpTarget {
     std::string target;       // path and query
 };
 
-HttpTarget parse_http(std::string_view rest, std::string_view expected, std::uint16_t default_port) {
+HttpTarget parse_http(std::string_view rest, std::string_view expected,
+                      std::uint16_t default_port) {
     const auto authority_end = rest.find_first_of("/?#");
     const auto authority = rest.substr(0, authority_end);
     std::string_view target =
         authority_end == std::string_view::npos ? std::string_view{} : rest.substr(authority_end);
     target = target.substr(0, target.find('#'));  // fragments never go on the wire
     if (authority.find('@') != std::string_view::npos) {
-        throw BadSocket("credentials in the URL are not supported; expected " + std::string(expected));
+        throw BadSocket("credentials in the URL are not supported; expected " +
+                        std::string(expected));
     }
     HttpTarget out{split_host_port(authority, expected, default_port), std::string(authority), {}};
     out.target = target.starts_with('/') ? std::string(target) : "/" + std::string(target);
@@ -175,12 +176,12 @@ using Strand = net::strand<net::io_context::executor_type>;
 /// per deliver() and calls next() when that event is done with (sent,
 /// dropped), all on strand_.
 class QueuedSink : public core::EventSink, public std::enable_shared_from_this<QueuedSink> {
-public:
+  public:
     void push(core::EventPayload payload) final;
     std::uint64_t dropped() const final { return dropped_.load(std::memory_order_relaxed); }
     void close() final;
 
-protected:
+  protected:
     QueuedSink(net::io_context& ioc, std::size_t limit)
         : strand_(net::make_strand(ioc)), limit_(std::max<std::size_t>(limit, 1)) {}
 
@@ -196,7 +197,7 @@ protected:
 
     Strand strand_;
 
-private:
+  private:
     const std::size_t limit_;
     std::mutex mutex_;
     std::deque<core::EventPayload> queue_;
@@ -254,7 +255,7 @@ void QueuedSink::close() {
 /// One datagram per event to a fixed address; a send error drops the event.
 template <class Protocol>
 class DatagramSink final : public QueuedSink {
-public:
+  public:
     using Endpoint = typename Protocol::endpoint;
 
     DatagramSink(net::io_context& ioc, std::size_t limit, Endpoint target)
@@ -264,7 +265,7 @@ public:
         return std::is_same_v<Protocol, net::ip::udp> ? "udp" : "unix";
     }
 
-private:
+  private:
     std::shared_ptr<DatagramSink> self() {
         return std::static_pointer_cast<DatagramSink>(shared_from_this());
     }
@@ -311,7 +312,7 @@ private:
 /// queue meanwhile; one whose write fails is dropped, since part of it may
 /// have reached the old peer.
 class TcpSink final : public QueuedSink {
-public:
+  public:
     TcpSink(net::io_context& ioc, const SinkOptions& options, std::vector<tcp::endpoint> endpoints)
         : QueuedSink(ioc, options.queue_limit),
           stream_(strand_),
@@ -323,8 +324,10 @@ public:
 
     std::string_view transport() const override { return "tcp"; }
 
-private:
-    std::shared_ptr<TcpSink> self() { return std::static_pointer_cast<TcpSink>(shared_from_this()); }
+  private:
+    std::shared_ptr<TcpSink> self() {
+        return std::static_pointer_cast<TcpSink>(shared_from_this());
+    }
 
     void deliver(core::EventPayload payload) override {
         current_ = std::move(payload);
@@ -441,7 +444,7 @@ template <class Stream>
 class HttpSink final : public QueuedSink {
     static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
 
-public:
+  public:
     HttpSink(net::io_context& ioc, const SinkOptions& options, std::vector<tcp::endpoint> endpoints,
              HttpTarget target, std::shared_ptr<net::ssl::context> tls)
         : QueuedSink(ioc, options.queue_limit),
@@ -454,10 +457,12 @@ public:
 
     std::string_view transport() const override { return kTls ? "https" : "http"; }
 
-private:
+  private:
     using Request = http::request<http::span_body<const char>>;
 
-    std::shared_ptr<HttpSink> self() { return std::static_pointer_cast<HttpSink>(shared_from_this()); }
+    std::shared_ptr<HttpSink> self() {
+        return std::static_pointer_cast<HttpSink>(shared_from_this());
+    }
     beast::tcp_stream& tcp() { return beast::get_lowest_layer(*stream_); }
 
     void deliver(core::EventPayload payload) override {
@@ -511,7 +516,8 @@ private:
     }
 
     void do_write() {
-        http::async_write(*stream_, request_, beast::bind_front_handler(&HttpSink::on_write, self()));
+        http::async_write(*stream_, request_,
+                          beast::bind_front_handler(&HttpSink::on_write, self()));
     }
 
     void on_write(beast::error_code ec, std::size_t) {
@@ -523,7 +529,8 @@ private:
     void do_read() {
         parser_.emplace();
         parser_->body_limit(kResponseBodyLimit);
-        http::async_read(*stream_, buffer_, *parser_, beast::bind_front_handler(&HttpSink::on_read, self()));
+        http::async_read(*stream_, buffer_, *parser_,
+                         beast::bind_front_handler(&HttpSink::on_read, self()));
     }
 
     void on_read(beast::error_code ec, std::size_t) {
@@ -581,13 +588,13 @@ private:
     }
 
     const std::vector<tcp::endpoint> endpoints_;
-    const std::string host_;         // as in the URL, without brackets: what the certificate must name
+    const std::string host_;  // as in the URL, without brackets: what the certificate must name
     const std::string host_header_;
     const std::string target_;
     const std::chrono::milliseconds timeout_;
     const std::shared_ptr<net::ssl::context> tls_;  // for TlsStream only
-    std::optional<Stream> stream_;  // while a connection is kept
-    core::EventPayload current_;    // the body of request_, alive while sent
+    std::optional<Stream> stream_;                  // while a connection is kept
+    core::EventPayload current_;                    // the body of request_, alive while sent
     Request request_;
     beast::flat_buffer buffer_;
     std::optional<http::response_parser<http::string_body>> parser_;
@@ -624,16 +631,18 @@ std::shared_ptr<core::EventSink> make_sink(net::io_context& ioc, const SinkOptio
     if (socket.starts_with("http://")) {
         auto target = parse_http(socket.substr(7), "http://HOST[:PORT]/path", 80);
         auto endpoints = resolve<tcp>(ioc, target.where);
-        return std::make_shared<HttpSink<PlainStream>>(ioc, options, std::move(endpoints), std::move(target),
-                                                       nullptr);
+        return std::make_shared<HttpSink<PlainStream>>(ioc, options, std::move(endpoints),
+                                                       std::move(target), nullptr);
     }
     if (socket.starts_with("https://")) {
         auto target = parse_http(socket.substr(8), "https://HOST[:PORT]/path", 443);
         auto endpoints = resolve<tcp>(ioc, target.where);
-        return std::make_shared<HttpSink<TlsStream>>(ioc, options, std::move(endpoints), std::move(target), tls);
+        return std::make_shared<HttpSink<TlsStream>>(ioc, options, std::move(endpoints),
+                                                     std::move(target), tls);
     }
-    throw BadSocket("unknown scheme; expected udp:HOST:PORT, tcp:HOST:PORT, unix:/path, "
-                    "http://HOST[:PORT]/path or https://HOST[:PORT]/path");
+    throw BadSocket(
+        "unknown scheme; expected udp:HOST:PORT, tcp:HOST:PORT, unix:/path, "
+        "http://HOST[:PORT]/path or https://HOST[:PORT]/path");
 }
 
 }  // namespace

@@ -2,13 +2,13 @@
 // (NONE -> INITIALIZING -> RUNNING once accepting -> TERMINATING on stop).
 #include "server/server.h"
 
-#include <algorithm>
-#include <csignal>
-#include <ctime>
+#include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
-#include <spdlog/spdlog.h>
+#include <csignal>
+#include <ctime>
 
 #include "rpc/methods.h"
 #include "server/event_sinks.h"
@@ -38,31 +38,35 @@ Server::Server(Config config)
     : config_(std::move(config)),
       hub_(make_sink_factory(events_ioc_, sink_options(config_))),
       core_events_(hub_),
-      memory_watch_(core_events_, MemoryWatch::Options{config_.event_pkg_threshold, config_.pkg_memory_size,
-                                                       config_.event_shm_threshold,
-                                                       config_.registry_memory_limit}),
+      memory_watch_(
+          core_events_,
+          MemoryWatch::Options{config_.event_pkg_threshold, config_.pkg_memory_size,
+                               config_.event_shm_threshold, config_.registry_memory_limit}),
       core_(registry_),
       probes_{registry_, config_.ready_requires},
       access_(config_.credentials, config_.open_probes),
-      context_(std::make_shared<SessionContext>(dispatcher_, config_.body_limit, config_.access_log)),
+      context_(
+          std::make_shared<SessionContext>(dispatcher_, config_.body_limit, config_.access_log)),
       signals_(ioc_),
       drain_timer_(ioc_),
       maintenance_timer_(ioc_) {
     registry_.set_store_limit(config_.registry_memory_limit);
     // One thread, so deferred fan-outs keep the order of the changes.
-    core_events_.defer_fan_out([this](std::function<void()> task) { net::post(events_ioc_, std::move(task)); });
+    core_events_.defer_fan_out(
+        [this](std::function<void()> task) { net::post(events_ioc_, std::move(task)); });
     registry_.on_store_change([this](std::uint64_t used) { memory_watch_.store_changed(used); });
-    registry_.on_status_change([this](const core::StatusChange& change) {
-        core_events_.status_changed(change);
-    });
+    registry_.on_status_change(
+        [this](const core::StatusChange& change) { core_events_.status_changed(change); });
     context_->hub = &hub_;
     context_->access = &access_;
     dispatcher_.set_limits(rpc::DispatchLimits{config_.max_batch, config_.max_json_depth});
     context_->probes = &probes_;
     context_->event_queue_limit = config_.event_queue_limit;
     context_->limits = config_.limits;
-    if (!config_.tls_cert.empty() || !config_.tls_key.empty()) context_->tls = make_server_tls(config_);
-    context_->on_disconnect = [this](const net::ip::tcp::endpoint& client, const net::ip::tcp::endpoint& local,
+    if (!config_.tls_cert.empty() || !config_.tls_key.empty())
+        context_->tls = make_server_tls(config_);
+    context_->on_disconnect = [this](const net::ip::tcp::endpoint& client,
+                                     const net::ip::tcp::endpoint& local,
                                      std::string_view transport) {
         core_events_.tcp_disconnect(client, local, transport);
     };
@@ -77,17 +81,20 @@ Server::Server(Config config)
     if (!config_.profiling_proc.empty()) {
         profiler_ = std::make_unique<Profiler>(hub_, config_.profiling_proc == "on");
         context_->profiler = profiler_.get();
-        dispatcher_.on_call([profiler = profiler_.get()](const rpc::CallTrace& call) { profiler->trace(call); });
+        dispatcher_.on_call(
+            [profiler = profiler_.get()](const rpc::CallTrace& call) { profiler->trace(call); });
     }
     // After every listed event, so that those keep OpenSIPS's ids.
     core_events_.publish_srmi_events();
-    registry_.on_report([this](const core::ReportAdded& report) { core_events_.report_added(report); });
+    registry_.on_report(
+        [this](const core::ReportAdded& report) { core_events_.report_added(report); });
     if (config_.max_workers > 0) {
         WorkerPoolOptions options;
         options.min_workers = config_.min_workers;
         options.max_workers = config_.max_workers;
         workers_ = std::make_unique<WorkerPool>(options, [this](int load, bool up, int worker) {
-            spdlog::info("worker pool scaled {} (worker {}) at {}% load", up ? "up" : "down", worker, load);
+            spdlog::info("worker pool scaled {} (worker {}) at {}% load", up ? "up" : "down",
+                         worker, load);
             core_events_.auto_scale("jsonrpc handlers", load, up, worker);
         });
         context_->workers = workers_.get();
@@ -105,8 +112,8 @@ Server::Server(Config config)
     rpc::add_status_report_methods(dispatcher_, registry_);
     rpc::add_event_methods(dispatcher_, hub_);
     if (profiler_) rpc::add_profiling_methods(dispatcher_, profiler_->enabled());
-    rpc::add_core_methods(dispatcher_,
-                          rpc::ServerInfo{kServerString, static_cast<std::int64_t>(std::time(nullptr))});
+    rpc::add_core_methods(
+        dispatcher_, rpc::ServerInfo{kServerString, static_cast<std::int64_t>(std::time(nullptr))});
 
     // Last: requests are labelled by the finished method table, deliveries by
     // the events published by now.
@@ -115,14 +122,15 @@ Server::Server(Config config)
     metrics_ = std::make_unique<Metrics>(MetricSources{
         registry_, hub_, std::move(methods),
         [context = context_] { return context->connections.load(std::memory_order_relaxed); },
-        [context = context_] { return context->connections_rejected.load(std::memory_order_relaxed); }});
+        [context = context_] {
+            return context->connections_rejected.load(std::memory_order_relaxed);
+        }});
     dispatcher_.on_call_done([metrics = metrics_.get()](std::string_view method, int code,
                                                         std::chrono::nanoseconds elapsed) {
         metrics->record_call(method, code, elapsed);
     });
-    registry_.on_status_change([metrics = metrics_.get()](const core::StatusChange&) {
-        metrics->record_status_change();
-    });
+    registry_.on_status_change(
+        [metrics = metrics_.get()](const core::StatusChange&) { metrics->record_status_change(); });
     hub_.on_delivered([metrics = metrics_.get()](int event_id, std::string_view transport) {
         metrics->record_delivery(event_id, transport);
     });
@@ -136,8 +144,8 @@ void Server::restore_state() {
         if (registry_.restore(group)) {
             ++restored;
         } else {
-            spdlog::warn("{}: group '{}' is not declared any more; its state is dropped", state_->path(),
-                         group.name);
+            spdlog::warn("{}: group '{}' is not declared any more; its state is dropped",
+                         state_->path(), group.name);
         }
     }
     // From here on the file holds exactly the public groups as they are now,
@@ -153,7 +161,7 @@ Server::~Server() {
     wait();
     workers_.reset();  // its last jobs use the dispatcher and the registry: end them first
     registry_.set_journal(nullptr);
-    state_.reset();    // commits what is queued
+    state_.reset();  // commits what is queued
     // Sessions still held by the stopped io_context end when it is destroyed,
     // after the rest of the server: their disconnects are no events any more.
     context_->on_disconnect = nullptr;
@@ -176,8 +184,9 @@ void Server::start(bool handle_signals) {
         session_contexts.push_back(more_iocs_.back().get());
     }
     const auto address = net::ip::make_address(config_.listen_host);
-    listener_ = std::make_shared<Listener>(ioc_, net::ip::tcp::endpoint{address, config_.listen_port},
-                                           context_, std::move(session_contexts));
+    listener_ =
+        std::make_shared<Listener>(ioc_, net::ip::tcp::endpoint{address, config_.listen_port},
+                                   context_, std::move(session_contexts));
     listener_->run();
 
     if (handle_signals) {
@@ -203,21 +212,25 @@ void Server::start(bool handle_signals) {
     const auto endpoint = listener_->local_endpoint();
     spdlog::info("{} listening on {}://{}/mi with {} I/O thread(s); groups: {}", kServerString,
                  context_->tls ? "https" : "http",
-                 endpoint.address().is_v6() ? "[" + endpoint.address().to_string() + "]:" + std::to_string(endpoint.port())
-                                            : endpoint.address().to_string() + ":" + std::to_string(endpoint.port()),
+                 endpoint.address().is_v6()
+                     ? "[" + endpoint.address().to_string() + "]:" + std::to_string(endpoint.port())
+                     : endpoint.address().to_string() + ":" + std::to_string(endpoint.port()),
                  threads, groups);
     if (access_.enabled()) {
         spdlog::info("access control: {} credential(s){}", config_.credentials.size(),
                      config_.open_probes ? "; probes open" : "");
     } else if (!endpoint.address().is_loopback()) {
-        spdlog::warn("--insecure: no access control on a non-loopback address; anyone who can connect "
-                     "may change the registry");
+        spdlog::warn(
+            "--insecure: no access control on a non-loopback address; anyone who can connect "
+            "may change the registry");
     }
 }
 
 std::uint16_t Server::port() const { return listener_ ? listener_->local_endpoint().port() : 0; }
 
-void Server::stop() { net::post(ioc_, [this] { begin_stop(); }); }
+void Server::stop() {
+    net::post(ioc_, [this] { begin_stop(); });
+}
 
 void Server::schedule_maintenance() {
     maintenance_timer_.expires_after(kMaintenancePeriod);
