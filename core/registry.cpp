@@ -86,6 +86,8 @@ GroupHandle Registry::add_group(std::string name, Visibility visibility,
     if (identifiers.empty()) identifiers.emplace_back();
 
     auto group = std::make_unique<detail::Group>(std::move(name), visibility);
+    group->identifiers.reserve(identifiers.size());
+    group->by_name.reserve(identifiers.size());
     for (auto& spec : identifiers) {
         if (spec.name.empty()) {
             throw std::invalid_argument("group '" + group->name + "': identifier name is empty");

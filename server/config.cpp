@@ -10,6 +10,9 @@
 #include <set>
 #include <sstream>
 #include <string_view>
+#include <unordered_set>
+
+#include "core/detail/folded_map.h"
 
 namespace srmi::server {
 
@@ -186,15 +189,24 @@ class FileReader {
         } else if (v.is_object()) {
             only_keys(v, where,
                       {"name", "identifiers", "initial_status", "initial_details", "max_reports"});
-            if (!v.contains("name")) fail(where, "missing 'name'");
-            group.name = string(v["name"], where + ".name");
+            const auto name = v.find("name");
+            if (name == v.end()) fail(where, "missing 'name'");
+            if (!name->is_string()) fail(where + ".name", "must be a string");
+            group.name = name->get<std::string>();
             apply_spec_fields(v, where, defaults);
             if (v.contains("identifiers")) {
                 const auto& ids = v["identifiers"];
                 if (!ids.is_array() || ids.empty()) {
                     fail(where + ".identifiers", "must be a non-empty array");
                 }
+                group.identifiers.reserve(ids.size());
                 for (std::size_t i = 0; i < ids.size(); ++i) {
+                    // A name alone (the usual entry) needs no `where`: built only for an object.
+                    if (ids[i].is_string() && !ids[i].get_ref<const std::string&>().empty()) {
+                        auto& spec = group.identifiers.emplace_back(defaults);
+                        spec.name = ids[i].get<std::string>();
+                        continue;
+                    }
                     group.identifiers.push_back(identifier(
                         ids[i], where + ".identifiers[" + std::to_string(i) + "]", defaults));
                 }
@@ -349,17 +361,23 @@ void check_tls(const Config& config) {
 }
 
 void check_groups(const std::vector<GroupConfig>& groups) {
-    std::set<std::string> seen{"core"};
+    // Hashed, without copies: a config may hold 10 000 groups of 10.
+    using NameSet =
+        std::unordered_set<std::string_view, core::detail::FoldedHash, core::detail::FoldedEqual>;
+    NameSet seen;
+    seen.reserve(groups.size() + 1);
+    seen.insert("core");
+    NameSet ids;
     for (const auto& g : groups) {
         if (g.name.empty()) throw ConfigError("group name is empty");
-        if (!seen.insert(fold(g.name)).second) {
+        if (!seen.insert(g.name).second) {
             throw ConfigError(fold(g.name) == "core"
                                   ? "group name 'core' is reserved for the server itself"
                                   : "group '" + g.name + "' is declared twice");
         }
-        std::set<std::string> ids;
+        ids.clear();
         for (const auto& id : g.identifiers) {
-            if (!ids.insert(fold(id.name)).second) {
+            if (!ids.insert(id.name).second) {
                 throw ConfigError("group '" + g.name + "': identifier '" + id.name +
                                   "' is declared twice");
             }
@@ -549,6 +567,7 @@ void load_config_file(const std::string& path, Config& config) {
     if (root.contains("groups")) {
         const auto& groups = root["groups"];
         if (!groups.is_array()) reader.fail("groups", "must be an array");
+        config.groups.reserve(groups.size());
         for (std::size_t i = 0; i < groups.size(); ++i) {
             config.groups.push_back(reader.group(groups[i], "groups[" + std::to_string(i) + "]"));
         }

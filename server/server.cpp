@@ -106,7 +106,8 @@ Server::Server(Config config)
 
     core_.initializing();
     for (auto& group : config_.groups) {
-        registry_.add_group(group.name, core::Visibility::kPublic, group.identifiers);
+        // Moved, not copied: the registry is their home from now on.
+        registry_.add_group(group.name, core::Visibility::kPublic, std::move(group.identifiers));
     }
     if (!config_.state_dir.empty()) restore_state();
     rpc::add_status_report_methods(dispatcher_, registry_);
@@ -207,15 +208,22 @@ void Server::start(bool handle_signals) {
     for (auto& ioc : more_iocs_) threads_.emplace_back([ioc = ioc.get()] { ioc->run(); });
 
     core_.running();
+    // A config of thousands of groups names the first few only: one line, not a page.
+    constexpr std::size_t kGroupsNamed = 20;
     std::string groups = "core";
-    for (const auto& g : config_.groups) groups += ", " + g.name;
+    for (std::size_t i = 0; i < config_.groups.size() && i < kGroupsNamed; ++i) {
+        groups += ", ";
+        groups += config_.groups[i].name;
+    }
+    if (config_.groups.size() > kGroupsNamed) {
+        groups += fmt::format(" and {} more", config_.groups.size() - kGroupsNamed);
+    }
     const auto endpoint = listener_->local_endpoint();
-    spdlog::info("{} listening on {}://{}/mi with {} I/O thread(s); groups: {}", kServerString,
-                 context_->tls ? "https" : "http",
-                 endpoint.address().is_v6()
-                     ? "[" + endpoint.address().to_string() + "]:" + std::to_string(endpoint.port())
-                     : endpoint.address().to_string() + ":" + std::to_string(endpoint.port()),
-                 threads, groups);
+    const auto address_text = endpoint.address().to_string();
+    spdlog::info("{} listening on {}://{}{}{}:{}/mi with {} I/O thread(s); groups: {}",
+                 kServerString, context_->tls ? "https" : "http",
+                 endpoint.address().is_v6() ? "[" : "", address_text,
+                 endpoint.address().is_v6() ? "]" : "", endpoint.port(), threads, groups);
     if (access_.enabled()) {
         spdlog::info("access control: {} credential(s){}", config_.credentials.size(),
                      config_.open_probes ? "; probes open" : "");
