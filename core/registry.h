@@ -6,11 +6,11 @@
 
 #include <atomic>
 #include <cstddef>
-#include <deque>
-#include <mutex>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <shared_mutex>
 #include <string>
@@ -131,7 +131,7 @@ class Registry;
 /// only way to change an internal group. Cheap to copy; valid while the
 /// Registry lives.
 class GroupHandle {
-public:
+  public:
     /// Sets the status (0 is stored as 1) and details (nullopt clears them).
     Result<void> set_status(std::string_view identifier, int status,
                             std::optional<std::string> details = std::nullopt) const;
@@ -140,7 +140,7 @@ public:
 
     const std::string& name() const noexcept;
 
-private:
+  private:
     friend class Registry;
     GroupHandle(Registry* registry, detail::Group* group) : registry_(registry), group_(group) {}
     Registry* registry_;
@@ -151,7 +151,7 @@ private:
 /// registration order. Readers of one identifier never wait on another
 /// identifier's writer; listings lock one identifier at a time.
 class Registry {
-public:
+  public:
     explicit Registry(Clock clock = {});
     ~Registry();
     Registry(const Registry&) = delete;
@@ -174,7 +174,8 @@ public:
     /// must not call into the registry.
     void visit_status(const StatusVisitor& visitor) const;
     /// The identifiers of one group, as visit_status() shows them.
-    Result<void> visit_status(std::string_view group, const std::function<void(const StatusView&)>& visit) const;
+    Result<void> visit_status(std::string_view group,
+                              const std::function<void(const StatusView&)>& visit) const;
 
     Result<std::vector<Report>> list_reports(std::string_view group,
                                              std::string_view identifier) const;
@@ -218,7 +219,9 @@ public:
     std::size_t group_count() const;
 
     /// Bytes of report text and details held, registry-wide.
-    std::uint64_t store_bytes() const noexcept { return store_bytes_.load(std::memory_order_relaxed); }
+    std::uint64_t store_bytes() const noexcept {
+        return store_bytes_.load(std::memory_order_relaxed);
+    }
     /// Caps store_bytes(): a report that takes the store beyond `bytes` makes
     /// the registry evict the oldest reports (of any identifier) first. 0 = no
     /// cap. Set before serving.
@@ -228,7 +231,7 @@ public:
     /// on the writer's thread and outside every registry lock. Set before serving.
     void on_store_change(std::function<void(std::uint64_t)> listener);
 
-private:
+  private:
     friend class GroupHandle;
     detail::Group* find_group(std::string_view name) const;
     Result<void> write_status(detail::Group& group, std::string_view identifier, int status,
@@ -261,7 +264,8 @@ private:
     std::uint64_t store_limit_ = 0;
     std::function<void(std::uint64_t)> store_listener_;
     mutable std::mutex order_mutex_;  // never held together with an identifier's lock
-    mutable std::deque<std::pair<std::weak_ptr<detail::Identifier>, std::uint64_t>> order_;  // oldest first
+    mutable std::deque<std::pair<std::weak_ptr<detail::Identifier>, std::uint64_t>>
+        order_;                               // oldest first
     mutable std::size_t stale_in_order_ = 0;  // entries whose report a ring already overwrote
     StateJournal* journal_ = nullptr;
 };

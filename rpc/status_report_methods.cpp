@@ -149,7 +149,8 @@ void add_identifier_methods(Dispatcher& dispatcher, core::Registry& registry) {
         if (p.has("max_reports")) {
             auto max = int_value(p["max_reports"]);
             if (!max || *max < 0 || *max > kMaxReportsLimit) {
-                return errors::invalid_params("Parameter 'max_reports' must be an integer from 0 to 1000000");
+                return errors::invalid_params(
+                    "Parameter 'max_reports' must be an integer from 0 to 1000000");
             }
             spec.max_reports = static_cast<std::size_t>(*max);
         }
@@ -159,12 +160,14 @@ void add_identifier_methods(Dispatcher& dispatcher, core::Registry& registry) {
             return "OK";
         });
     };
-    Method add_method{"sr_add_identifier",
-                      "adds an identifier to a public group (optional status, details, max_reports)",
-                      {},
-                      "",
-                      Role::kWrite};
-    for (auto& params : add_identifier_recipes()) add_method.recipes.push_back({std::move(params), add});
+    Method add_method{
+        "sr_add_identifier",
+        "adds an identifier to a public group (optional status, details, max_reports)",
+        {},
+        "",
+        Role::kWrite};
+    for (auto& params : add_identifier_recipes())
+        add_method.recipes.push_back({std::move(params), add});
     dispatcher.add(std::move(add_method));
 
     dispatcher.add({"sr_remove_identifier",
@@ -177,7 +180,8 @@ void add_identifier_methods(Dispatcher& dispatcher, core::Registry& registry) {
                               return "OK";
                           });
                       }}},
-                    "", Role::kWrite});
+                    "",
+                    Role::kWrite});
 }
 
 }  // namespace
@@ -185,85 +189,96 @@ void add_identifier_methods(Dispatcher& dispatcher, core::Registry& registry) {
 void add_status_report_methods(Dispatcher& dispatcher, core::Registry& registry) {
     auto get_status = [&registry](const Params& p) -> Reply {
         return with_group(p, [&](std::string_view group) {
-            return shaped(registry.status(group, identifier_or_main(p)),
-                          [](const core::IdentifierStatus& s) -> Reply {
-                              // The hottest read of all: written as text, no tree.
-                              RawJson answer;
-                              JsonWriter w(answer.text);
-                              w.raw('{').key("Readiness").boolean(s.ready()).raw(',').key("Status").integer(s.status);
-                              if (s.details) w.raw(',').key("Details").string(*s.details);
-                              w.raw('}');
-                              return answer;
-                          },
-                          "Identity not found");
+            return shaped(
+                registry.status(group, identifier_or_main(p)),
+                [](const core::IdentifierStatus& s) -> Reply {
+                    // The hottest read of all: written as text, no tree.
+                    RawJson answer;
+                    JsonWriter w(answer.text);
+                    w.raw('{')
+                        .key("Readiness")
+                        .boolean(s.ready())
+                        .raw(',')
+                        .key("Status")
+                        .integer(s.status);
+                    if (s.details) w.raw(',').key("Details").string(*s.details);
+                    w.raw('}');
+                    return answer;
+                },
+                "Identity not found");
         });
     };
     dispatcher.add({"sr_get_status",
                     "gets the status (only) of a 'status-report' group/identifier",
                     {{{"group"}, get_status}, {{"group", "identifier"}, get_status}},
-                    "status_report:get", Role::kRead});
+                    "status_report:get",
+                    Role::kRead});
 
     auto check_status = [&registry](const Params& p) -> Reply {
         return with_group(p, [&](std::string_view group) {
-            return shaped(registry.status(group, identifier_or_main(p)),
-                          [](const auto& s) { return Json(s.status); }, "Identity not found");
+            return shaped(
+                registry.status(group, identifier_or_main(p)),
+                [](const auto& s) { return Json(s.status); }, "Identity not found");
         });
     };
     dispatcher.add({"sr_check_status",
                     "returns the status integer of a 'status-report' group/identifier, as the "
                     "sr_check_status() script function",
                     {{{"group"}, check_status}, {{"group", "identifier"}, check_status}},
-                    "", Role::kRead});
+                    "",
+                    Role::kRead});
 
-    dispatcher.add({"sr_list_status",
-                    "lists the status of the identifiers of a 'status-report' group, or of all groups",
-                    {{{},
-                      [&registry](const Params&) -> Reply {
-                          // Sized like the last listing: a multi-megabyte answer
-                          // grown by doubling would be copied a dozen times.
-                          static std::atomic<std::size_t> last_size{0};
-                          RawJson answer;
-                          const auto hint = last_size.load(std::memory_order_relaxed);
-                          answer.text.reserve(hint + hint / 8);
-                          JsonWriter w(answer.text);
-                          bool first_group = true;
-                          bool first_identifier = true;
-                          w.raw('[');
-                          registry.visit_status(core::StatusVisitor{
-                              [&](std::string_view group) {
-                                  if (!first_group) w.raw("]},");
-                                  first_group = false;
-                                  first_identifier = true;
-                                  w.raw('{').key("Name").string(group).raw(',').key("Identifiers").raw('[');
-                              },
-                              [&](const core::StatusView& s) {
-                                  if (!first_identifier) w.raw(',');
-                                  first_identifier = false;
-                                  write_status(w, s);
-                              }});
-                          if (!first_group) w.raw("]}");
-                          w.raw(']');
-                          last_size.store(answer.text.size(), std::memory_order_relaxed);
-                          return answer;
-                      }},
-                     {{"group"},
-                      [&registry](const Params& p) -> Reply {
-                          return with_group(p, [&](std::string_view group) -> Reply {
-                              RawJson answer;
-                              JsonWriter w(answer.text);
-                              bool first = true;
-                              w.raw('[');
-                              auto found = registry.visit_status(group, [&](const core::StatusView& s) {
-                                  if (!first) w.raw(',');
-                                  first = false;
-                                  write_status(w, s);
-                              });
-                              if (!found) return to_rpc_error(found.error());
-                              w.raw(']');
-                              return answer;
-                          });
-                      }}},
-                    "status_report:status", Role::kRead});
+    dispatcher.add(
+        {"sr_list_status",
+         "lists the status of the identifiers of a 'status-report' group, or of all groups",
+         {{{},
+           [&registry](const Params&) -> Reply {
+               // Sized like the last listing: a multi-megabyte answer
+               // grown by doubling would be copied a dozen times.
+               static std::atomic<std::size_t> last_size{0};
+               RawJson answer;
+               const auto hint = last_size.load(std::memory_order_relaxed);
+               answer.text.reserve(hint + hint / 8);
+               JsonWriter w(answer.text);
+               bool first_group = true;
+               bool first_identifier = true;
+               w.raw('[');
+               registry.visit_status(core::StatusVisitor{
+                   [&](std::string_view group) {
+                       if (!first_group) w.raw("]},");
+                       first_group = false;
+                       first_identifier = true;
+                       w.raw('{').key("Name").string(group).raw(',').key("Identifiers").raw('[');
+                   },
+                   [&](const core::StatusView& s) {
+                       if (!first_identifier) w.raw(',');
+                       first_identifier = false;
+                       write_status(w, s);
+                   }});
+               if (!first_group) w.raw("]}");
+               w.raw(']');
+               last_size.store(answer.text.size(), std::memory_order_relaxed);
+               return answer;
+           }},
+          {{"group"},
+           [&registry](const Params& p) -> Reply {
+               return with_group(p, [&](std::string_view group) -> Reply {
+                   RawJson answer;
+                   JsonWriter w(answer.text);
+                   bool first = true;
+                   w.raw('[');
+                   auto found = registry.visit_status(group, [&](const core::StatusView& s) {
+                       if (!first) w.raw(',');
+                       first = false;
+                       write_status(w, s);
+                   });
+                   if (!found) return to_rpc_error(found.error());
+                   w.raw(']');
+                   return answer;
+               });
+           }}},
+         "status_report:status",
+         Role::kRead});
 
     dispatcher.add({"sr_list_reports",
                     "lists the reports of a 'status-report' group/identifier, or of all groups",
@@ -284,7 +299,8 @@ void add_status_report_methods(Dispatcher& dispatcher, core::Registry& registry)
                                             reports_array);
                           });
                       }}},
-                    "status_report:reports", Role::kRead});
+                    "status_report:reports",
+                    Role::kRead});
 
     dispatcher.add({"sr_list_identifiers",
                     "lists the identifiers of a 'status-report' group, or of all groups",
@@ -302,7 +318,8 @@ void add_status_report_methods(Dispatcher& dispatcher, core::Registry& registry)
                               return shaped(registry.list_identifiers(group), identifiers_object);
                           });
                       }}},
-                    "status_report:identifiers", Role::kRead});
+                    "status_report:identifiers",
+                    Role::kRead});
 
     auto set_status = [&registry](const Params& p) -> Reply {
         auto status = int_value(p["status"]);
@@ -315,7 +332,8 @@ void add_status_report_methods(Dispatcher& dispatcher, core::Registry& registry)
             details = p["details"].get<std::string>();
         }
         return with_group(p, [&](std::string_view group) -> Reply {
-            auto done = registry.set_status(group, identifier_or_main(p), *status, std::move(details));
+            auto done =
+                registry.set_status(group, identifier_or_main(p), *status, std::move(details));
             if (!done) return to_rpc_error(done.error());
             return "OK";
         });
@@ -326,22 +344,26 @@ void add_status_report_methods(Dispatcher& dispatcher, core::Registry& registry)
                      {{"group", "status", "details"}, set_status},
                      {{"group", "identifier", "status"}, set_status},
                      {{"group", "identifier", "status", "details"}, set_status}},
-                    "", Role::kWrite});
+                    "",
+                    Role::kWrite});
 
     auto add_report = [&registry](const Params& p) -> Reply {
         if (!p["report"].is_string()) {
             return errors::invalid_params("Parameter 'report' must be a string");
         }
         return with_group(p, [&](std::string_view group) -> Reply {
-            auto done = registry.add_report(group, identifier_or_main(p), p["report"].get<std::string>());
+            auto done =
+                registry.add_report(group, identifier_or_main(p), p["report"].get<std::string>());
             if (!done) return to_rpc_error(done.error());
             return "OK";
         });
     };
-    dispatcher.add({"sr_add_report",
-                    "adds a report to an identifier of a public group",
-                    {{{"group", "report"}, add_report}, {{"group", "identifier", "report"}, add_report}},
-                    "", Role::kWrite});
+    dispatcher.add(
+        {"sr_add_report",
+         "adds a report to an identifier of a public group",
+         {{{"group", "report"}, add_report}, {{"group", "identifier", "report"}, add_report}},
+         "",
+         Role::kWrite});
     add_identifier_methods(dispatcher, registry);
 }
 

@@ -1,13 +1,13 @@
 // srmi: parse the command line, build the server, serve until SIGINT/SIGTERM;
 // or, as `srmi call` / `srmi watch`, be a client of a running server.
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/system/system_error.hpp>
 #include <cstdio>
 #include <exception>
 #include <iostream>
 #include <string_view>
-
-#include <boost/system/system_error.hpp>
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
 
 #include "server/cli.h"
 #include "server/config.h"

@@ -1,22 +1,22 @@
 // The sr_* methods through a Dispatcher over a Registry: result shapes, errors,
 // positional forms and the writes of public groups.
+#include <doctest/doctest.h>
+
 #include <array>
 #include <cstdint>
 #include <ctime>
 #include <latch>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include <doctest/doctest.h>
-#include <nlohmann/json.hpp>
-
 #include "core/core_status.h"
 #include "core/registry.h"
+#include "dispatcher_calls.h"
 #include "rpc/dispatcher.h"
 #include "rpc/methods.h"
-#include "dispatcher_calls.h"
 
 using namespace srmi;
 // Ordered, so that the member order of the answers (OpenSIPS's) is checked too.
@@ -66,7 +66,9 @@ struct SrFixture : test::DispatcherCalls {
     }
 };
 
-json rpc_error(int code, const std::string& message) { return json{{"code", code}, {"message", message}}; }
+json rpc_error(int code, const std::string& message) {
+    return json{{"code", code}, {"message", message}};
+}
 
 json invalid_params(const std::string& data) {
     return json{{"code", -32602}, {"message", "Invalid params"}, {"data", data}};
@@ -79,7 +81,8 @@ const json kForbidden = rpc_error(403, "Forbidden");
 const json kCoreRunning{{"Readiness", true}, {"Status", 1}, {"Details", "running"}};
 
 json core_reports() {
-    return json::array({report(kStart, "initializing"), report(kStart + 1, "initialization completed, ready now")});
+    return json::array({report(kStart, "initializing"),
+                        report(kStart + 1, "initialization completed, ready now")});
 }
 
 }  // namespace
@@ -91,15 +94,18 @@ TEST_CASE_FIXTURE(SrFixture, "sr_get_status answers Readiness, Status and Detail
               json{{"Readiness", true}, {"Status", 2}, {"Details", "quiet"}});
     }
     SUBCASE("no details: no Details key") {
-        CHECK(result("sr_get_status", {{"group", "custom"}}) == json{{"Readiness", true}, {"Status", 1}});
+        CHECK(result("sr_get_status", {{"group", "custom"}}) ==
+              json{{"Readiness", true}, {"Status", 1}});
     }
     SUBCASE("named identifier, any case") {
         CHECK(result("sr_get_status", {{"group", "CUSTOM"}, {"identifier", "edge"}}) ==
               json{{"Readiness", false}, {"Status", -5}, {"Details", "warming up"}});
     }
     SUBCASE("identifier all aggregates") {
-        CHECK(status_of("custom", "all") == json{{"Readiness", false}, {"Status", -1}, {"Details", "aggregated"}});
-        CHECK(status_of("alarms", "ALL") == json{{"Readiness", true}, {"Status", 1}, {"Details", "aggregated"}});
+        CHECK(status_of("custom", "all") ==
+              json{{"Readiness", false}, {"Status", -1}, {"Details", "aggregated"}});
+        CHECK(status_of("alarms", "ALL") ==
+              json{{"Readiness", true}, {"Status", 1}, {"Details", "aggregated"}});
     }
     SUBCASE("positional forms") {
         CHECK(result("sr_get_status", {"core"}) == kCoreRunning);
@@ -112,15 +118,18 @@ TEST_CASE_FIXTURE(SrFixture, "sr_get_status answers Readiness, Status and Detail
     SUBCASE("errors") {
         CHECK(error("sr_get_status", {{"group", "nope"}}) == kGroupNotFound);
         CHECK(error("sr_get_status", {{"group", 5}}) == kGroupNotFound);
-        CHECK(error("sr_get_status", {{"group", nullptr}, {"identifier", "main"}}) == kGroupNotFound);
+        CHECK(error("sr_get_status", {{"group", nullptr}, {"identifier", "main"}}) ==
+              kGroupNotFound);
         CHECK(error("sr_get_status", {{"group", "nope"}, {"identifier", "all"}}) == kGroupNotFound);
         CHECK(error("sr_get_status", {{"group", "custom"}, {"identifier", "nope"}}) ==
               rpc_error(404, "Identity not found"));
         CHECK(error("sr_get_status", {{"group", "custom"}, {"identifier", 1}}) ==
               rpc_error(404, "Identity not found"));
         CHECK(error("sr_get_status") == invalid_params("Too few or too many parameters"));
-        CHECK(error("sr_get_status", {{"grp", "core"}}) == invalid_params("Named parameters do not match"));
-        CHECK(error("sr_get_status", {{"identifier", "main"}}) == invalid_params("Named parameters do not match"));
+        CHECK(error("sr_get_status", {{"grp", "core"}}) ==
+              invalid_params("Named parameters do not match"));
+        CHECK(error("sr_get_status", {{"identifier", "main"}}) ==
+              invalid_params("Named parameters do not match"));
     }
 }
 
@@ -128,12 +137,15 @@ TEST_CASE_FIXTURE(SrFixture, "sr_list_status lists groups in registration order"
     const json custom_ids = json::array(
         {json{{"Name", "main"}, {"Readiness", true}, {"Status", 1}},
          json{{"Name", "Edge"}, {"Readiness", false}, {"Status", -5}, {"Details", "warming up"}}});
-    const json alarms_ids =
-        json::array({json{{"Name", "main"}, {"Readiness", true}, {"Status", 2}, {"Details", "quiet"}},
-                     json{{"Name", "silent"}, {"Readiness", true}, {"Status", 1}}});
+    const json alarms_ids = json::array(
+        {json{{"Name", "main"}, {"Readiness", true}, {"Status", 2}, {"Details", "quiet"}},
+         json{{"Name", "silent"}, {"Readiness", true}, {"Status", 1}}});
     const json all = json::array(
-        {json{{"Name", "core"},
-              {"Identifiers", json::array({json{{"Name", "main"}, {"Readiness", true}, {"Status", 1}, {"Details", "running"}}})}},
+        {json{
+             {"Name", "core"},
+             {"Identifiers",
+              json::array({json{
+                  {"Name", "main"}, {"Readiness", true}, {"Status", 1}, {"Details", "running"}}})}},
          json{{"Name", "custom"}, {"Identifiers", custom_ids}},
          json{{"Name", "alarms"}, {"Identifiers", alarms_ids}}});
 
@@ -150,7 +162,8 @@ TEST_CASE_FIXTURE(SrFixture, "sr_list_status lists groups in registration order"
     SUBCASE("errors") {
         CHECK(error("sr_list_status", {{"group", "nope"}}) == kGroupNotFound);
         CHECK(error("sr_list_status", {{"group", json::array({"custom"})}}) == kGroupNotFound);
-        CHECK(error("sr_list_status", {"a", "b"}) == invalid_params("Too few or too many parameters"));
+        CHECK(error("sr_list_status", {"a", "b"}) ==
+              invalid_params("Too few or too many parameters"));
     }
 }
 
@@ -160,7 +173,8 @@ TEST_CASE_FIXTURE(SrFixture, "sr_list_reports lists reports oldest first with ct
         REQUIRE(registry.add_report("custom", "Edge", "edge " + std::to_string(i)).ok());
     }
     const json edge_reports =
-        json::array({report(kStart + 1000, "edge 1"), report(kStart + 2000, "edge 2"), report(kStart + 3000, "edge 3")});
+        json::array({report(kStart + 1000, "edge 1"), report(kStart + 2000, "edge 2"),
+                     report(kStart + 3000, "edge 3")});
     const json custom = json::array({json{{"Name", "main"}, {"Reports", json::array()}},
                                      json{{"Name", "Edge"}, {"Reports", edge_reports}}});
     const json alarms = json::array({json{{"Name", "main"}, {"Reports", json::array()}},
@@ -175,29 +189,35 @@ TEST_CASE_FIXTURE(SrFixture, "sr_list_reports lists reports oldest first with ct
         CHECK(r[0]["Date"].get<std::string>().size() == 24);  // "Sun Nov 22 16:26:03 2026"
     }
     SUBCASE("group and identifier: an array of reports") {
-        CHECK(result("sr_list_reports", {{"group", "core"}, {"identifier", "main"}}) == core_reports());
-        CHECK(result("sr_list_reports", {{"group", "CUSTOM"}, {"identifier", "edge"}}) == edge_reports);
+        CHECK(result("sr_list_reports", {{"group", "core"}, {"identifier", "main"}}) ==
+              core_reports());
+        CHECK(result("sr_list_reports", {{"group", "CUSTOM"}, {"identifier", "edge"}}) ==
+              edge_reports);
         CHECK(result("sr_list_reports", {"custom", "Edge"}) == edge_reports);
-        CHECK(result("sr_list_reports", {{"group", "custom"}, {"identifier", "main"}}) == json::array());
+        CHECK(result("sr_list_reports", {{"group", "custom"}, {"identifier", "main"}}) ==
+              json::array());
     }
     SUBCASE("group: an array of identifiers with their reports") {
         CHECK(result("sr_list_reports", {{"group", "custom"}}) == custom);
         CHECK(result("sr_list_reports", {"alarms"}) == alarms);
     }
     SUBCASE("no group: every group in registration order") {
-        const json all = json::array(
-            {json{{"Name", "core"},
-                  {"Identifiers", json::array({json{{"Name", "main"}, {"Reports", core_reports()}}})}},
-             json{{"Name", "custom"}, {"Identifiers", custom}},
-             json{{"Name", "alarms"}, {"Identifiers", alarms}}});
+        const json all =
+            json::array({json{{"Name", "core"},
+                              {"Identifiers",
+                               json::array({json{{"Name", "main"}, {"Reports", core_reports()}}})}},
+                         json{{"Name", "custom"}, {"Identifiers", custom}},
+                         json{{"Name", "alarms"}, {"Identifiers", alarms}}});
         CHECK(result("sr_list_reports") == all);
         CHECK(result("status_report:reports", json::object()) == all);
     }
     SUBCASE("errors") {
         CHECK(error("sr_list_reports", {{"group", "nope"}}) == kGroupNotFound);
-        CHECK(error("sr_list_reports", {{"group", "nope"}, {"identifier", "main"}}) == kGroupNotFound);
+        CHECK(error("sr_list_reports", {{"group", "nope"}, {"identifier", "main"}}) ==
+              kGroupNotFound);
         CHECK(error("sr_list_reports", {{"group", 3}}) == kGroupNotFound);
-        CHECK(error("sr_list_reports", {{"group", "custom"}, {"identifier", "nope"}}) == kIdentifierNotFound);
+        CHECK(error("sr_list_reports", {{"group", "custom"}, {"identifier", "nope"}}) ==
+              kIdentifierNotFound);
         CHECK(error("sr_list_reports", {"custom", "nope"}) == kIdentifierNotFound);
     }
 }
@@ -206,8 +226,9 @@ TEST_CASE_FIXTURE(SrFixture, "sr_list_identifiers lists identifier names") {
     const json custom{{"Group", "custom"}, {"Identifiers", json::array({"main", "Edge"})}};
 
     SUBCASE("every group, in registration order") {
-        const json all = json::array({json{{"Group", "core"}, {"Identifiers", json::array({"main"})}}, custom,
-                                      json{{"Group", "alarms"}, {"Identifiers", json::array({"main", "silent"})}}});
+        const json all = json::array(
+            {json{{"Group", "core"}, {"Identifiers", json::array({"main"})}}, custom,
+             json{{"Group", "alarms"}, {"Identifiers", json::array({"main", "silent"})}}});
         CHECK(result("sr_list_identifiers") == all);
         CHECK(result("status_report:identifiers") == all);
     }
@@ -227,21 +248,28 @@ TEST_CASE_FIXTURE(SrFixture, "sr_set_status changes public groups") {
         CHECK(status_of("custom") == json{{"Readiness", false}, {"Status", -3}});
     }
     SUBCASE("with details") {
-        CHECK(result("sr_set_status", {{"group", "Custom"}, {"status", 4}, {"details", "all good"}}) == "OK");
-        CHECK(status_of("custom") == json{{"Readiness", true}, {"Status", 4}, {"Details", "all good"}});
+        CHECK(result("sr_set_status",
+                     {{"group", "Custom"}, {"status", 4}, {"details", "all good"}}) == "OK");
+        CHECK(status_of("custom") ==
+              json{{"Readiness", true}, {"Status", 4}, {"Details", "all good"}});
     }
     SUBCASE("with identifier") {
-        CHECK(result("sr_set_status", {{"group", "custom"}, {"identifier", "EDGE"}, {"status", 3}}) == "OK");
+        CHECK(result("sr_set_status",
+                     {{"group", "custom"}, {"identifier", "EDGE"}, {"status", 3}}) == "OK");
         CHECK(status_of("custom", "Edge") == json{{"Readiness", true}, {"Status", 3}});
         CHECK(status_of("custom") == json{{"Readiness", true}, {"Status", 1}});  // main untouched
     }
     SUBCASE("with identifier and details") {
-        CHECK(result("sr_set_status",
-                     {{"group", "custom"}, {"identifier", "Edge"}, {"status", -8}, {"details", "broken"}}) == "OK");
-        CHECK(status_of("custom", "Edge") == json{{"Readiness", false}, {"Status", -8}, {"Details", "broken"}});
+        CHECK(result("sr_set_status", {{"group", "custom"},
+                                       {"identifier", "Edge"},
+                                       {"status", -8},
+                                       {"details", "broken"}}) == "OK");
+        CHECK(status_of("custom", "Edge") ==
+              json{{"Readiness", false}, {"Status", -8}, {"Details", "broken"}});
     }
     SUBCASE("a set without details clears them") {
-        CHECK(result("sr_set_status", {{"group", "custom"}, {"identifier", "Edge"}, {"status", -5}}) == "OK");
+        CHECK(result("sr_set_status",
+                     {{"group", "custom"}, {"identifier", "Edge"}, {"status", -5}}) == "OK");
         CHECK(status_of("custom", "Edge") == json{{"Readiness", false}, {"Status", -5}});
     }
     SUBCASE("status 0 is stored as 1") {
@@ -252,7 +280,8 @@ TEST_CASE_FIXTURE(SrFixture, "sr_set_status changes public groups") {
         CHECK(result("sr_set_status", {"custom", -2}) == "OK");
         CHECK(status_of("custom") == json{{"Readiness", false}, {"Status", -2}});
         CHECK(result("sr_set_status", {"custom", "Edge", 6, "six"}) == "OK");
-        CHECK(status_of("custom", "Edge") == json{{"Readiness", true}, {"Status", 6}, {"Details", "six"}});
+        CHECK(status_of("custom", "Edge") ==
+              json{{"Readiness", true}, {"Status", 6}, {"Details", "six"}});
         // {group, status, details} and {group, identifier, status} have the same length.
         CHECK(error("sr_set_status", {"custom", 2, "x"}) == invalid_params("Ambiguous call"));
     }
@@ -263,9 +292,9 @@ TEST_CASE_FIXTURE(SrFixture, "sr_set_status changes public groups") {
         CHECK(status_of("custom")["Status"] == -7);
     }
     SUBCASE("status that is not an integer") {
-        for (const json& bad : {json("2x"), json("1.5"), json(2.5), json(true), json(""), json(nullptr),
-                                json::array({1}), json("x2"),
-                                json(3'000'000'000LL), json(-3'000'000'000LL), json("2147483648")}) {
+        for (const json& bad : {json("2x"), json("1.5"), json(2.5), json(true), json(""),
+                                json(nullptr), json::array({1}), json("x2"), json(3'000'000'000LL),
+                                json(-3'000'000'000LL), json("2147483648")}) {
             CAPTURE(bad.dump());
             const json e = error("sr_set_status", {{"group", "custom"}, {"status", bad}});
             CHECK(e["code"] == -32602);
@@ -286,13 +315,17 @@ TEST_CASE_FIXTURE(SrFixture, "sr_set_status changes public groups") {
     SUBCASE("errors") {
         CHECK(error("sr_set_status", {{"group", "nope"}, {"status", 1}}) == kGroupNotFound);
         CHECK(error("sr_set_status", {{"group", 7}, {"status", 1}}) == kGroupNotFound);
-        CHECK(error("sr_set_status", {{"group", "custom"}, {"identifier", "nope"}, {"status", 1}}) ==
+        CHECK(
+            error("sr_set_status", {{"group", "custom"}, {"identifier", "nope"}, {"status", 1}}) ==
+            kIdentifierNotFound);
+        CHECK(error("sr_set_status", {{"group", "custom"}, {"identifier", 1}, {"status", 1}}) ==
               kIdentifierNotFound);
-        CHECK(error("sr_set_status", {{"group", "custom"}, {"identifier", 1}, {"status", 1}}) == kIdentifierNotFound);
         CHECK(error("sr_set_status", {{"group", "core"}, {"status", -1}}) == kForbidden);
-        CHECK(error("sr_set_status", {{"group", "CORE"}, {"status", 1}, {"details", "x"}}) == kForbidden);
+        CHECK(error("sr_set_status", {{"group", "CORE"}, {"status", 1}, {"details", "x"}}) ==
+              kForbidden);
         CHECK(status_of("core") == kCoreRunning);
-        CHECK(error("sr_set_status", {{"group", "custom"}}) == invalid_params("Too few or too many parameters"));
+        CHECK(error("sr_set_status", {{"group", "custom"}}) ==
+              invalid_params("Too few or too many parameters"));
     }
 }
 
@@ -305,7 +338,8 @@ TEST_CASE_FIXTURE(SrFixture, "sr_add_report appends to public groups") {
               json::array({report(kStart + 100, "hello"), report(kStart + 200, "world")}));
     }
     SUBCASE("to a named identifier") {
-        CHECK(result("sr_add_report", {{"group", "custom"}, {"identifier", "edge"}, {"report", "r1"}}) == "OK");
+        CHECK(result("sr_add_report",
+                     {{"group", "custom"}, {"identifier", "edge"}, {"report", "r1"}}) == "OK");
         CHECK(result("sr_add_report", {"custom", "Edge", "r2"}) == "OK");
         CHECK(result("sr_list_reports", {"custom", "Edge"}) ==
               json::array({report(kStart + 100, "r1"), report(kStart + 100, "r2")}));
@@ -324,11 +358,14 @@ TEST_CASE_FIXTURE(SrFixture, "sr_add_report appends to public groups") {
     }
     SUBCASE("errors") {
         CHECK(error("sr_add_report", {{"group", "nope"}, {"report", "x"}}) == kGroupNotFound);
-        CHECK(error("sr_add_report", {{"group", json::object()}, {"report", "x"}}) == kGroupNotFound);
-        CHECK(error("sr_add_report", {{"group", "custom"}, {"identifier", "nope"}, {"report", "x"}}) ==
+        CHECK(error("sr_add_report", {{"group", json::object()}, {"report", "x"}}) ==
+              kGroupNotFound);
+        CHECK(error("sr_add_report",
+                    {{"group", "custom"}, {"identifier", "nope"}, {"report", "x"}}) ==
               kIdentifierNotFound);
         CHECK(error("sr_add_report", {{"group", "core"}, {"report", "x"}}) == kForbidden);
-        CHECK(error("sr_add_report", {{"group", "alarms"}, {"identifier", "SILENT"}, {"report", "x"}}) ==
+        CHECK(error("sr_add_report",
+                    {{"group", "alarms"}, {"identifier", "SILENT"}, {"report", "x"}}) ==
               rpc_error(400, "Identifier does not accept reports"));
         CHECK(result("sr_list_reports", {"core", "main"}) == core_reports());
         CHECK(error("sr_add_report", {{"group", "custom"}, {"text", "x"}}) ==
@@ -340,8 +377,9 @@ TEST_CASE_FIXTURE(SrFixture, "the sr_* methods register their flat names and ali
     std::vector<std::string> names;
     for (const auto& m : dispatcher.methods()) names.push_back(m.name);
     CHECK(names == std::vector<std::string>{"sr_get_status", "sr_check_status", "sr_list_status",
-                                            "sr_list_reports", "sr_list_identifiers", "sr_set_status",
-                                            "sr_add_report", "sr_add_identifier", "sr_remove_identifier"});
+                                            "sr_list_reports", "sr_list_identifiers",
+                                            "sr_set_status", "sr_add_report", "sr_add_identifier",
+                                            "sr_remove_identifier"});
     for (const char* alias : {"status_report:get", "status_report:status", "status_report:reports",
                               "status_report:identifiers"}) {
         CAPTURE(alias);
@@ -354,23 +392,31 @@ TEST_CASE_FIXTURE(SrFixture, "sr_check_status answers the status integer") {
     CHECK(result("sr_check_status", {"custom", "Edge"}) == -5);
     CHECK(result("sr_check_status", {"CUSTOM", "all"}) == -1);
     CHECK(result("sr_check_status", {{"group", "core"}}) == 1);
-    CHECK(error("sr_check_status", {"nope"}) == json{{"code", 404}, {"message", "Group not found"}});
-    CHECK(error("sr_check_status", {"custom", "nope"}) == json{{"code", 404}, {"message", "Identity not found"}});
+    CHECK(error("sr_check_status", {"nope"}) ==
+          json{{"code", 404}, {"message", "Group not found"}});
+    CHECK(error("sr_check_status", {"custom", "nope"}) ==
+          json{{"code", 404}, {"message", "Identity not found"}});
 }
 
 TEST_CASE_FIXTURE(SrFixture, "identifiers added and removed at run time") {
     SUBCASE("added with defaults, then used by every method") {
         CHECK(result("sr_add_identifier", {"custom", "backend-1"}) == "OK");
-        CHECK(result("sr_list_identifiers", {"custom"})["Identifiers"] == json::array({"main", "Edge", "backend-1"}));
-        CHECK(result("sr_get_status", {"custom", "BACKEND-1"}) == json{{"Readiness", true}, {"Status", 1}});
-        CHECK(result("sr_set_status", {{"group", "custom"}, {"identifier", "backend-1"}, {"status", -2}}) == "OK");
+        CHECK(result("sr_list_identifiers", {"custom"})["Identifiers"] ==
+              json::array({"main", "Edge", "backend-1"}));
+        CHECK(result("sr_get_status", {"custom", "BACKEND-1"}) ==
+              json{{"Readiness", true}, {"Status", 1}});
+        CHECK(result("sr_set_status",
+                     {{"group", "custom"}, {"identifier", "backend-1"}, {"status", -2}}) == "OK");
         CHECK(result("sr_add_report", {"custom", "backend-1", "down"}) == "OK");
         CHECK(result("sr_list_reports", {"custom", "backend-1"}).size() == 1);
         CHECK(result("sr_check_status", {"custom", "all"}) == -1);
     }
     SUBCASE("with status, details and max_reports, named or positional") {
-        CHECK(result("sr_add_identifier", {{"group", "alarms"}, {"identifier", "disk"}, {"status", "-1"},
-                                           {"details", "unknown"}, {"max_reports", 1}}) == "OK");
+        CHECK(result("sr_add_identifier", {{"group", "alarms"},
+                                           {"identifier", "disk"},
+                                           {"status", "-1"},
+                                           {"details", "unknown"},
+                                           {"max_reports", 1}}) == "OK");
         CHECK(result("sr_get_status", {"alarms", "disk"}) ==
               json{{"Readiness", false}, {"Status", -1}, {"Details", "unknown"}});
         result("sr_add_report", {"alarms", "disk", "a"});
@@ -380,33 +426,48 @@ TEST_CASE_FIXTURE(SrFixture, "identifiers added and removed at run time") {
         CHECK(result("sr_check_status", {"alarms", "cpu"}) == 3);
     }
     SUBCASE("errors") {
-        CHECK(error("sr_add_identifier", {"custom", "EDGE"}) == json{{"code", 409}, {"message", "Identifier already exists"}});
-        CHECK(error("sr_add_identifier", {"core", "x"}) == json{{"code", 403}, {"message", "Forbidden"}});
-        CHECK(error("sr_add_identifier", {"nope", "x"}) == json{{"code", 404}, {"message", "Group not found"}});
+        CHECK(error("sr_add_identifier", {"custom", "EDGE"}) ==
+              json{{"code", 409}, {"message", "Identifier already exists"}});
+        CHECK(error("sr_add_identifier", {"core", "x"}) ==
+              json{{"code", 403}, {"message", "Forbidden"}});
+        CHECK(error("sr_add_identifier", {"nope", "x"}) ==
+              json{{"code", 404}, {"message", "Group not found"}});
         CHECK(error("sr_add_identifier", {"custom", ""})["code"] == -32602);
-        CHECK(error("sr_add_identifier", {{"group", "custom"}, {"identifier", "x"}, {"max_reports", -1}})["code"] == -32602);
-        CHECK(error("sr_add_identifier", {{"group", "custom"}, {"identifier", "x"}, {"status", "up"}})["code"] == -32602);
-        CHECK(error("sr_remove_identifier", {"custom", "nope"}) == json{{"code", 404}, {"message", "Identifier not found"}});
-        CHECK(error("sr_remove_identifier", {"core", "main"}) == json{{"code", 403}, {"message", "Forbidden"}});
+        CHECK(error("sr_add_identifier",
+                    {{"group", "custom"}, {"identifier", "x"}, {"max_reports", -1}})["code"] ==
+              -32602);
+        CHECK(error("sr_add_identifier",
+                    {{"group", "custom"}, {"identifier", "x"}, {"status", "up"}})["code"] ==
+              -32602);
+        CHECK(error("sr_remove_identifier", {"custom", "nope"}) ==
+              json{{"code", 404}, {"message", "Identifier not found"}});
+        CHECK(error("sr_remove_identifier", {"core", "main"}) ==
+              json{{"code", 403}, {"message", "Forbidden"}});
     }
     SUBCASE("main may go while another identifier remains, the last one may not") {
         CHECK(result("sr_remove_identifier", {"custom", "main"}) == "OK");
         CHECK(result("sr_list_identifiers", {"custom"})["Identifiers"] == json::array({"Edge"}));
-        CHECK(error("sr_get_status", {"custom"}) == json{{"code", 404}, {"message", "Identity not found"}});
+        CHECK(error("sr_get_status", {"custom"}) ==
+              json{{"code", 404}, {"message", "Identity not found"}});
         CHECK(error("sr_remove_identifier", {"custom", "edge"}) ==
               json{{"code", 400}, {"message", "Cannot remove the last identifier of a group"}});
     }
 }
 
-TEST_CASE_FIXTURE(SrFixture, "concurrent readers and writers of one identifier through the dispatcher") {
+TEST_CASE_FIXTURE(SrFixture,
+                  "concurrent readers and writers of one identifier through the dispatcher") {
     // Every thread reads and writes custom/shared at once (a latch starts them
     // together), so the registry's per-identifier lock, the dispatcher and the
     // methods all run under contention; TSan (scripts/sanitize.sh thread)
     // checks the interleavings, the checks below the snapshots' consistency.
     constexpr int kThreads = 4;
     constexpr int kOperations = 20'000;
-    constexpr std::size_t kMaxReports = 8;  // a short ring: listing it stays cheap, eviction is constant
-    REQUIRE(registry.add_identifier("custom", core::IdentifierSpec{"shared", 1, std::nullopt, kMaxReports}).ok());
+    constexpr std::size_t kMaxReports =
+        8;  // a short ring: listing it stays cheap, eviction is constant
+    REQUIRE(
+        registry
+            .add_identifier("custom", core::IdentifierSpec{"shared", 1, std::nullopt, kMaxReports})
+            .ok());
     std::latch start(kThreads);
     std::array<int, kThreads> violations{};
     std::array<int, kThreads> status_writes{};
@@ -421,57 +482,67 @@ TEST_CASE_FIXTURE(SrFixture, "concurrent readers and writers of one identifier t
             return answer.value("result", json());
         };
         auto request = [](const char* method, json params) {
-            return json{{"jsonrpc", "2.0"}, {"method", method}, {"params", std::move(params)}, {"id", 1}};
+            return json{
+                {"jsonrpc", "2.0"}, {"method", method}, {"params", std::move(params)}, {"id", 1}};
         };
         start.arrive_and_wait();
         for (int i = 0; i < kOperations; ++i) {
             switch (i % 4) {
-            case 0: {
-                const int status = (i / 4 + t) % 2 == 0 ? 2 : -3;
-                if (call(request("sr_set_status", {{"group", "custom"}, {"identifier", "shared"}, {"status", status},
-                                                   {"details", "status " + std::to_string(status)}})) != "OK") {
-                    ++bad;
-                }
-                ++status_writes[t];
-                break;
-            }
-            case 1:
-                if (call(request("sr_add_report", {"custom", "shared", "t" + std::to_string(t) + " " + std::to_string(i)})) !=
-                    "OK") {
-                    ++bad;
-                }
-                break;
-            case 2: {  // status and details are one snapshot: never one write's status with another's details
-                const json s = call(request("sr_get_status", {"custom", "shared"}));
-                const int status = s.value("Status", 0);
-                if (status == 1) {
-                    if (s.contains("Details")) ++bad;  // the initial state
-                } else if ((status != 2 && status != -3) || s.value("Details", "") != "status " + std::to_string(status) ||
-                           s.value("Readiness", false) != (status > 0)) {
-                    ++bad;
-                }
-                break;
-            }
-            default: {  // at most max_reports, each thread's own in the order it added them
-                const json reports = call(request("sr_list_reports", {"custom", "shared"}));
-                if (!reports.is_array() || reports.size() > kMaxReports) ++bad;
-                std::array<int, kThreads> last;
-                last.fill(-1);
-                for (const auto& r : reports) {
-                    const std::string log = r.value("Log", "");
-                    const auto space = log.find(' ');
-                    if (log.size() < 3 || log[0] != 't' || space == std::string::npos) {
+                case 0: {
+                    const int status = (i / 4 + t) % 2 == 0 ? 2 : -3;
+                    if (call(request("sr_set_status",
+                                     {{"group", "custom"},
+                                      {"identifier", "shared"},
+                                      {"status", status},
+                                      {"details", "status " + std::to_string(status)}})) != "OK") {
                         ++bad;
-                        continue;
                     }
-                    const int writer = std::stoi(log.substr(1, space - 1));
-                    const int n = std::stoi(log.substr(space + 1));
-                    if (writer < 0 || writer >= kThreads || n <= last[writer]) ++bad;
-                    else last[writer] = n;
+                    ++status_writes[t];
+                    break;
                 }
-                if (i % 64 == 3 && call(request("sr_list_status", json::array())).size() != 3) ++bad;
-                break;
-            }
+                case 1:
+                    if (call(request("sr_add_report", {"custom", "shared",
+                                                       "t" + std::to_string(t) + " " +
+                                                           std::to_string(i)})) != "OK") {
+                        ++bad;
+                    }
+                    break;
+                case 2: {  // status and details are one snapshot: never one write's status with
+                           // another's details
+                    const json s = call(request("sr_get_status", {"custom", "shared"}));
+                    const int status = s.value("Status", 0);
+                    if (status == 1) {
+                        if (s.contains("Details")) ++bad;  // the initial state
+                    } else if ((status != 2 && status != -3) ||
+                               s.value("Details", "") != "status " + std::to_string(status) ||
+                               s.value("Readiness", false) != (status > 0)) {
+                        ++bad;
+                    }
+                    break;
+                }
+                default: {  // at most max_reports, each thread's own in the order it added them
+                    const json reports = call(request("sr_list_reports", {"custom", "shared"}));
+                    if (!reports.is_array() || reports.size() > kMaxReports) ++bad;
+                    std::array<int, kThreads> last;
+                    last.fill(-1);
+                    for (const auto& r : reports) {
+                        const std::string log = r.value("Log", "");
+                        const auto space = log.find(' ');
+                        if (log.size() < 3 || log[0] != 't' || space == std::string::npos) {
+                            ++bad;
+                            continue;
+                        }
+                        const int writer = std::stoi(log.substr(1, space - 1));
+                        const int n = std::stoi(log.substr(space + 1));
+                        if (writer < 0 || writer >= kThreads || n <= last[writer])
+                            ++bad;
+                        else
+                            last[writer] = n;
+                    }
+                    if (i % 64 == 3 && call(request("sr_list_status", json::array())).size() != 3)
+                        ++bad;
+                    break;
+                }
             }
         }
     };
