@@ -182,8 +182,11 @@ void visit_members(const detail::Group& group,
 
 void Registry::visit_status(const StatusVisitor& visitor) const {
     for (const auto* g : groups_snapshot()) {
-        visitor.group(g->name);
-        visit_members(*g, visitor.identifier);
+        // Read before the members: a change made while they are shown bumps
+        // it past this, so whoever kept this version sees the change later.
+        if (visitor.group(g->name, g->status_version.load(std::memory_order_acquire))) {
+            visit_members(*g, visitor.identifier);
+        }
     }
 }
 
@@ -260,6 +263,7 @@ Result<void> Registry::write_status(detail::Group& group, std::string_view ident
                 static_cast<std::int64_t>(id->details ? id->details->size() : 0);
         id->status = status;
         id->details = std::move(details);
+        group.changed();
         journal(StateChange::Kind::kSetStatus, group, *id);
         if (old_status != status) {
             std::shared_lock listeners(listeners_mutex_);
@@ -411,6 +415,7 @@ Result<void> Registry::add_identifier(std::string_view group, IdentifierSpec spe
         journal(StateChange::Kind::kAddIdentifier, *g, *id);
         g->identifiers.push_back(id);
         g->by_name.emplace(std::move(key), std::move(id));
+        g->changed();
     }
     if (details_bytes != 0) account(details_bytes);
     return {};
@@ -429,6 +434,7 @@ Result<void> Registry::remove_identifier(std::string_view group, std::string_vie
         removed = it->second;
         g->by_name.erase(it);
         g->identifiers.erase(std::find(g->identifiers.begin(), g->identifiers.end(), removed));
+        g->changed();
         journal(StateChange::Kind::kRemoveIdentifier, *g, *removed);
     }
     // Readers that found it before may still hold it; its bytes leave the store now.

@@ -69,7 +69,11 @@ struct StatusView {
 
 /// Called once per group of a visit, then once per identifier of that group.
 struct StatusVisitor {
-    std::function<void(std::string_view group)> group;
+    /// Told of each group with its version, a number that grows with every
+    /// change of its identifiers' status or details and every identifier
+    /// added or removed. Returns whether to show the group's identifiers: a
+    /// caller that kept what it made of this version may skip them.
+    std::function<bool(std::string_view group, std::uint64_t version)> group;
     std::function<void(const StatusView&)> identifier;
 };
 

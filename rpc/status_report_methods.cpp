@@ -1,5 +1,8 @@
 // The sr_* methods: thin adapters between JSON parameters and core::Registry.
 #include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -51,6 +54,68 @@ void write_status(JsonWriter& w, const core::StatusView& s) {
     w.raw(',').key("Status").integer(s.status);
     if (s.details) w.raw(',').key("Details").string(*s.details);
     w.raw('}');
+}
+
+// What the listing of every group made of each group, kept while the group's
+// version stays: a dashboard polling 10 000 groups re-renders only those that
+// changed since its last poll, and the rest is a copy.
+struct ListingCache {
+    struct Entry {
+        std::string name;
+        std::uint64_t version = 0;
+        bool made = false;
+        std::string text;  // {"Name":..,"Identifiers":[..]}
+    };
+    std::mutex mutex;            // one listing at a time reads and refreshes the entries
+    std::vector<Entry> entries;  // in listing (registration) order
+};
+
+Reply list_all_status(const core::Registry& registry, ListingCache& cache) {
+    std::lock_guard lock(cache.mutex);
+    std::size_t next = 0;
+    std::optional<std::size_t> open;  // the entry being made
+    std::optional<JsonWriter> w;
+    bool first_identifier = true;
+    auto close = [&] {
+        if (open) cache.entries[*open].text += "]}";
+        open.reset();
+    };
+    registry.visit_status(core::StatusVisitor{
+        [&](std::string_view group, std::uint64_t version) {
+            close();
+            if (next == cache.entries.size()) cache.entries.emplace_back();
+            auto& entry = cache.entries[next];
+            const std::size_t index = next++;
+            if (entry.made && entry.version == version && entry.name == group) return false;
+            entry.name.assign(group);
+            entry.version = version;
+            entry.made = true;
+            entry.text.clear();
+            w.emplace(entry.text);
+            w->raw('{').key("Name").string(group).raw(',').key("Identifiers").raw('[');
+            first_identifier = true;
+            open = index;
+            return true;
+        },
+        [&](const core::StatusView& s) {
+            if (!first_identifier) w->raw(',');
+            first_identifier = false;
+            write_status(*w, s);
+        }});
+    close();
+    cache.entries.resize(next);  // groups are never removed; kept exact all the same
+
+    std::size_t size = 2;
+    for (const auto& entry : cache.entries) size += entry.text.size() + 1;
+    RawJson answer;
+    answer.text.reserve(size);
+    answer.text += '[';
+    for (std::size_t i = 0; i < cache.entries.size(); ++i) {
+        if (i > 0) answer.text += ',';
+        answer.text += cache.entries[i].text;
+    }
+    answer.text += ']';
+    return answer;
 }
 
 Json reports_array(const std::vector<core::Report>& reports) {
@@ -232,33 +297,8 @@ void add_status_report_methods(Dispatcher& dispatcher, core::Registry& registry)
         {"sr_list_status",
          "lists the status of the identifiers of a 'status-report' group, or of all groups",
          {{{},
-           [&registry](const Params&) -> Reply {
-               // Sized like the last listing: a multi-megabyte answer
-               // grown by doubling would be copied a dozen times.
-               static std::atomic<std::size_t> last_size{0};
-               RawJson answer;
-               const auto hint = last_size.load(std::memory_order_relaxed);
-               answer.text.reserve(hint + hint / 8);
-               JsonWriter w(answer.text);
-               bool first_group = true;
-               bool first_identifier = true;
-               w.raw('[');
-               registry.visit_status(core::StatusVisitor{
-                   [&](std::string_view group) {
-                       if (!first_group) w.raw("]},");
-                       first_group = false;
-                       first_identifier = true;
-                       w.raw('{').key("Name").string(group).raw(',').key("Identifiers").raw('[');
-                   },
-                   [&](const core::StatusView& s) {
-                       if (!first_identifier) w.raw(',');
-                       first_identifier = false;
-                       write_status(w, s);
-                   }});
-               if (!first_group) w.raw("]}");
-               w.raw(']');
-               last_size.store(answer.text.size(), std::memory_order_relaxed);
-               return answer;
+           [&registry, cache = std::make_shared<ListingCache>()](const Params&) -> Reply {
+               return list_all_status(registry, *cache);
            }},
           {{"group"},
            [&registry](const Params& p) -> Reply {

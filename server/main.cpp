@@ -1,5 +1,6 @@
 // srmi: parse the command line, build the server, serve until SIGINT/SIGTERM;
 // or, as `srmi call` / `srmi watch`, be a client of a running server.
+#include <malloc.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -23,6 +24,13 @@ int main(int argc, char** argv) {
         --argc;
         ++argv;
     }
+
+    // Answers of megabytes (the listing of 100 000 identifiers) are made again
+    // and again: kept in the heap once freed, their memory is reused, where
+    // glibc's default maps each afresh and faults it in page by page (a
+    // cached listing: 4 ms -> 0.3 ms). Memory above 64 MiB free is returned.
+    mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
 
     CommandLine cl;
     try {

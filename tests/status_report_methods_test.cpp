@@ -167,6 +167,55 @@ TEST_CASE_FIXTURE(SrFixture, "sr_list_status lists groups in registration order"
     }
 }
 
+TEST_CASE_FIXTURE(SrFixture,
+                  "the listing of every group follows each change made since the one before") {
+    // The listing keeps what it made of each group while the group is
+    // unchanged; each group's part must equal that group's own listing.
+    auto check_listing = [&] {
+        const json all = result("sr_list_status");
+        REQUIRE(all.size() == 3);
+        for (const auto& group : all) {
+            CHECK(group["Identifiers"] == result("sr_list_status", json::array({group["Name"]})));
+        }
+        return all;
+    };
+    check_listing();
+    REQUIRE(result("sr_set_status", {{"group", "custom"}, {"status", -7}}) == "OK");
+    CHECK(check_listing()[1]["Identifiers"][0]["Status"] == -7);
+    // The same status with other details is a change too.
+    REQUIRE(result("sr_set_status", {{"group", "custom"}, {"status", -7}, {"details", "new"}}) ==
+            "OK");
+    CHECK(check_listing()[1]["Identifiers"][0]["Details"] == "new");
+    REQUIRE(result("sr_add_identifier", {"alarms", "late"}) == "OK");
+    CHECK(check_listing()[2]["Identifiers"].size() == 3);
+    REQUIRE(result("sr_remove_identifier", {"alarms", "silent"}) == "OK");
+    CHECK(check_listing()[2]["Identifiers"].size() == 2);
+    core_status.terminating();
+    const json core = result("sr_get_status", {{"group", "core"}});
+    REQUIRE(core["Status"] != 1);
+    CHECK(check_listing()[0]["Identifiers"][0]["Status"] == core["Status"]);
+    // Unchanged, the same answer again.
+    CHECK(result("sr_list_status") == check_listing());
+}
+
+TEST_CASE_FIXTURE(SrFixture,
+                  "listings made while writers change the groups end up with the last state") {
+    constexpr int kWrites = 2000;
+    std::thread writer([&] {
+        for (int i = 1; i <= kWrites; ++i) {
+            (void)registry.set_status("custom", "Edge", i, "n" + std::to_string(i));
+        }
+    });
+    for (int i = 0; i < 200; ++i) {
+        const json all = result("sr_list_status");
+        REQUIRE(all.size() == 3);
+    }
+    writer.join();
+    const json all = result("sr_list_status");
+    CHECK(all[1]["Identifiers"][1]["Status"] == kWrites);
+    CHECK(all[1]["Identifiers"][1]["Details"] == "n" + std::to_string(kWrites));
+}
+
 TEST_CASE_FIXTURE(SrFixture, "sr_list_reports lists reports oldest first with ctime dates") {
     for (int i = 1; i <= 3; ++i) {
         now = kStart + 1000 * i;

@@ -1,6 +1,7 @@
 // Storage of groups and identifiers; private to registry.cpp and its tests.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -57,11 +58,18 @@ struct Group {
         return identifiers;
     }
 
+    /// Grows after each change of a member's status or details and each
+    /// member added or removed (see StatusVisitor). Bumped once the change is
+    /// made, under the lock that guards it: a reader that sees a version sees
+    /// every change before it.
+    void changed() noexcept { status_version.fetch_add(1, std::memory_order_release); }
+
     const std::string name;
     const Visibility visibility;
     mutable std::shared_mutex mutex;  // guards identifiers and by_name
     std::vector<IdentifierPtr> identifiers;
     FoldedMap<IdentifierPtr> by_name;  // names compare case-insensitively
+    std::atomic<std::uint64_t> status_version{0};
 };
 
 }  // namespace srmi::core::detail
