@@ -17,7 +17,7 @@ TARGETS below, evaluated in one place.
     bench.py metrics URL                        counters of GET /metrics
     bench.py call URL METHOD [JSON-PARAMS]      one JSON-RPC call, prints the answer
     bench.py listing URL COUNT                  sr_list_status (all) latency
-    bench.py side-load URL SECONDS SET_RATE     listings + paced sr_set_status
+    bench.py side-load URL SECONDS SET_RATE [LIST_RATE]  listings (paced, or back to back) + paced sets
     bench.py udp-sink PORT_FILE SECONDS         counts datagrams on a UDP port
     bench.py subscribe URL PORT EVENT...        event_subscribe udp:127.0.0.1:PORT
     bench.py fanout URL SUBSCRIBERS ROUNDS      one change to N UDP subscribers
@@ -313,17 +313,25 @@ def cmd_listing(url, count):
                                               "p90": percentile(times, 90), "max": max(times)}})
 
 
-def cmd_side_load(url, seconds, set_rate):
-    """Beside a wrk run: sr_list_status (all) back to back on one connection,
-    and `set_rate` sr_set_status per second (batches of 100, paced) on two others.
-    Reports what was achieved."""
-    seconds, set_rate = float(seconds), int(set_rate)
+def cmd_side_load(url, seconds, set_rate, list_rate="0"):
+    """Beside a wrk run: sr_list_status (all) on one connection, `list_rate`
+    per second (paced; 0: back to back), and `set_rate` sr_set_status per
+    second (batches of 100, paced) on two others. Reports what was achieved."""
+    seconds, set_rate, list_rate = float(seconds), int(set_rate), float(list_rate)
     stop = time.monotonic() + seconds
     lists, sets, errors = [], [0], [0]
 
     def listings():
         client, body = Client(url), json.dumps(rpc("sr_list_status", None))
+        begin = time.monotonic()
         while time.monotonic() < stop:
+            if list_rate > 0:
+                due = begin + len(lists) / list_rate
+                now = time.monotonic()
+                if due >= stop:
+                    break
+                if due > now:
+                    time.sleep(due - now)
             start = time.perf_counter()
             status, data = client.post_raw(body)
             lists.append((time.perf_counter() - start) * 1e3)
@@ -363,7 +371,7 @@ def cmd_side_load(url, seconds, set_rate):
     for t in threads:
         t.join()
     elapsed = time.monotonic() - started
-    dump({"seconds": elapsed, "listings": len(lists), "sets": sets[0],
+    dump({"seconds": elapsed, "listings": len(lists), "list_rate": list_rate, "sets": sets[0],
           "set_rate": sets[0] / seconds, "errors": errors[0],
           "list_ms": {"p50": statistics.median(lists) if lists else None,
                       "max": max(lists) if lists else None}})
@@ -845,18 +853,26 @@ def evaluate(raw):
                      "ms", True,
                      figure=f"{listing['ms']['p50']:.1f} ms (max {listing['ms']['max']:.1f}; "
                             f"{listing['identifiers']} ids, {listing['answer_bytes'] / 1e6:.1f} MB)"))
-    side = raw.get("listing.side")
-    row = _ratio_row(raw, "get_status 32 conn beside listings + sets", "listing.loaded_c32",
-                     "listing.empty_c32", 0.80, "empty registry")
-    if row and side:
-        row["figure"] += (f"; side: {side['listings']} listings (p50 {side['list_ms']['p50'] or 0:.0f} ms), "
-                          f"{_rps(side['set_rate'])} sets")
-        if side["errors"]:
-            row["figure"] += f", {side['errors']} side errors"
-            row["met"] = False
-        if side["set_rate"] < 0.95 * 10000:
-            row["figure"] += " (set rate short of 10k/s)"
-    add(row)
+    # The target: a stated rate of listings (a dashboard of 100 000 identifiers
+    # refreshed 10 times a second). Back to back, the listing client takes
+    # what CPU the scheduler gives it on a machine this size: shown, not judged.
+    for key, side_key, scenario, judged in (
+            ("listing.loaded_c32", "listing.side", "get_status 32 conn beside 10 listings/s + sets", True),
+            ("listing.flood_c32", "listing.flood", "  same, listings back to back (not a target)", False)):
+        side = raw.get(side_key)
+        row = _ratio_row(raw, scenario, key, "listing.empty_c32", 0.80, "empty registry")
+        if row and side:
+            row["figure"] += (f"; side: {side['listings']} listings (p50 {side['list_ms']['p50'] or 0:.0f} ms), "
+                              f"{_rps(side['set_rate'])} sets")
+            if side["errors"]:
+                row["figure"] += f", {side['errors']} side errors"
+                row["met"] = False
+            if side["set_rate"] < 0.95 * 10000:
+                row["figure"] += " (set rate short of 10k/s)"
+        if row and not judged:
+            row["target"] = "(informational)"
+            row["met"] = None
+        add(row)
 
     # writes
     for key, label, target in (("writes.set", "sr_set_status, batches of 100, 4 conn, events", 100000),
@@ -977,7 +993,7 @@ def cmd_report(raw_dir, out_path, settings_path=None):
     rows = evaluate(raw)
     printable = [[r["scenario"], r["figure"], r["target"],
                   f"{r['ratio']:.2f}" if r.get("ratio") is not None else "",
-                  "MET" if r["met"] else "NOT MET"] for r in rows]
+                  "info" if r["met"] is None else "MET" if r["met"] else "NOT MET"] for r in rows]
     print(table(printable, ["scenario", "measured", "target", "ratio", "verdict"]))
     micro = micro_rows(raw)
     if micro:
@@ -985,7 +1001,8 @@ def cmd_report(raw_dir, out_path, settings_path=None):
         print(table([[m["name"], m["time"], m["cpu"], m["rate"]] for m in micro],
                     ["micro-benchmark", "real/op", "cpu/op", "items/s"]))
     met = sum(1 for r in rows if r["met"])
-    print(f"\n{met} of {len(rows)} targets met")
+    judged = sum(1 for r in rows if r["met"] is not None)
+    print(f"\n{met} of {judged} targets met")
     result = {"settings": settings, "machine": settings.get("machine"), "rows": rows,
               "micro": micro, "raw": raw}
     with open(out_path, "w") as f:
