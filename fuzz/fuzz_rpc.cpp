@@ -3,7 +3,8 @@
 //
 // Each input gets a fresh registry, hub and dispatcher, so a crash replays
 // from its input alone. Invariants checked besides ASan/UBSan's: handle()
-// never throws; its answer, when there is one, is valid JSON: one JSON-RPC
+// never throws; read_json reads every input as nlohmann does; the answer,
+// when there is one, is valid JSON: one JSON-RPC
 // answer object ("jsonrpc":"2.0", an id, a result or an error), or a non-empty
 // array of them; and a single request with a string or number id gets it back.
 #include <atomic>
@@ -21,7 +22,9 @@
 #include "core/registry.h"
 #include "fuzz/null_sink.h"
 #include "rpc/dispatcher.h"
+#include "rpc/json_reader.h"
 #include "rpc/methods.h"
+#include "tests/same_json.h"
 
 namespace {
 
@@ -77,8 +80,18 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    World world;
     const std::string_view body(reinterpret_cast<const char*>(data), size);
+    // The dispatcher's reader against nlohmann's parser: the same verdict and
+    // the same tree (read_json refuses what nests deeper than its bound).
+    if (!srmi::rpc::nests_deeper_than(body, 1000)) {
+        const auto theirs = srmi::rpc::Json::parse(body, nullptr, /*allow_exceptions=*/false);
+        srmi::rpc::Json ours;
+        const bool accepted = srmi::rpc::read_json(body, ours, 1000);
+        if (accepted == theirs.is_discarded()) fail("read_json and nlohmann disagree on", std::string(body));
+        if (accepted && !srmi::test::same_json(ours, theirs)) fail("read_json made another tree of", std::string(body));
+    }
+
+    World world;
     const auto answer = world.dispatcher.handle(body);  // declared never to throw
     if (!answer) return 0;
 

@@ -2,6 +2,8 @@
 // shared/spec/jsonrpc.md. Errors are turned into answers here and only here.
 #include "rpc/dispatcher.h"
 
+#include "rpc/json_reader.h"
+
 #include <algorithm>
 #include <exception>
 #include <stdexcept>
@@ -297,9 +299,10 @@ std::optional<std::string> Dispatcher::handle(std::string_view body, const Calle
         if (nests_deeper_than(body, limits_.max_depth)) {
             return refuse("nested deeper than " + std::to_string(limits_.max_depth) + " levels");
         }
-        Json request = Json::parse(body, nullptr, /*allow_exceptions=*/false);
+        // The depth is checked above; read_json's own bound is only a backstop.
+        Json request;
         std::string out;
-        if (request.is_discarded()) {
+        if (!read_json(body, request, limits_.max_depth + 1)) {
             call_done({}, errors::parse_error().code, started);
             write_error(out, errors::parse_error(), nullptr);
             return out;
