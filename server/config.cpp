@@ -375,12 +375,21 @@ void check_groups(const std::vector<GroupConfig>& groups) {
                                   ? "group name 'core' is reserved for the server itself"
                                   : "group '" + g.name + "' is declared twice");
         }
-        ids.clear();
-        for (const auto& id : g.identifiers) {
-            if (!ids.insert(id.name).second) {
-                throw ConfigError("group '" + g.name + "': identifier '" + id.name +
-                                  "' is declared twice");
+        const auto& list = g.identifiers;
+        auto twice = [&](const std::string& name) {
+            return ConfigError("group '" + g.name + "': identifier '" + name + "' is declared twice");
+        };
+        if (list.size() <= 16) {  // the usual group: comparing pairs beats hashing
+            for (std::size_t i = 1; i < list.size(); ++i) {
+                for (std::size_t j = 0; j < i; ++j) {
+                    if (core::detail::equal_folded(list[i].name, list[j].name)) throw twice(list[i].name);
+                }
             }
+            continue;
+        }
+        ids.clear();
+        for (const auto& id : list) {
+            if (!ids.insert(id.name).second) throw twice(id.name);
         }
     }
 }

@@ -157,6 +157,12 @@ TEST_CASE("bad config files name the file and the problem") {
           ": groups[0].identifiers: must be a non-empty array");
     CHECK(error_for(R"({"groups": [{"name": "x", "identifiers": ["a", "A"]}]})") ==
           ": group 'x': identifier 'A' is declared twice");
+    // A large group is checked another way (hashed); the same answer.
+    std::string many = R"({"groups": [{"name": "x", "identifiers": [)";
+    for (int i = 0; i < 40; ++i) many += "\"id" + std::to_string(i) + "\",";
+    many += R"("ID7"]}]})";
+    CHECK(error_for(many) == ": group 'x': identifier 'ID7' is declared twice");
+    CHECK(error_for(R"({"groups": [{"name": "core"}]})") == ": group name 'core' is reserved for the server itself");
     CHECK(error_for(R"({"groups": [{"name": "x", "max_reports": -1}]})").find("max_reports") != std::string::npos);
     CHECK(error_for(R"({"log_level": "chatty"})").find("chatty") != std::string::npos);
 }
