@@ -18,4 +18,4 @@ scripts/build.sh -DSRMI_BUILD_TESTS=ON -DSRMI_WERROR=ON
 
 scripts/sanitize.sh address  # clang ASan + UBSan into build-asan, with the fuzz targets
 scripts/sanitize.sh thread   # gcc TSan into build-tsan
-SRMI_FUZZ_BUILD_DIR=build-asan scripts/fuzz.sh 60  # reuses build-asan: no third build
+SRMI_FUZZ_BUILD_DIR=build-asan scripts/fuzz.sh 45  # reuses build-asan: no third build
