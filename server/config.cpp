@@ -380,12 +380,14 @@ void check_groups(const std::vector<GroupConfig>& groups) {
         }
         const auto& list = g.identifiers;
         auto twice = [&](const std::string& name) {
-            return ConfigError("group '" + g.name + "': identifier '" + name + "' is declared twice");
+            return ConfigError("group '" + g.name + "': identifier '" + name +
+                               "' is declared twice");
         };
         if (list.size() <= 16) {  // the usual group: comparing pairs beats hashing
             for (std::size_t i = 1; i < list.size(); ++i) {
                 for (std::size_t j = 0; j < i; ++j) {
-                    if (core::detail::equal_folded(list[i].name, list[j].name)) throw twice(list[i].name);
+                    if (core::detail::equal_folded(list[i].name, list[j].name))
+                        throw twice(list[i].name);
                 }
             }
             continue;
@@ -429,7 +431,8 @@ void load_config_file(const std::string& path, Config& config) {
     json root;
     if (!rpc::read_json(content, root, kDepth)) {
         try {
-            root = json::parse(content, nullptr, /*allow_exceptions=*/true, /*ignore_comments=*/true);
+            root =
+                json::parse(content, nullptr, /*allow_exceptions=*/true, /*ignore_comments=*/true);
         } catch (const json::parse_error& e) {
             throw ConfigError(path + ": not valid JSON: " + e.what());
         }
