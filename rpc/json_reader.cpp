@@ -106,21 +106,41 @@ class Reader {
         return true;
     }
 
-    bool object(Json& out) {
+    // The frame both containers share: `open` already seen, then no element
+    // or elements separated by commas, then `close`; each element read by
+    // `element`. Counts the nesting.
+    template <class Element>
+    bool container(char close, Element element) {
         if (depth_left_ == 0) return false;
         --depth_left_;
-        ++p_;  // {
-        out = Json::object();
-        auto& members = out.get_ref<Json::object_t&>();
-        members.reserve(4);  // a request's envelope: grown once, not three times
-        std::unordered_map<std::string, std::size_t> index;  // once past kLinearKeys
+        ++p_;  // the opening bracket
         skip_whitespace();
-        if (p_ < end_ && *p_ == '}') {
+        if (p_ < end_ && *p_ == close) {
             ++p_;
             ++depth_left_;
             return true;
         }
         for (;;) {
+            if (!element()) return false;
+            skip_whitespace();
+            if (p_ == end_) return false;
+            if (*p_ == ',') {
+                ++p_;
+                continue;
+            }
+            if (*p_ != close) return false;
+            ++p_;
+            ++depth_left_;
+            return true;
+        }
+    }
+
+    bool object(Json& out) {
+        out = Json::object();
+        auto& members = out.get_ref<Json::object_t&>();
+        members.reserve(4);  // a request's envelope: grown once, not three times
+        std::unordered_map<std::string, std::size_t> index;  // once past kLinearKeys
+        return container('}', [&] {
             skip_whitespace();
             if (p_ == end_ || *p_ != '"') return false;
             std::string key;
@@ -130,70 +150,48 @@ class Reader {
             ++p_;
             Json member;
             if (!value(member)) return false;
-            // A key given twice keeps its first place and takes the last value
-            // (nlohmann's parser assigns through operator[]).
-            Json* existing = nullptr;
-            if (members.size() <= kLinearKeys) {
-                for (auto& [k, v] : members) {
-                    if (k == key) {
-                        existing = &v;
-                        break;
-                    }
-                }
-            } else {
-                if (index.empty()) {
-                    std::size_t i = 0;
-                    for (const auto& member_entry : members) index.emplace(member_entry.first, i++);
-                }
-                if (auto it = index.find(key); it != index.end()) {
-                    existing = &(members.begin() + static_cast<std::ptrdiff_t>(it->second))->second;
-                }
-            }
-            if (existing != nullptr) {
-                *existing = std::move(member);
-            } else {
-                if (!index.empty()) index.emplace(key, members.size());
-                members.emplace_back(std::move(key), std::move(member));
-            }
-            skip_whitespace();
-            if (p_ == end_) return false;
-            if (*p_ == ',') {
-                ++p_;
-                continue;
-            }
-            if (*p_ != '}') return false;
-            ++p_;
-            ++depth_left_;
+            add_member(members, index, std::move(key), std::move(member));
             return true;
+        });
+    }
+
+    // A key given twice keeps its first place and takes the last value
+    // (nlohmann's parser assigns through operator[]).
+    static void add_member(Json::object_t& members,
+                           std::unordered_map<std::string, std::size_t>& index, std::string key,
+                           Json member) {
+        Json* existing = nullptr;
+        if (members.size() <= kLinearKeys) {
+            for (auto& [k, v] : members) {
+                if (k == key) {
+                    existing = &v;
+                    break;
+                }
+            }
+        } else {
+            if (index.empty()) {
+                std::size_t i = 0;
+                for (const auto& entry : members) index.emplace(entry.first, i++);
+            }
+            if (auto it = index.find(key); it != index.end()) {
+                existing = &(members.begin() + static_cast<std::ptrdiff_t>(it->second))->second;
+            }
         }
+        if (existing != nullptr) {
+            *existing = std::move(member);
+            return;
+        }
+        if (!index.empty()) index.emplace(key, members.size());
+        members.emplace_back(std::move(key), std::move(member));
     }
 
     bool array(Json& out) {
-        if (depth_left_ == 0) return false;
-        --depth_left_;
-        ++p_;  // [
         out = Json::array();
         auto& elements = out.get_ref<Json::array_t&>();
-        skip_whitespace();
-        if (p_ < end_ && *p_ == ']') {
-            ++p_;
-            ++depth_left_;
-            return true;
-        }
-        for (;;) {
+        return container(']', [&] {
             elements.emplace_back();
-            if (!value(elements.back())) return false;
-            skip_whitespace();
-            if (p_ == end_) return false;
-            if (*p_ == ',') {
-                ++p_;
-                continue;
-            }
-            if (*p_ != ']') return false;
-            ++p_;
-            ++depth_left_;
-            return true;
-        }
+            return value(elements.back());
+        });
     }
 
     // Four hex digits of a \u escape.
