@@ -63,16 +63,6 @@ Stream make_stream(net::ip::tcp::socket&& socket, SessionContext& context) {
     }
 }
 
-// `buffers` less their first `bytes`.
-std::array<net::const_buffer, 2> skip(std::array<net::const_buffer, 2> buffers, std::size_t bytes) {
-    for (auto& buffer : buffers) {
-        const std::size_t n = std::min(bytes, buffer.size());
-        buffer += n;
-        bytes -= n;
-    }
-    return buffers;
-}
-
 }  // namespace
 
 template <class Stream>
@@ -135,7 +125,6 @@ void HttpSession<Stream>::do_read() {
     parser_->header_limit(static_cast<std::uint32_t>(context_->limits.header_limit));
     parser_->eager(false);  // stop at the end of the header: on_header looks at it first
     header_bytes_ = 0;
-    header_seen_ = false;
     begun_ = buffer_.size() > 0;
     if (begun_) {  // pipelined: the request has begun
         wait_ = Wait::kHeader;
@@ -185,7 +174,7 @@ template <class Stream>
 void HttpSession<Stream>::wait_for_more() {
     // A request that came whole (the usual case) never gets here, and so
     // costs no deadline of its own.
-    const Wait wait = header_seen_ ? Wait::kBody : Wait::kHeader;
+    const Wait wait = parser_->is_header_done() ? Wait::kBody : Wait::kHeader;
     if (wait != wait_) {
         // From the first byte: a client trickling its header (slowloris) gets 408.
         wait_ = wait;
@@ -218,6 +207,7 @@ template <class Stream>
 void HttpSession<Stream>::parse() {
     for (;;) {
         if (buffer_.size() == 0) return wait_for_more();
+        const bool header_was_done = parser_->is_header_done();
         beast::error_code ec;
         const std::size_t used = parser_->put(buffer_.data(), ec);
         buffer_.consume(used);
@@ -227,7 +217,7 @@ void HttpSession<Stream>::parse() {
                 return reject(http::status::request_header_fields_too_large);
             return reject(http::status::bad_request);
         }
-        if (!header_seen_) {
+        if (!header_was_done) {
             // Beast's header_limit bounds only the part not yet parsed: fields
             // parsed one read at a time would let a header grow without end.
             // The total is bounded here.
@@ -236,10 +226,7 @@ void HttpSession<Stream>::parse() {
             if (header_bytes_ + unparsed > context_->limits.header_limit) {
                 return reject(http::status::request_header_fields_too_large);
             }
-            if (parser_->is_header_done()) {
-                header_seen_ = true;
-                if (!on_header()) return;
-            }
+            if (parser_->is_header_done() && !on_header()) return;
         }
         if (parser_->is_done()) return on_request();
         if (ec == http::error::need_more) return wait_for_more();
@@ -368,13 +355,11 @@ void HttpSession<Stream>::send(Response response, bool counted) {
     // head, so that the answer is one buffer (one TLS record).
     write_head(response_, head_);
     const std::string& body = response_.body();
-    std::array<net::const_buffer, 2> buffers{net::buffer(head_), net::const_buffer()};
-    if (body.size() <= kJoinedBody) {
-        head_ += body;
-        buffers[0] = net::buffer(head_);
-    } else {
-        buffers[1] = net::buffer(body);
-    }
+    const bool joined = body.size() <= kJoinedBody;
+    if (joined) head_ += body;
+    beast::buffers_suffix<std::array<net::const_buffer, 2>> buffers(
+        std::array<net::const_buffer, 2>{net::const_buffer(net::buffer(head_)),
+                                         joined ? net::const_buffer() : net::buffer(body)});
     if constexpr (!kIsTls<Stream>) {
         // Most answers fit the socket's send buffer: written at once, they
         // need no operation and no deadline. Not with a pipelined request
@@ -385,7 +370,7 @@ void HttpSession<Stream>::send(Response response, bool counted) {
             if (ec != net::error::would_block && ec != net::error::try_again) {
                 if (ec || written == net::buffer_size(buffers))
                     return on_write(counted, ec, written);
-                buffers = skip(buffers, written);
+                buffers.consume(written);
             }
         }
     }

@@ -134,7 +134,6 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
     bool answered_ = false;     // a request was answered: waits between requests are idle ones
     bool begun_ = false;        // a byte of the current request has arrived
     bool drained_ = false;      // the last read took all the socket had
-    bool header_seen_ = false;  // on_header ran for the current request
     /// Which wait the deadline is for: a header's and a body's time run from
     /// their start, however many reads they take.
     enum class Wait { kIdle, kHeader, kBody } wait_ = Wait::kIdle;
