@@ -1,5 +1,4 @@
 // The sr_* methods: thin adapters between JSON parameters and core::Registry.
-#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -62,9 +61,8 @@ void write_status(JsonWriter& w, const core::StatusView& s) {
 struct ListingCache {
     struct Entry {
         std::string name;
-        std::uint64_t version = 0;
-        bool made = false;
-        std::string text;  // {"Name":..,"Identifiers":[..]}
+        std::optional<std::uint64_t> version;  // of the group `text` was made of; none: not made
+        std::string text;                      // {"Name":..,"Identifiers":[..]}
     };
     std::mutex mutex;            // one listing at a time reads and refreshes the entries
     std::vector<Entry> entries;  // in listing (registration) order
@@ -86,10 +84,9 @@ Reply list_all_status(const core::Registry& registry, ListingCache& cache) {
             if (next == cache.entries.size()) cache.entries.emplace_back();
             auto& entry = cache.entries[next];
             const std::size_t index = next++;
-            if (entry.made && entry.version == version && entry.name == group) return false;
+            if (entry.version == version && entry.name == group) return false;
             entry.name.assign(group);
             entry.version = version;
-            entry.made = true;
             entry.text.clear();
             w.emplace(entry.text);
             w->raw('{').key("Name").string(group).raw(',').key("Identifiers").raw('[');

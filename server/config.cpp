@@ -108,13 +108,6 @@ std::string check_profiling(const std::string& state, const std::string& what) {
     throw ConfigError(what + ": '" + state + "' is neither on nor off");
 }
 
-std::string fold(std::string s) {
-    for (char& c : s) {
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    }
-    return s;
-}
-
 // --- JSON config --------------------------------------------------------------
 
 class FileReader {
@@ -319,7 +312,8 @@ void check_credentials(const Config& config) {
         }
         for (const auto& group : c.caller.groups) {
             bool known = false;
-            for (const auto& g : config.groups) known = known || fold(g.name) == fold(group);
+            for (const auto& g : config.groups)
+                known = known || core::detail::equal_folded(g.name, group);
             if (!known) {
                 throw ConfigError("'" + c.caller.name + "' is limited to group '" + group +
                                   "', which is not a declared group");
@@ -344,8 +338,9 @@ void check_exposure(const Config& config) {
 
 void check_ready_requires(const Config& config) {
     for (const auto& name : config.ready_requires) {
-        bool known = fold(name) == "core";
-        for (const auto& g : config.groups) known = known || fold(g.name) == fold(name);
+        bool known = core::detail::equal_folded(name, "core");
+        for (const auto& g : config.groups)
+            known = known || core::detail::equal_folded(g.name, name);
         if (!known)
             throw ConfigError("ready_requires names '" + name + "', which is not a declared group");
     }
@@ -374,7 +369,7 @@ void check_groups(const std::vector<GroupConfig>& groups) {
     for (const auto& g : groups) {
         if (g.name.empty()) throw ConfigError("group name is empty");
         if (!seen.insert(g.name).second) {
-            throw ConfigError(fold(g.name) == "core"
+            throw ConfigError(core::detail::equal_folded(g.name, "core")
                                   ? "group name 'core' is reserved for the server itself"
                                   : "group '" + g.name + "' is declared twice");
         }
