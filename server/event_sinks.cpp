@@ -15,6 +15,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/local/datagram_protocol.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -192,6 +193,9 @@ class QueuedSink : public core::EventSink, public std::enable_shared_from_this<Q
 
     /// Hands the oldest queued event to deliver(), or goes idle.
     void next();
+    /// The oldest queued event, or null (and idle) when there is none: for a
+    /// sink that sends several events in one deliver().
+    core::EventPayload take();
     void count_drop() noexcept { dropped_.fetch_add(1, std::memory_order_relaxed); }
     bool closed() const noexcept { return closed_.load(std::memory_order_acquire); }
 
@@ -221,21 +225,24 @@ void QueuedSink::push(core::EventPayload payload) {
         if (busy_) return;
         busy_ = true;
     }
-    net::post(strand_, [self = shared_from_this()] { self->next(); });
+    // On the events thread (a deferred fan-out) an idle sink starts at once,
+    // in this call; from any other thread the start is posted to the strand.
+    net::dispatch(strand_, [self = shared_from_this()] { self->next(); });
+}
+
+core::EventPayload QueuedSink::take() {
+    std::lock_guard lock(mutex_);
+    if (closed_.load(std::memory_order_relaxed) || queue_.empty()) {
+        busy_ = false;
+        return nullptr;
+    }
+    auto payload = std::move(queue_.front());
+    queue_.pop_front();
+    return payload;
 }
 
 void QueuedSink::next() {
-    core::EventPayload payload;
-    {
-        std::lock_guard lock(mutex_);
-        if (closed_.load(std::memory_order_relaxed) || queue_.empty()) {
-            busy_ = false;
-            return;
-        }
-        payload = std::move(queue_.front());
-        queue_.pop_front();
-    }
-    deliver(std::move(payload));
+    if (auto payload = take()) deliver(std::move(payload));
 }
 
 void QueuedSink::close() {
@@ -270,21 +277,31 @@ class DatagramSink final : public QueuedSink {
         return std::static_pointer_cast<DatagramSink>(shared_from_this());
     }
 
+    // A datagram is sent at once while the socket buffer has room, and the
+    // queue is worked off in this loop: an asynchronous send per event cost
+    // two handlers and a second trip through the io_context for each of a
+    // thousand subscribers. Only a full buffer waits for the socket.
     void deliver(core::EventPayload payload) override {
-        if (!socket_.is_open()) {
+        for (; payload; payload = take()) {
             beast::error_code ec;
-            socket_.open(target_.protocol(), ec);
-            if (ec) {
-                count_drop();
-                // Posted, not called: with the socket unobtainable, a direct
-                // call would recurse once per queued event.
-                net::post(strand_, [self = self()] { self->next(); });
+            if (!socket_.is_open()) {
+                socket_.open(target_.protocol(), ec);
+                if (!ec) socket_.non_blocking(true, ec);
+                if (ec) {
+                    socket_.close(ec);
+                    count_drop();
+                    continue;
+                }
+            }
+            socket_.send_to(net::buffer(*payload), target_, 0, ec);
+            if (ec == net::error::would_block || ec == net::error::try_again) {
+                current_ = std::move(payload);
+                socket_.async_send_to(net::buffer(*current_), target_,
+                                      beast::bind_front_handler(&DatagramSink::on_send, self()));
                 return;
             }
+            if (ec) count_drop();
         }
-        current_ = std::move(payload);
-        socket_.async_send_to(net::buffer(*current_), target_,
-                              beast::bind_front_handler(&DatagramSink::on_send, self()));
     }
 
     void on_send(beast::error_code ec, std::size_t) {

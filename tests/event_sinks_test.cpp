@@ -330,6 +330,30 @@ TEST_CASE("unix sink sends one datagram per event to the path") {
     sink->close();
 }
 
+TEST_CASE("unix sink waits while the receiver's queue is full, losing and reordering nothing") {
+    // A Unix datagram receiver queues a few datagrams only (net.unix.max_dgram_qlen):
+    // beyond them a send would block, and the sink must wait for room, not drop.
+    SinkThread io;
+    TempDir dir;
+    const auto path = (dir.path / "slow.sock").string();
+    net::io_context receiver_ioc;
+    net::local::datagram_protocol::socket receiver(receiver_ioc,
+                                                   net::local::datagram_protocol::endpoint(path));
+    receiver.non_blocking(true);
+
+    auto sink = make_sink(make_sink_factory(io.ioc), "unix:" + path);
+    constexpr int kEvents = 200;
+    for (int n = 1; n <= kEvents; ++n) sink->push(payload(notification(n)));
+    std::this_thread::sleep_for(20ms);  // the receiver's queue fills meanwhile
+    for (int n = 1; n <= kEvents; ++n) {
+        std::string got;
+        REQUIRE(wait_until([&] { return try_receive(receiver, got); }));
+        CHECK(got == notification(n));
+    }
+    CHECK(sink->dropped() == 0);
+    sink->close();
+}
+
 TEST_CASE("unix sink counts events for a path nobody listens on as dropped") {
     SinkThread io;
     TempDir dir;
