@@ -51,9 +51,8 @@ Server::Server(Config config)
       drain_timer_(ioc_),
       maintenance_timer_(ioc_) {
     registry_.set_store_limit(config_.registry_memory_limit);
-    // One thread, so deferred fan-outs keep the order of the changes.
-    core_events_.defer_fan_out(
-        [this](std::function<void()> task) { net::post(events_ioc_, std::move(task)); });
+    // One queue and one thread, so deferred fan-outs keep the order of the changes.
+    core_events_.defer_fan_out([this](std::function<void()> task) { fan_out_.push(std::move(task)); });
     registry_.on_store_change([this](std::uint64_t used) { memory_watch_.store_changed(used); });
     registry_.on_status_change(
         [this](const core::StatusChange& change) { core_events_.status_changed(change); });
@@ -204,8 +203,16 @@ void Server::start(bool handle_signals) {
 
     events_thread_ = std::thread([this] { events_ioc_.run(); });
     threads_.reserve(threads);
-    threads_.emplace_back([this] { ioc_.run(); });
-    for (auto& ioc : more_iocs_) threads_.emplace_back([ioc = ioc.get()] { ioc->run(); });
+    threads_.emplace_back([this] {
+        FanOutQueue::bind_thread(ioc_);
+        ioc_.run();
+    });
+    for (auto& ioc : more_iocs_) {
+        threads_.emplace_back([ioc = ioc.get()] {
+            FanOutQueue::bind_thread(*ioc);
+            ioc->run();
+        });
+    }
 
     core_.running();
     // A config of thousands of groups names the first few only: one line, not a page.
@@ -288,7 +295,9 @@ void Server::wait() {
         if (t.joinable()) t.join();
     }
     threads_.clear();
-    // Last: the I/O threads' final changes (core TERMINATING) were handed over.
+    // Last: the I/O threads' final changes (core TERMINATING) were handed over,
+    // though the wake-ups they deferred to their stopped io_contexts never ran.
+    fan_out_.flush();
     events_work_.reset();
     if (events_thread_.joinable()) {
         net::post(events_ioc_, [this] { events_ioc_.stop(); });

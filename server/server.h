@@ -19,6 +19,7 @@
 #include "rpc/dispatcher.h"
 #include "server/config.h"
 #include "server/core_events.h"
+#include "server/fan_out_queue.h"
 #include "server/http_session.h"
 #include "server/memory_watch.h"
 #include "server/metrics.h"
@@ -82,6 +83,7 @@ private:
     /// subscribers is answered as fast as one with none.
     boost::asio::io_context events_ioc_{1};
     boost::asio::executor_work_guard<boost::asio::io_context::executor_type> events_work_{events_ioc_.get_executor()};
+    FanOutQueue fan_out_{events_ioc_};  // status changes to the events thread, in order
     std::thread events_thread_;
     std::unique_ptr<Metrics> metrics_;  // made once the method table is; outlives every hook into it
     core::Registry registry_;
