@@ -1,6 +1,7 @@
 // Command line and config file: defaults, overrides, and clear refusals.
-#include <doctest/doctest.h>
+#include "server/config.h"
 
+#include <doctest/doctest.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -9,8 +10,6 @@
 #include <fstream>
 #include <string>
 #include <vector>
-
-#include "server/config.h"
 
 namespace {
 
@@ -102,7 +101,8 @@ TEST_CASE("bad flags are refused with a message naming the problem") {
     CHECK(error_of({"--log-level", "loud"}).find("loud") != std::string::npos);
     CHECK(error_of({"--group", "a", "--group", "A"}) == "group 'A' is declared twice");
     CHECK(error_of({"--group", "Core"}) == "group name 'core' is reserved for the server itself");
-    CHECK(error_of({"--config", "/nonexistent/srmi.json"}) == "/nonexistent/srmi.json: cannot be read");
+    CHECK(error_of({"--config", "/nonexistent/srmi.json"}) ==
+          "/nonexistent/srmi.json: cannot be read");
 }
 
 TEST_CASE("config file: comments, groups with identifiers, flags win") {
@@ -150,7 +150,8 @@ TEST_CASE("bad config files name the file and the problem") {
     CHECK(error_for("[]") == ": top level: must be an object");
     CHECK(error_for(R"({"listn": "x"})") == ": top level: unknown key 'listn'");
     CHECK(error_for(R"({"threads": "2"})") == ": threads: must be an integer");
-    CHECK(error_for(R"({"body_limit": 0})").find("body_limit: must be from 1") != std::string::npos);
+    CHECK(error_for(R"({"body_limit": 0})").find("body_limit: must be from 1") !=
+          std::string::npos);
     CHECK(error_for(R"({"groups": {}})") == ": groups: must be an array");
     CHECK(error_for(R"({"groups": [{"nam": "x"}]})") == ": groups[0]: unknown key 'nam'");
     CHECK(error_for(R"({"groups": [{"name": "x", "identifiers": []}]})") ==
@@ -162,8 +163,10 @@ TEST_CASE("bad config files name the file and the problem") {
     for (int i = 0; i < 40; ++i) many += "\"id" + std::to_string(i) + "\",";
     many += R"("ID7"]}]})";
     CHECK(error_for(many) == ": group 'x': identifier 'ID7' is declared twice");
-    CHECK(error_for(R"({"groups": [{"name": "core"}]})") == ": group name 'core' is reserved for the server itself");
-    CHECK(error_for(R"({"groups": [{"name": "x", "max_reports": -1}]})").find("max_reports") != std::string::npos);
+    CHECK(error_for(R"({"groups": [{"name": "core"}]})") ==
+          ": group name 'core' is reserved for the server itself");
+    CHECK(error_for(R"({"groups": [{"name": "x", "max_reports": -1}]})").find("max_reports") !=
+          std::string::npos);
     CHECK(error_for(R"({"log_level": "chatty"})").find("chatty") != std::string::npos);
 }
 
@@ -183,17 +186,21 @@ TEST_CASE("event interface settings") {
     CHECK(c.min_workers == 2);
     CHECK(c.max_workers == 6);
 
-    const auto flags = parse({"--exec-threshold-us", "7", "--log-events", "--profiling-proc", "off"}).config;
+    const auto flags =
+        parse({"--exec-threshold-us", "7", "--log-events", "--profiling-proc", "off"}).config;
     CHECK(flags.exec_threshold_us == 7);
     CHECK(flags.log_event_enabled);
     CHECK(flags.profiling_proc == "off");
     CHECK(parse({}).config.profiling_proc.empty());
 
-    CHECK(error_of({"--profiling-proc", "maybe"}) == "--profiling-proc: 'maybe' is neither on nor off");
+    CHECK(error_of({"--profiling-proc", "maybe"}) ==
+          "--profiling-proc: 'maybe' is neither on nor off");
     TempFile bad_pool(R"({"min_workers": 4, "max_workers": 2})");
-    CHECK(error_of({"--config", bad_pool.path}) == bad_pool.path + ": max_workers: must be 0 (no pool) or at least min_workers");
+    CHECK(error_of({"--config", bad_pool.path}) ==
+          bad_pool.path + ": max_workers: must be 0 (no pool) or at least min_workers");
     TempFile bad_threshold(R"({"event_shm_threshold": 101})");
-    CHECK(error_of({"--config", bad_threshold.path}).find("event_shm_threshold: must be from 0 to 100") != std::string::npos);
+    CHECK(error_of({"--config", bad_threshold.path})
+              .find("event_shm_threshold: must be from 0 to 100") != std::string::npos);
 }
 
 TEST_CASE("TLS settings: both files or neither, from the file or the flags") {
@@ -212,7 +219,8 @@ TEST_CASE("TLS settings: both files or neither, from the file or the flags") {
     CHECK(c.event_tls_ca == "/etc/srmi/hooks.pem");
 
     const auto flags = parse({"--tls-cert", "c.pem", "--tls-key=k.pem", "--tls-client-ca", "ca.pem",
-                              "--event-tls-ca", "hooks.pem"}).config;
+                              "--event-tls-ca", "hooks.pem"})
+                           .config;
     CHECK(flags.tls_cert == "c.pem");
     CHECK(flags.tls_key == "k.pem");
     CHECK(flags.tls_client_ca == "ca.pem");
@@ -253,9 +261,10 @@ TEST_CASE("connection limits: documented defaults, strictly positive values") {
     CHECK(c.header_limit == 4096);
     CHECK(c.url_limit == 100);
 
-    const auto flags = parse({"--max-connections", "7", "--header-timeout-ms", "1", "--body-timeout-ms=2",
-                              "--write-timeout-ms", "3", "--header-limit", "2048", "--url-limit", "64"})
-                           .config.limits;
+    const auto flags =
+        parse({"--max-connections", "7", "--header-timeout-ms", "1", "--body-timeout-ms=2",
+               "--write-timeout-ms", "3", "--header-limit", "2048", "--url-limit", "64"})
+            .config.limits;
     CHECK(flags.max_connections == 7);
     CHECK(flags.header_timeout == std::chrono::milliseconds(1));
     CHECK(flags.body_timeout == std::chrono::milliseconds(2));
@@ -263,13 +272,15 @@ TEST_CASE("connection limits: documented defaults, strictly positive values") {
     CHECK(flags.header_limit == 2048);
     CHECK(flags.url_limit == 64);
 
-    CHECK(error_of({"--max-connections", "0"}) == "--max-connections: '0' is not a number from 1 to 1000000");
+    CHECK(error_of({"--max-connections", "0"}) ==
+          "--max-connections: '0' is not a number from 1 to 1000000");
     CHECK(error_of({"--header-timeout-ms", "-5"}).find("--header-timeout-ms") != std::string::npos);
     CHECK(error_of({"--url-limit", "x"}).find("--url-limit") != std::string::npos);
-    for (const char* key : {"max_connections", "header_timeout_ms", "body_timeout_ms", "idle_timeout_ms",
-                            "write_timeout_ms", "header_limit", "url_limit"}) {
+    for (const char* key : {"max_connections", "header_timeout_ms", "body_timeout_ms",
+                            "idle_timeout_ms", "write_timeout_ms", "header_limit", "url_limit"}) {
         CAPTURE(key);
         TempFile zero(std::string(R"({")") + key + R"(": 0})");
-        CHECK(error_of({"--config", zero.path}).find(std::string(key) + ": must be from 1 to") != std::string::npos);
+        CHECK(error_of({"--config", zero.path}).find(std::string(key) + ": must be from 1 to") !=
+              std::string::npos);
     }
 }
