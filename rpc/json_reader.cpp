@@ -6,6 +6,8 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
+#include <functional>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -52,23 +54,48 @@ class Reader {
         : p_(text.data()), end_(text.data() + text.size()), depth_left_(max_depth) {}
 
     bool document(Json& out) {
-        // A byte order mark is skipped (nlohmann's skip_bom).
+        skip_bom();
+        return value(out) && at_end();
+    }
+
+    // A byte order mark is skipped (nlohmann's skip_bom).
+    void skip_bom() {
         if (end_ - p_ >= 3 && static_cast<unsigned char>(p_[0]) == 0xEF &&
             static_cast<unsigned char>(p_[1]) == 0xBB &&
             static_cast<unsigned char>(p_[2]) == 0xBF) {
             p_ += 3;
         }
-        if (!value(out)) return false;
+    }
+
+    bool at_end() {
         skip_whitespace();
         // Nothing may follow, but nlohmann's lexer takes a NUL byte for the
         // end of the input, and so ignores whatever comes after one.
         return p_ == end_ || *p_ == '\0';
     }
 
-  private:
-    void skip_whitespace() {
-        while (p_ < end_ && (*p_ == ' ' || *p_ == '\t' || *p_ == '\n' || *p_ == '\r')) ++p_;
+    char peek() {
+        skip_whitespace();
+        return p_ == end_ ? '\0' : *p_;
     }
+
+    // The pull reader's members: the caller has seen the opening character.
+    bool object_members(const std::function<bool(std::string& key)>& member) {
+        return container('}', [&] {
+            skip_whitespace();
+            if (p_ == end_ || *p_ != '"') return false;
+            std::string key;
+            if (!string(key)) return false;
+            skip_whitespace();
+            if (p_ == end_ || *p_ != ':') return false;
+            ++p_;
+            return member(key);
+        });
+    }
+
+    bool array_elements(const std::function<bool()>& element) { return container(']', element); }
+
+    bool string_value(std::string& out) { return peek() == '"' && string(out); }
 
     bool value(Json& out) {
         skip_whitespace();
@@ -93,6 +120,11 @@ class Reader {
             default:
                 return number(out);
         }
+    }
+
+  private:
+    void skip_whitespace() {
+        while (p_ < end_ && (*p_ == ' ' || *p_ == '\t' || *p_ == '\n' || *p_ == '\r')) ++p_;
     }
 
     template <class T>
@@ -376,6 +408,33 @@ class Reader {
 
 bool read_json(std::string_view text, Json& out, std::size_t max_depth) {
     return Reader(text, max_depth).document(out);
+}
+
+struct JsonPullReader::Impl : Reader {
+    using Reader::Reader;
+};
+
+JsonPullReader::JsonPullReader(std::string_view text, std::size_t max_depth)
+    : impl_(std::make_unique<Impl>(text, max_depth)) {
+    impl_->skip_bom();
+}
+
+JsonPullReader::~JsonPullReader() = default;
+
+char JsonPullReader::peek() { return impl_->peek(); }
+
+bool JsonPullReader::at_end() { return impl_->at_end(); }
+
+bool JsonPullReader::value(Json& out) { return impl_->value(out); }
+
+bool JsonPullReader::string(std::string& out) { return impl_->string_value(out); }
+
+bool JsonPullReader::object(const std::function<bool(std::string& key)>& member) {
+    return impl_->peek() == '{' && impl_->object_members(member);
+}
+
+bool JsonPullReader::array(const std::function<bool()>& element) {
+    return impl_->peek() == '[' && impl_->array_elements(element);
 }
 
 }  // namespace srmi::rpc

@@ -394,6 +394,52 @@ void check_groups(const std::vector<GroupConfig>& groups) {
     }
 }
 
+// The usual large config, read straight into GroupConfig without a tree:
+// groups given by name, or as objects of a "name" and "identifiers" listed by
+// name. 10 000 groups of 10 took 7 ms to build as a tree, 7 ms to copy out
+// and 4 ms to free. Returns false for anything else (other group keys, a key
+// given twice, comments, an error), which the tree path then reads, with its
+// messages; `root` then holds the other top-level members, as a tree.
+bool read_plain_groups(std::string_view content, std::size_t depth, json& root,
+                       std::vector<GroupConfig>& groups) {
+    rpc::JsonPullReader in(content, depth);
+    auto identifier = [&](GroupConfig& group) {
+        auto& spec = group.identifiers.emplace_back();
+        spec.name.clear();  // not the default identifier's name
+        return in.string(spec.name) && !spec.name.empty();
+    };
+    auto group = [&] {
+        GroupConfig& g = groups.emplace_back();
+        if (in.peek() == '"') {
+            g.identifiers.emplace_back();
+            return in.string(g.name);
+        }
+        bool named = false, listed = false;
+        const bool read = in.object([&](std::string& key) {
+            if (key == "name" && !named) return named = true, in.string(g.name);
+            if (key == "identifiers" && !listed) {
+                listed = true;
+                return in.array([&] { return identifier(g); }) && !g.identifiers.empty();
+            }
+            return false;
+        });
+        if (!listed) g.identifiers.emplace_back();
+        return read && named;
+    };
+    root = json::object();
+    bool grouped = false;
+    const bool read = in.object([&](std::string& key) {
+        if (key == "groups") {
+            if (grouped) return false;
+            grouped = true;
+            return in.array(group);
+        }
+        if (root.contains(key)) return false;
+        return in.value(root[key]);
+    });
+    return read && in.at_end();
+}
+
 }  // namespace
 
 void parse_listen(const std::string& text, Config& config) {
@@ -424,7 +470,9 @@ void load_config_file(const std::string& path, Config& config) {
     // where an error is.
     constexpr std::size_t kDepth = 64;
     json root;
-    if (!rpc::read_json(content, root, kDepth)) {
+    std::vector<GroupConfig> plain_groups;
+    const bool plain = read_plain_groups(content, kDepth, root, plain_groups);
+    if (!plain && !rpc::read_json(content, root, kDepth)) {
         try {
             root =
                 json::parse(content, nullptr, /*allow_exceptions=*/true, /*ignore_comments=*/true);
@@ -581,7 +629,9 @@ void load_config_file(const std::string& path, Config& config) {
         config.profiling_proc = check_profiling(
             reader.string(root["profiling_proc"], "profiling_proc"), path + ": profiling_proc");
     }
-    if (root.contains("groups")) {
+    if (plain) {
+        config.groups = std::move(plain_groups);
+    } else if (root.contains("groups")) {
         const auto& groups = root["groups"];
         if (!groups.is_array()) reader.fail("groups", "must be an array");
         config.groups.reserve(groups.size());

@@ -139,6 +139,62 @@ TEST_CASE("config file: comments, groups with identifiers, flags win") {
     CHECK(db.identifiers[1].max_reports == 0);
 }
 
+TEST_CASE("groups listed by name read the same with or without the tree") {
+    // A comment sends the file down the tree path (nlohmann's parser); without
+    // one, groups of names are read straight into the config. Both must agree.
+    auto groups_of = [](const std::string& text) {
+        TempFile file(text);
+        return parse({"--config", file.path}).config.groups;
+    };
+    auto same = [&](const std::string& text) {
+        const auto straight = groups_of(text);
+        const auto tree = groups_of("/* tree */" + text);
+        REQUIRE(straight.size() == tree.size());
+        for (std::size_t g = 0; g < tree.size(); ++g) {
+            CHECK(straight[g].name == tree[g].name);
+            REQUIRE(straight[g].identifiers.size() == tree[g].identifiers.size());
+            for (std::size_t i = 0; i < tree[g].identifiers.size(); ++i) {
+                const auto& a = straight[g].identifiers[i];
+                const auto& b = tree[g].identifiers[i];
+                CHECK(a.name == b.name);
+                CHECK(a.status == b.status);
+                CHECK(a.details == b.details);
+                CHECK(a.max_reports == b.max_reports);
+            }
+        }
+        return straight;
+    };
+    const auto groups = same(
+        R"({"threads": 2, "groups": ["plain", {"name": "named"},
+            {"identifiers": ["x", "y\u00e9", "\"q\""], "name": "db\/1"}], "log_level": "warn"})");
+    REQUIRE(groups.size() == 3);
+    CHECK(groups[0].identifiers.size() == 1);
+    CHECK(groups[2].name == "db/1");
+    CHECK(groups[2].identifiers[1].name == "y\xC3\xA9");
+    CHECK(groups[2].identifiers[2].name == "\"q\"");
+
+    // A key given twice: the tree keeps the last value, and so must the config.
+    const auto last = same(R"({"groups": ["first"], "threads": 1, "groups": ["second"]})");
+    REQUIRE(last.size() == 1);
+    CHECK(last[0].name == "second");
+    CHECK(same(R"({"groups": [{"name": "a", "name": "b"}]})").at(0).name == "b");
+    // Identifier objects and group defaults are the tree path's, all the same.
+    CHECK(
+        same(
+            R"({"groups": [{"name": "a", "max_reports": 3, "identifiers": ["i", {"name": "j"}]}]})")
+            .at(0)
+            .identifiers.at(1)
+            .max_reports == 3);
+    // A byte order mark, and the other settings beside the groups.
+    TempFile bom(
+        "\xEF\xBB\xBF"
+        R"({"groups": ["g"], "threads": 3})");
+    const auto with_bom = parse({"--config", bom.path}).config;
+    CHECK(with_bom.threads == 3);
+    REQUIRE(with_bom.groups.size() == 1);
+    CHECK(with_bom.groups[0].name == "g");
+}
+
 TEST_CASE("bad config files name the file and the problem") {
     auto error_for = [](const std::string& text) {
         TempFile file(text);
