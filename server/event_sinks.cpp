@@ -15,7 +15,6 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/local/datagram_protocol.hpp>
-#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -225,9 +224,12 @@ void QueuedSink::push(core::EventPayload payload) {
         if (busy_) return;
         busy_ = true;
     }
-    // On the events thread (a deferred fan-out) an idle sink starts at once,
-    // in this call; from any other thread the start is posted to the strand.
-    net::dispatch(strand_, [self = shared_from_this()] { self->next(); });
+    // Posted, never run in this call: the raiser hands an event to every sink
+    // first, and sends after. Sending inside raise() made a fan-out as slow as
+    // its sends, and under a write load faster than the sends the events
+    // waiting to be raised piled up without bound instead of being dropped
+    // at each sink's bounded queue.
+    net::post(strand_, [self = shared_from_this()] { self->next(); });
 }
 
 core::EventPayload QueuedSink::take() {
