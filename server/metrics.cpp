@@ -23,7 +23,8 @@ namespace {
 
 constexpr std::string_view kContentType = "text/plain; version=0.0.4; charset=utf-8";
 
-constexpr std::array<std::string_view, 6> kTransports = {"udp", "unix", "tcp", "http", "https", "sse"};
+constexpr std::array<std::string_view, 6> kTransports = {"udp",  "unix",  "tcp",
+                                                         "http", "https", "sse"};
 constexpr std::string_view kOtherTransport = "other";
 
 /// Upper bounds of the duration buckets, in nanoseconds and as `le` labels.
@@ -32,11 +33,21 @@ struct Bucket {
     std::string_view le;
 };
 constexpr std::array<Bucket, 16> kBuckets = {{
-    {100'000, "0.0001"},      {250'000, "0.00025"},     {500'000, "0.0005"},
-    {1'000'000, "0.001"},     {2'500'000, "0.0025"},    {5'000'000, "0.005"},
-    {10'000'000, "0.01"},     {25'000'000, "0.025"},    {50'000'000, "0.05"},
-    {100'000'000, "0.1"},     {250'000'000, "0.25"},    {500'000'000, "0.5"},
-    {1'000'000'000, "1"},     {2'500'000'000, "2.5"},   {5'000'000'000, "5"},
+    {100'000, "0.0001"},
+    {250'000, "0.00025"},
+    {500'000, "0.0005"},
+    {1'000'000, "0.001"},
+    {2'500'000, "0.0025"},
+    {5'000'000, "0.005"},
+    {10'000'000, "0.01"},
+    {25'000'000, "0.025"},
+    {50'000'000, "0.05"},
+    {100'000'000, "0.1"},
+    {250'000'000, "0.25"},
+    {500'000'000, "0.5"},
+    {1'000'000'000, "1"},
+    {2'500'000'000, "2.5"},
+    {5'000'000'000, "5"},
     {10'000'000'000, "10"},
 }};
 
@@ -139,10 +150,11 @@ ProcessStats process_stats() {
             const auto number = [&](std::size_t field) {
                 return std::strtoull(fields[field - 3].c_str(), nullptr, 10);
             };
-            stats.cpu_seconds = static_cast<double>(number(14) + number(15)) / static_cast<double>(ticks);
+            stats.cpu_seconds =
+                static_cast<double>(number(14) + number(15)) / static_cast<double>(ticks);
             if (auto booted = boot_time()) {
-                stats.start_time =
-                    static_cast<double>(*booted) + static_cast<double>(number(22)) / static_cast<double>(ticks);
+                stats.start_time = static_cast<double>(*booted) +
+                                   static_cast<double>(number(22)) / static_cast<double>(ticks);
             }
             if (page > 0) stats.resident_bytes = number(24) * static_cast<std::uint64_t>(page);
         }
@@ -234,7 +246,8 @@ struct Metrics::MethodStats {
         for (auto& slot : codes) {
             int seen = slot.code.load(std::memory_order_relaxed);
             // A free slot is claimed; if another thread claimed it first, `seen` is its code.
-            if (seen == kNoCode && slot.code.compare_exchange_strong(seen, code, std::memory_order_relaxed)) {
+            if (seen == kNoCode &&
+                slot.code.compare_exchange_strong(seen, code, std::memory_order_relaxed)) {
                 seen = code;
             }
             if (seen == code) {
@@ -248,7 +261,8 @@ struct Metrics::MethodStats {
     const std::string name;
     std::array<CodeSlot, kCodesPerMethod> codes{};
     std::atomic<std::uint64_t> other_codes{0};
-    std::array<std::atomic<std::uint64_t>, kBuckets.size() + 1> buckets{};  // last: above every bound
+    std::array<std::atomic<std::uint64_t>, kBuckets.size() + 1>
+        buckets{};  // last: above every bound
     std::atomic<std::uint64_t> sum_nanos{0};
 };
 
@@ -270,13 +284,15 @@ Metrics::Metrics(MetricSources sources)
 Metrics::~Metrics() = default;
 
 Metrics::MethodStats& Metrics::stats_for(std::string_view method) noexcept {
-    const auto it = std::lower_bound(by_name_.begin(), by_name_.end(), method,
-                                     [](const auto& entry, std::string_view name) { return entry.first < name; });
+    const auto it = std::lower_bound(
+        by_name_.begin(), by_name_.end(), method,
+        [](const auto& entry, std::string_view name) { return entry.first < name; });
     if (it != by_name_.end() && it->first == method) return *it->second;
     return *methods_.back();
 }
 
-void Metrics::record_call(std::string_view method, int code, std::chrono::nanoseconds elapsed) noexcept {
+void Metrics::record_call(std::string_view method, int code,
+                          std::chrono::nanoseconds elapsed) noexcept {
     auto& stats = stats_for(method);
     stats.count_code(code);
     const auto nanos = std::max<std::int64_t>(elapsed.count(), 0);
@@ -287,14 +303,17 @@ void Metrics::record_call(std::string_view method, int code, std::chrono::nanose
     stats.sum_nanos.fetch_add(static_cast<std::uint64_t>(nanos), std::memory_order_relaxed);
 }
 
-void Metrics::record_status_change() noexcept { status_changes_.fetch_add(1, std::memory_order_relaxed); }
+void Metrics::record_status_change() noexcept {
+    status_changes_.fetch_add(1, std::memory_order_relaxed);
+}
 
-std::atomic<std::uint64_t>& Metrics::delivery_counter(int event_id, std::string_view transport) noexcept {
+std::atomic<std::uint64_t>& Metrics::delivery_counter(int event_id,
+                                                      std::string_view transport) noexcept {
     const auto event = event_id >= 0 && static_cast<std::size_t>(event_id) < events_.size()
                            ? static_cast<std::size_t>(event_id)
                            : events_.size();
-    const auto t = static_cast<std::size_t>(std::find(kTransports.begin(), kTransports.end(), transport) -
-                                            kTransports.begin());
+    const auto t = static_cast<std::size_t>(
+        std::find(kTransports.begin(), kTransports.end(), transport) - kTransports.begin());
     return deliveries_[event * (kTransports.size() + 1) + t];
 }
 
@@ -315,7 +334,8 @@ std::string Metrics::render() const {
     family(out, "srmi_status", "gauge", "Status of each identifier: > 0 ready, < 0 not ready.");
     for (const auto& g : groups) {
         for (const auto& id : g.identifiers) {
-            sample(out, "srmi_status", {{"group", g.name}, {"identifier", id.name}}, std::int64_t{id.status});
+            sample(out, "srmi_status", {{"group", g.name}, {"identifier", id.name}},
+                   std::int64_t{id.status});
         }
     }
     family(out, "srmi_ready", "gauge", "1 when the identifier is ready (status > 0), else 0.");
@@ -329,7 +349,8 @@ std::string Metrics::render() const {
            "Reports added to each identifier since it was created or restored.");
     for (const auto& g : groups) {
         for (const auto& id : g.identifiers) {
-            sample(out, "srmi_reports_total", {{"group", g.name}, {"identifier", id.name}}, id.reports_added);
+            sample(out, "srmi_reports_total", {{"group", g.name}, {"identifier", id.name}},
+                   id.reports_added);
         }
     }
 
@@ -337,7 +358,8 @@ std::string Metrics::render() const {
     sample(out, "srmi_status_changes_total", {}, status_changes_.load(std::memory_order_relaxed));
 
     family(out, "srmi_rpc_requests_total", "counter",
-           "JSON-RPC requests by method and result code (0: success); method \"\" when none was called.");
+           "JSON-RPC requests by method and result code (0: success); method \"\" when none was "
+           "called.");
     for (const auto& m : methods_) {
         for (const auto& slot : m->codes) {
             const auto count = slot.count.load(std::memory_order_relaxed);
@@ -350,21 +372,24 @@ std::string Metrics::render() const {
         }
     }
 
-    family(out, "srmi_rpc_duration_seconds", "histogram", "Time taken to handle a JSON-RPC request, by method.");
+    family(out, "srmi_rpc_duration_seconds", "histogram",
+           "Time taken to handle a JSON-RPC request, by method.");
     for (const auto& m : methods_) {
         std::array<std::uint64_t, kBuckets.size() + 1> counts{};
-        for (std::size_t i = 0; i < counts.size(); ++i) counts[i] = m->buckets[i].load(std::memory_order_relaxed);
+        for (std::size_t i = 0; i < counts.size(); ++i)
+            counts[i] = m->buckets[i].load(std::memory_order_relaxed);
         std::uint64_t total = 0;
         for (auto c : counts) total += c;
         if (total == 0) continue;
         std::uint64_t cumulative = 0;
         for (std::size_t i = 0; i < kBuckets.size(); ++i) {
             cumulative += counts[i];
-            sample(out, "srmi_rpc_duration_seconds_bucket", {{"method", m->name}, {"le", kBuckets[i].le}},
-                   cumulative);
+            sample(out, "srmi_rpc_duration_seconds_bucket",
+                   {{"method", m->name}, {"le", kBuckets[i].le}}, cumulative);
         }
         // +Inf and _count come from the same reads, so they always agree.
-        sample(out, "srmi_rpc_duration_seconds_bucket", {{"method", m->name}, {"le", "+Inf"}}, total);
+        sample(out, "srmi_rpc_duration_seconds_bucket", {{"method", m->name}, {"le", "+Inf"}},
+               total);
         sample_name(out, "srmi_rpc_duration_seconds_sum", {{"method", m->name}});
         out.push_back(' ');
         append_seconds(out, m->sum_nanos.load(std::memory_order_relaxed));
@@ -372,7 +397,8 @@ std::string Metrics::render() const {
         sample(out, "srmi_rpc_duration_seconds_count", {{"method", m->name}}, total);
     }
 
-    family(out, "srmi_http_connections", "gauge", "Open HTTP client connections, event streams included.");
+    family(out, "srmi_http_connections", "gauge",
+           "Open HTTP client connections, event streams included.");
     sample(out, "srmi_http_connections", {},
            std::max<std::int64_t>(sources_.connections ? sources_.connections() : 0, 0));
     family(out, "srmi_connections_rejected_total", "counter",
@@ -383,12 +409,15 @@ std::string Metrics::render() const {
     family(out, "srmi_event_deliveries_total", "counter",
            "Raised events handed to a subscriber or an event stream, by event and transport.");
     for (std::size_t e = 0; e <= events_.size(); ++e) {
-        const std::string_view event = e < events_.size() ? std::string_view(events_[e]) : std::string_view{};
+        const std::string_view event =
+            e < events_.size() ? std::string_view(events_[e]) : std::string_view{};
         for (std::size_t t = 0; t <= kTransports.size(); ++t) {
-            const auto count = deliveries_[e * (kTransports.size() + 1) + t].load(std::memory_order_relaxed);
+            const auto count =
+                deliveries_[e * (kTransports.size() + 1) + t].load(std::memory_order_relaxed);
             if (count == 0) continue;
             const auto transport = t < kTransports.size() ? kTransports[t] : kOtherTransport;
-            sample(out, "srmi_event_deliveries_total", {{"event", event}, {"transport", transport}}, count);
+            sample(out, "srmi_event_deliveries_total", {{"event", event}, {"transport", transport}},
+                   count);
         }
     }
 
@@ -398,7 +427,8 @@ std::string Metrics::render() const {
 
     const auto process = process_stats();
     if (process.cpu_seconds) {
-        family(out, "process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.");
+        family(out, "process_cpu_seconds_total", "counter",
+               "Total user and system CPU time spent in seconds.");
         sample(out, "process_cpu_seconds_total", {}, *process.cpu_seconds);
     }
     if (process.open_fds) {

@@ -20,10 +20,10 @@ namespace srmi::server {
 
 /// What Metrics reads when it renders, besides its own counters.
 struct MetricSources {
-    const core::Registry& registry;              ///< statuses, readiness, reports added
-    const core::EventHub& hub;                   ///< event names (read once), drops
-    std::vector<std::string> methods;            ///< the dispatcher's flat method names
-    std::function<std::int64_t()> connections;   ///< open HTTP connections; may be empty
+    const core::Registry& registry;             ///< statuses, readiness, reports added
+    const core::EventHub& hub;                  ///< event names (read once), drops
+    std::vector<std::string> methods;           ///< the dispatcher's flat method names
+    std::function<std::int64_t()> connections;  ///< open HTTP connections; may be empty
     /// Connections closed at accept, beyond max_connections; may be empty.
     std::function<std::uint64_t()> connections_rejected = nullptr;
 };
@@ -36,7 +36,7 @@ struct MetricSources {
 /// https and sse as transport="other", and result codes beyond the first
 /// kCodesPerMethod of a method as code="other".
 class Metrics {
-public:
+  public:
     static constexpr std::size_t kCodesPerMethod = 16;
 
     explicit Metrics(MetricSources sources);
@@ -56,15 +56,15 @@ public:
     /// own (the registry's and the hub's, one at a time).
     std::string render() const;
 
-private:
+  private:
     struct MethodStats;
     MethodStats& stats_for(std::string_view method) noexcept;
     std::atomic<std::uint64_t>& delivery_counter(int event_id, std::string_view transport) noexcept;
 
     MetricSources sources_;
-    std::vector<std::unique_ptr<MethodStats>> methods_;  // table order, then method=""
+    std::vector<std::unique_ptr<MethodStats>> methods_;               // table order, then method=""
     std::vector<std::pair<std::string_view, MethodStats*>> by_name_;  // sorted, for lookup
-    std::vector<std::string> events_;  // by id, as published at construction
+    std::vector<std::string> events_;                     // by id, as published at construction
     std::vector<std::atomic<std::uint64_t>> deliveries_;  // (events_ + 1) x (transports + 1)
     std::atomic<std::uint64_t> status_changes_{0};
 };

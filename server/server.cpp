@@ -52,7 +52,8 @@ Server::Server(Config config)
       maintenance_timer_(ioc_) {
     registry_.set_store_limit(config_.registry_memory_limit);
     // One queue and one thread, so deferred fan-outs keep the order of the changes.
-    core_events_.defer_fan_out([this](std::function<void()> task) { fan_out_.push(std::move(task)); });
+    core_events_.defer_fan_out(
+        [this](std::function<void()> task) { fan_out_.push(std::move(task)); });
     registry_.on_store_change([this](std::uint64_t used) { memory_watch_.store_changed(used); });
     registry_.on_status_change(
         [this](const core::StatusChange& change) { core_events_.status_changed(change); });

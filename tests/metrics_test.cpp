@@ -1,8 +1,9 @@
 // GET /metrics: the counters without sockets, then the real server scraped
 // after real traffic, every answer checked by a strict parser of the text
 // exposition format 0.0.4.
-#include <doctest/doctest.h>
+#include "server/metrics.h"
 
+#include <doctest/doctest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -13,6 +14,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <regex>
 #include <set>
@@ -21,13 +23,10 @@
 #include <thread>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "core/event_hub.h"
 #include "core/registry.h"
-#include "server/metrics.h"
-#include "test_server.h"
 #include "rpc_over_http.h"
+#include "test_server.h"
 #include "udp_receiver.h"
 #include "version.h"
 
@@ -80,7 +79,8 @@ double parse_value(const std::string& text) {
     if (text == "+Inf") return INFINITY;
     if (text == "-Inf") return -INFINITY;
     if (text == "NaN") return NAN;
-    if (text.empty() || !(std::isdigit(static_cast<unsigned char>(text[0])) || text[0] == '-' || text[0] == '+')) {
+    if (text.empty() ||
+        !(std::isdigit(static_cast<unsigned char>(text[0])) || text[0] == '-' || text[0] == '+')) {
         throw std::runtime_error("bad value '" + text + "'");
     }
     char* end = nullptr;
@@ -98,8 +98,10 @@ LabelSet parse_labels(const std::string& text, std::size_t& i) {
         const auto eq = text.find('=', i);
         if (eq == std::string::npos) throw std::runtime_error("label without '='");
         const auto name = text.substr(i, eq - i);
-        if (!std::regex_match(name, kLabelName)) throw std::runtime_error("bad label name '" + name + "'");
-        if (name.rfind("__", 0) == 0) throw std::runtime_error("reserved label name '" + name + "'");
+        if (!std::regex_match(name, kLabelName))
+            throw std::runtime_error("bad label name '" + name + "'");
+        if (name.rfind("__", 0) == 0)
+            throw std::runtime_error("reserved label name '" + name + "'");
         i = eq + 1;
         if (i >= text.size() || text[i] != '"') throw std::runtime_error("label value not quoted");
         ++i;
@@ -115,12 +117,17 @@ LabelSet parse_labels(const std::string& text, std::size_t& i) {
             }
             if (i >= text.size()) throw std::runtime_error("dangling backslash");
             const char e = text[i++];
-            if (e == '\\') value += '\\';
-            else if (e == '"') value += '"';
-            else if (e == 'n') value += '\n';
-            else throw std::runtime_error(std::string("bad escape \\") + e);
+            if (e == '\\')
+                value += '\\';
+            else if (e == '"')
+                value += '"';
+            else if (e == 'n')
+                value += '\n';
+            else
+                throw std::runtime_error(std::string("bad escape \\") + e);
         }
-        if (!labels.emplace(name, value).second) throw std::runtime_error("label '" + name + "' twice");
+        if (!labels.emplace(name, value).second)
+            throw std::runtime_error("label '" + name + "' twice");
         if (i >= text.size()) throw std::runtime_error("unterminated labels");
         if (text[i] == '}') {
             ++i;
@@ -134,10 +141,13 @@ LabelSet parse_labels(const std::string& text, std::size_t& i) {
 /// The family a sample name belongs to, given the types declared so far.
 std::string family_of(const std::string& name, const std::map<std::string, Family>& families) {
     for (const std::string suffix : {"_bucket", "_sum", "_count"}) {
-        if (name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
+        if (name.size() > suffix.size() &&
+            name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
             const auto base = name.substr(0, name.size() - suffix.size());
             const auto it = families.find(base);
-            if (it != families.end() && (it->second.type == "histogram" || it->second.type == "summary")) return base;
+            if (it != families.end() &&
+                (it->second.type == "histogram" || it->second.type == "summary"))
+                return base;
         }
     }
     return name;
@@ -166,14 +176,18 @@ void check_histograms(const std::string& name, const Family& family) {
     }
     for (const auto& [labels, list] : buckets) {
         for (std::size_t i = 1; i < list.size(); ++i) {
-            if (!(list[i].first > list[i - 1].first)) throw std::runtime_error(name + ": le not increasing");
-            if (list[i].second < list[i - 1].second) throw std::runtime_error(name + ": buckets not cumulative");
+            if (!(list[i].first > list[i - 1].first))
+                throw std::runtime_error(name + ": le not increasing");
+            if (list[i].second < list[i - 1].second)
+                throw std::runtime_error(name + ": buckets not cumulative");
         }
-        if (list.empty() || !std::isinf(list.back().first)) throw std::runtime_error(name + ": no +Inf bucket");
+        if (list.empty() || !std::isinf(list.back().first))
+            throw std::runtime_error(name + ": no +Inf bucket");
         if (counts.count(labels) == 0 || counts[labels] != list.back().second) {
             throw std::runtime_error(name + ": +Inf bucket differs from _count");
         }
-        if (sums.count(labels) == 0 || sums[labels] < 0) throw std::runtime_error(name + ": no or negative _sum");
+        if (sums.count(labels) == 0 || sums[labels] < 0)
+            throw std::runtime_error(name + ": no or negative _sum");
     }
     if (counts.size() != buckets.size() || sums.size() != buckets.size()) {
         throw std::runtime_error(name + ": _count or _sum without buckets");
@@ -182,7 +196,8 @@ void check_histograms(const std::string& name, const Family& family) {
 
 Exposition parse(const std::string& text) {
     Exposition out;
-    if (text.empty() || text.back() != '\n') throw std::runtime_error("does not end with a newline");
+    if (text.empty() || text.back() != '\n')
+        throw std::runtime_error("does not end with a newline");
     std::string current;             // the family whose lines we are in
     std::set<std::string> finished;  // families left: none may come back
     std::set<std::pair<std::string, LabelSet>> seen;
@@ -190,7 +205,8 @@ Exposition parse(const std::string& text) {
     std::size_t start = 0;
     auto enter = [&](const std::string& family) {
         if (family == current) return;
-        if (finished.count(family) != 0) throw std::runtime_error("family " + family + " split in two");
+        if (finished.count(family) != 0)
+            throw std::runtime_error("family " + family + " split in two");
         if (!current.empty()) finished.insert(current);
         current = family;
     };
@@ -207,10 +223,12 @@ Exposition parse(const std::string& text) {
                 if (!help && !type) continue;  // a comment
                 const auto rest = line.substr(7);
                 const auto space = rest.find(' ');
-                if (space == std::string::npos) throw std::runtime_error("HELP or TYPE without text");
+                if (space == std::string::npos)
+                    throw std::runtime_error("HELP or TYPE without text");
                 const auto name = rest.substr(0, space);
                 const auto what = rest.substr(space + 1);
-                if (!std::regex_match(name, kMetricName)) throw std::runtime_error("bad metric name " + name);
+                if (!std::regex_match(name, kMetricName))
+                    throw std::runtime_error("bad metric name " + name);
                 enter(name);
                 auto& family = out.families[name];
                 if (!family.samples.empty()) throw std::runtime_error("HELP or TYPE after samples");
@@ -218,7 +236,8 @@ Exposition parse(const std::string& text) {
                     if (!family.help.empty()) throw std::runtime_error("HELP twice");
                     if (what.empty()) throw std::runtime_error("empty HELP");
                     for (std::size_t i = 0; i < what.size(); ++i) {
-                        if (what[i] == '\\' && (i + 1 == what.size() || (what[i + 1] != '\\' && what[i + 1] != 'n'))) {
+                        if (what[i] == '\\' &&
+                            (i + 1 == what.size() || (what[i + 1] != '\\' && what[i + 1] != 'n'))) {
                             throw std::runtime_error("bad escape in HELP");
                         }
                         if (what[i] == '\\') ++i;
@@ -226,7 +245,8 @@ Exposition parse(const std::string& text) {
                     family.help = what;
                 } else {
                     if (!family.type.empty()) throw std::runtime_error("TYPE twice");
-                    static const std::set<std::string> kTypes{"counter", "gauge", "histogram", "summary", "untyped"};
+                    static const std::set<std::string> kTypes{"counter", "gauge", "histogram",
+                                                              "summary", "untyped"};
                     if (kTypes.count(what) == 0) throw std::runtime_error("unknown type " + what);
                     family.type = what;
                 }
@@ -236,30 +256,38 @@ Exposition parse(const std::string& text) {
             while (i < line.size() && line[i] != '{' && line[i] != ' ') ++i;
             Sample s;
             s.name = line.substr(0, i);
-            if (!std::regex_match(s.name, kMetricName)) throw std::runtime_error("bad metric name " + s.name);
+            if (!std::regex_match(s.name, kMetricName))
+                throw std::runtime_error("bad metric name " + s.name);
             if (i < line.size() && line[i] == '{') s.labels = parse_labels(line, i);
-            if (i >= line.size() || line[i] != ' ') throw std::runtime_error("expected one space before the value");
+            if (i >= line.size() || line[i] != ' ')
+                throw std::runtime_error("expected one space before the value");
             ++i;
             const auto value_text = line.substr(i);
-            if (value_text.find(' ') != std::string::npos) throw std::runtime_error("extra field (timestamp?)");
+            if (value_text.find(' ') != std::string::npos)
+                throw std::runtime_error("extra field (timestamp?)");
             s.value = parse_value(value_text);
 
             const auto family_name = family_of(s.name, out.families);
             enter(family_name);
             auto& family = out.families[family_name];
-            if (family.help.empty() || family.type.empty()) throw std::runtime_error("sample before HELP and TYPE");
-            if (family.type == "counter" && !(s.value >= 0)) throw std::runtime_error("negative counter");
-            if (family.type == "histogram" && s.labels.count("le") != 0 && s.name != family_name + "_bucket") {
+            if (family.help.empty() || family.type.empty())
+                throw std::runtime_error("sample before HELP and TYPE");
+            if (family.type == "counter" && !(s.value >= 0))
+                throw std::runtime_error("negative counter");
+            if (family.type == "histogram" && s.labels.count("le") != 0 &&
+                s.name != family_name + "_bucket") {
                 throw std::runtime_error("le outside a bucket");
             }
             if (!seen.emplace(s.name, s.labels).second) throw std::runtime_error("series twice");
             family.samples.push_back(std::move(s));
         } catch (const std::runtime_error& e) {
-            throw std::runtime_error("line " + std::to_string(line_no) + " '" + line + "': " + e.what());
+            throw std::runtime_error("line " + std::to_string(line_no) + " '" + line +
+                                     "': " + e.what());
         }
     }
     for (const auto& [name, family] : out.families) {
-        if (family.help.empty() || family.type.empty()) throw std::runtime_error(name + ": no HELP or no TYPE");
+        if (family.help.empty() || family.type.empty())
+            throw std::runtime_error(name + ": no HELP or no TYPE");
         if (family.type == "histogram") check_histograms(name, family);
     }
     return out;
@@ -276,11 +304,9 @@ Exposition parse_checked(const std::string& text) {
 
 // --- helpers for the wire tests --------------------------------------------------
 
-using srmi::test::UdpReceiver;
 using srmi::test::call;
 using srmi::test::result;
-
-
+using srmi::test::UdpReceiver;
 
 Exposition scrape(HttpClient& client) {
     auto res = client.request(http::verb::get, "/metrics", {}, {});
@@ -318,7 +344,8 @@ TEST_CASE("metric label values are escaped as the text format requires") {
     CHECK(escape_label_value("caf\xC3\xA9") == "caf\xC3\xA9");
     CHECK(escape_label_value("bad\xFF") == "bad\xEF\xBF\xBD");
     CHECK(escape_label_value("cut\xC3") == "cut\xEF\xBF\xBD");
-    CHECK(escape_label_value("\xED\xA0\x80") == "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // a surrogate
+    CHECK(escape_label_value("\xED\xA0\x80") ==
+          "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // a surrogate
 }
 
 TEST_CASE("metric counters keep every label set bounded") {
@@ -328,7 +355,8 @@ TEST_CASE("metric counters keep every label set bounded") {
     registry.add_report("g\"1", "back\\slash\nnew line", "one");
     registry.add_report("g\"1", "back\\slash\nnew line", "two");  // the ring of 1 wraps
     auto sink = std::make_shared<NullSink>();
-    srmi::core::EventHub hub([sink](std::string_view) { return std::shared_ptr<srmi::core::EventSink>(sink); });
+    srmi::core::EventHub hub(
+        [sink](std::string_view) { return std::shared_ptr<srmi::core::EventSink>(sink); });
     const int event = hub.publish("E_ONE");
     hub.publish("E_HIDDEN", false);
     REQUIRE(std::holds_alternative<srmi::core::SubscribeOutcome>(hub.subscribe("E_ONE", "x", 60)));
@@ -336,9 +364,10 @@ TEST_CASE("metric counters keep every label set bounded") {
 
     metrics.record_call("a", 0, std::chrono::microseconds(100));  // on the bound: le="0.0001"
     metrics.record_call("a", 0, std::chrono::microseconds(101));
-    metrics.record_call("a", 404, std::chrono::seconds(11));       // above every bound
+    metrics.record_call("a", 404, std::chrono::seconds(11));  // above every bound
     metrics.record_call("client-invented", -32601, std::chrono::microseconds(1));
-    for (int code = 1; code <= 20; ++code) metrics.record_call("b", code, std::chrono::microseconds(1));
+    for (int code = 1; code <= 20; ++code)
+        metrics.record_call("b", code, std::chrono::microseconds(1));
     metrics.record_delivery(event, "udp");
     metrics.record_delivery(event, "carrier-pigeon");
     metrics.record_delivery(1, "sse");   // unlisted, still named
@@ -348,10 +377,13 @@ TEST_CASE("metric counters keep every label set bounded") {
 
     const auto text = metrics.render();
     const auto m = parse_checked(text);
-    CHECK(m.value("srmi_status", {{"group", "g\"1"}, {"identifier", "back\\slash\nnew line"}}) == -2);
+    CHECK(m.value("srmi_status", {{"group", "g\"1"}, {"identifier", "back\\slash\nnew line"}}) ==
+          -2);
     CHECK(m.value("srmi_ready", {{"group", "g\"1"}, {"identifier", "back\\slash\nnew line"}}) == 0);
-    CHECK(m.value("srmi_reports_total", {{"group", "g\"1"}, {"identifier", "back\\slash\nnew line"}}) == 2);
-    CHECK(text.find(R"(srmi_status{group="g\"1",identifier="back\\slash\nnew line"} -2)") != std::string::npos);
+    CHECK(m.value("srmi_reports_total",
+                  {{"group", "g\"1"}, {"identifier", "back\\slash\nnew line"}}) == 2);
+    CHECK(text.find(R"(srmi_status{group="g\"1",identifier="back\\slash\nnew line"} -2)") !=
+          std::string::npos);
     CHECK(m.value("srmi_rpc_requests_total", {{"method", "a"}, {"code", "0"}}) == 2);
     CHECK(m.value("srmi_rpc_requests_total", {{"method", "a"}, {"code", "404"}}) == 1);
     CHECK(m.value("srmi_rpc_requests_total", {{"method", ""}, {"code", "-32601"}}) == 1);
@@ -363,11 +395,15 @@ TEST_CASE("metric counters keep every label set bounded") {
     CHECK(m.value("srmi_rpc_duration_seconds_bucket", {{"method", "a"}, {"le", "10"}}) == 2);
     CHECK(m.value("srmi_rpc_duration_seconds_bucket", {{"method", "a"}, {"le", "+Inf"}}) == 3);
     CHECK(m.value("srmi_rpc_duration_seconds_count", {{"method", "a"}}) == 3);
-    CHECK(m.value("srmi_rpc_duration_seconds_sum", {{"method", "a"}}) == doctest::Approx(11.000201));
-    CHECK(text.find("srmi_rpc_duration_seconds_sum{method=\"a\"} 11.000201000\n") != std::string::npos);
+    CHECK(m.value("srmi_rpc_duration_seconds_sum", {{"method", "a"}}) ==
+          doctest::Approx(11.000201));
+    CHECK(text.find("srmi_rpc_duration_seconds_sum{method=\"a\"} 11.000201000\n") !=
+          std::string::npos);
     CHECK(m.value("srmi_event_deliveries_total", {{"event", "E_ONE"}, {"transport", "udp"}}) == 1);
-    CHECK(m.value("srmi_event_deliveries_total", {{"event", "E_ONE"}, {"transport", "other"}}) == 1);
-    CHECK(m.value("srmi_event_deliveries_total", {{"event", "E_HIDDEN"}, {"transport", "sse"}}) == 1);
+    CHECK(m.value("srmi_event_deliveries_total", {{"event", "E_ONE"}, {"transport", "other"}}) ==
+          1);
+    CHECK(m.value("srmi_event_deliveries_total", {{"event", "E_HIDDEN"}, {"transport", "sse"}}) ==
+          1);
     CHECK(m.value("srmi_event_deliveries_total", {{"event", ""}, {"transport", "sse"}}) == 1);
     CHECK(m.value("srmi_event_drops_total") == 5);
     CHECK(m.value("srmi_status_changes_total") == 1);
@@ -422,19 +458,26 @@ TEST_CASE("GET /metrics after real traffic: every counter moves, the format hold
 
     SUBCASE("requests, statuses, reports, events, connections") {
         UdpReceiver udp;
-        CHECK(result(client, "event_subscribe", {"E_CORE_SR_STATUS_CHANGED", udp.socket(), 60}) == "OK");
+        CHECK(result(client, "event_subscribe", {"E_CORE_SR_STATUS_CHANGED", udp.socket(), 60}) ==
+              "OK");
         // A Unix socket nobody listens on: each event sent there is dropped.
-        const std::string nowhere = "unix:/tmp/srmi-metrics-test-" + std::to_string(::getpid()) + ".sock";
+        const std::string nowhere =
+            "unix:/tmp/srmi-metrics-test-" + std::to_string(::getpid()) + ".sock";
         CHECK(result(client, "event_subscribe", {"E_CORE_SR_STATUS_CHANGED", nowhere, 60}) == "OK");
 
         // An identifier whose name needs every escape, added at run time.
         const std::string weird = "we\"ird\\name\nline";
-        CHECK(result(client, "sr_add_identifier", {{"group", "custom"}, {"identifier", weird}}) == "OK");
-        CHECK(result(client, "sr_add_report", {{"group", "custom"}, {"identifier", weird}, {"report", "r"}}) == "OK");
-        for (int i = 0; i < 3; ++i) CHECK(result(client, "sr_add_report", {"custom", "report"}) == "OK");
-        CHECK(result(client, "sr_set_status", {{"group", "custom"}, {"identifier", weird}, {"status", -4}}) == "OK");
+        CHECK(result(client, "sr_add_identifier", {{"group", "custom"}, {"identifier", weird}}) ==
+              "OK");
+        CHECK(result(client, "sr_add_report",
+                     {{"group", "custom"}, {"identifier", weird}, {"report", "r"}}) == "OK");
+        for (int i = 0; i < 3; ++i)
+            CHECK(result(client, "sr_add_report", {"custom", "report"}) == "OK");
+        CHECK(result(client, "sr_set_status",
+                     {{"group", "custom"}, {"identifier", weird}, {"status", -4}}) == "OK");
         CHECK(result(client, "sr_set_status", {{"group", "custom"}, {"status", -3}}) == "OK");
-        CHECK(result(client, "sr_set_status", {{"group", "custom"}, {"status", -3}}) == "OK");  // unchanged
+        CHECK(result(client, "sr_set_status", {{"group", "custom"}, {"status", -3}}) ==
+              "OK");  // unchanged
         for (int i = 0; i < 2; ++i) REQUIRE(udp.receive());
 
         result(client, "sr_get_status", {"custom"});
@@ -442,7 +485,8 @@ TEST_CASE("GET /metrics after real traffic: every counter moves, the format hold
         CHECK(call(client, "sr_set_status", {"core", "1"})["error"]["code"] == 403);
         CHECK(call(client, "no_such_method")["error"]["code"] == -32601);
         CHECK(client.post("{not json").result_int() == 200);
-        CHECK(client.post(R"([{"jsonrpc":"2.0","method":"version","id":1}, 5])").result_int() == 200);
+        CHECK(client.post(R"([{"jsonrpc":"2.0","method":"version","id":1}, 5])").result_int() ==
+              200);
 
         HttpClient second(server.port());
         REQUIRE(second.request(http::verb::get, "/livez", {}, {}).result_int() == 200);
@@ -463,7 +507,8 @@ TEST_CASE("GET /metrics after real traffic: every counter moves, the format hold
 
         CHECK(delta("srmi_rpc_requests_total", {{"method", "sr_add_report"}, {"code", "0"}}) == 4);
         CHECK(delta("srmi_rpc_requests_total", {{"method", "sr_set_status"}, {"code", "0"}}) == 3);
-        CHECK(delta("srmi_rpc_requests_total", {{"method", "sr_set_status"}, {"code", "403"}}) == 1);
+        CHECK(delta("srmi_rpc_requests_total", {{"method", "sr_set_status"}, {"code", "403"}}) ==
+              1);
         CHECK(delta("srmi_rpc_requests_total", {{"method", "uptime"}, {"code", "0"}}) == 1);
         CHECK(delta("srmi_rpc_requests_total", {{"method", "version"}, {"code", "0"}}) == 1);
         CHECK(delta("srmi_rpc_requests_total", {{"method", ""}, {"code", "-32601"}}) == 1);
@@ -471,11 +516,13 @@ TEST_CASE("GET /metrics after real traffic: every counter moves, the format hold
         CHECK(delta("srmi_rpc_requests_total", {{"method", ""}, {"code", "-32600"}}) == 1);
         CHECK(delta("srmi_rpc_duration_seconds_count", {{"method", "sr_set_status"}}) == 4);
         CHECK(delta("srmi_rpc_duration_seconds_count", {{"method", ""}}) == 3);
-        CHECK_FALSE(after.value("srmi_rpc_requests_total", {{"method", "no_such_method"}, {"code", "-32601"}}));
+        CHECK_FALSE(after.value("srmi_rpc_requests_total",
+                                {{"method", "no_such_method"}, {"code", "-32601"}}));
 
-        CHECK(delta("srmi_event_deliveries_total", {{"event", "E_CORE_SR_STATUS_CHANGED"}, {"transport", "udp"}}) == 2);
-        CHECK(delta("srmi_event_deliveries_total", {{"event", "E_CORE_SR_STATUS_CHANGED"}, {"transport", "unix"}}) ==
-              2);
+        CHECK(delta("srmi_event_deliveries_total",
+                    {{"event", "E_CORE_SR_STATUS_CHANGED"}, {"transport", "udp"}}) == 2);
+        CHECK(delta("srmi_event_deliveries_total",
+                    {{"event", "E_CORE_SR_STATUS_CHANGED"}, {"transport", "unix"}}) == 2);
         CHECK(after.value("srmi_http_connections") == 2);
 
         // Drops happen on the sink's strand, after the answers.
@@ -508,8 +555,9 @@ TEST_CASE("GET /metrics after real traffic: every counter moves, the format hold
         CHECK(result(client, "sr_set_status", {"alarms", "-1"}) == "OK");
         // Fanned out on the events thread, after the answer.
         CHECK(eventually([&] {
-            return scrape(client).counter("srmi_event_deliveries_total",
-                                          {{"event", "E_CORE_SR_STATUS_CHANGED"}, {"transport", "sse"}}) == 1;
+            return scrape(client).counter(
+                       "srmi_event_deliveries_total",
+                       {{"event", "E_CORE_SR_STATUS_CHANGED"}, {"transport", "sse"}}) == 1;
         }));
     }
 }
