@@ -17,8 +17,14 @@ thread_local net::io_context* bound_io = nullptr;
 void FanOutQueue::bind_thread(net::io_context& io) noexcept { bound_io = &io; }
 
 void FanOutQueue::push(std::function<void()> task) {
+    std::function<void()> evicted;  // declared before the lock: freed after it
     {
         std::lock_guard lock(mutex_);
+        if (tasks_.size() >= limit_) {
+            evicted = std::move(tasks_.front());
+            tasks_.pop_front();
+            dropped_.fetch_add(1, std::memory_order_relaxed);
+        }
         tasks_.push_back(std::move(task));
         if (wake_pending_) return;
         wake_pending_ = true;
@@ -43,7 +49,7 @@ void FanOutQueue::wake() {
 }
 
 void FanOutQueue::drain() {
-    std::vector<std::function<void()>> batch;
+    std::deque<std::function<void()>> batch;
     {
         std::lock_guard lock(mutex_);
         batch.swap(tasks_);

@@ -424,6 +424,11 @@ std::string Metrics::render() const {
     family(out, "srmi_event_drops_total", "counter",
            "Events dropped by subscribers and event streams (queue full or delivery failed).");
     sample(out, "srmi_event_drops_total", {}, sources_.hub.dropped_total());
+    family(out, "srmi_event_fanout_drops_total", "counter",
+           "Status changes never fanned out to their subscribers: the events thread was too far "
+           "behind (oldest dropped first).");
+    sample(out, "srmi_event_fanout_drops_total", {},
+           sources_.fan_outs_dropped ? sources_.fan_outs_dropped() : std::uint64_t{0});
 
     const auto process = process_stats();
     if (process.cpu_seconds) {

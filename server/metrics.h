@@ -26,6 +26,9 @@ struct MetricSources {
     std::function<std::int64_t()> connections;  ///< open HTTP connections; may be empty
     /// Connections closed at accept, beyond max_connections; may be empty.
     std::function<std::uint64_t()> connections_rejected = nullptr;
+    /// Status changes never fanned out: the events thread was too far behind
+    /// (FanOutQueue's bound). May be empty.
+    std::function<std::uint64_t()> fan_outs_dropped = nullptr;
 };
 
 /// One server's counters and their exposition. The record_* calls are

@@ -125,7 +125,8 @@ Server::Server(Config config)
         [context = context_] { return context->connections.load(std::memory_order_relaxed); },
         [context = context_] {
             return context->connections_rejected.load(std::memory_order_relaxed);
-        }});
+        },
+        [this] { return fan_out_.dropped(); }});
     dispatcher_.on_call_done([metrics = metrics_.get()](std::string_view method, int code,
                                                         std::chrono::nanoseconds elapsed) {
         metrics->record_call(method, code, elapsed);

@@ -132,3 +132,14 @@ TEST_CASE("flush() runs the tasks whose wake-up a stopped I/O context will never
     queue.push([&] { later = true; });
     CHECK(wait_until([&] { return later.load(); }));
 }
+
+TEST_CASE("beyond its limit the queue drops the oldest waiting tasks, counting each") {
+    net::io_context events;  // not run yet: every task waits
+    FanOutQueue queue(events, 4);
+    std::vector<int> ran;
+    for (int n = 1; n <= 10; ++n) queue.push([&ran, n] { ran.push_back(n); });
+    CHECK(queue.dropped() == 6);
+    events.poll();
+    CHECK(ran == std::vector<int>{7, 8, 9, 10});
+    CHECK(queue.dropped() == 6);
+}

@@ -360,7 +360,12 @@ TEST_CASE("metric counters keep every label set bounded") {
     const int event = hub.publish("E_ONE");
     hub.publish("E_HIDDEN", false);
     REQUIRE(std::holds_alternative<srmi::core::SubscribeOutcome>(hub.subscribe("E_ONE", "x", 60)));
-    srmi::server::Metrics metrics({registry, hub, {"a", "b"}, [] { return std::int64_t{3}; }});
+    srmi::server::Metrics metrics({registry,
+                                   hub,
+                                   {"a", "b"},
+                                   [] { return std::int64_t{3}; },
+                                   nullptr,
+                                   [] { return std::uint64_t{7}; }});
 
     metrics.record_call("a", 0, std::chrono::microseconds(100));  // on the bound: le="0.0001"
     metrics.record_call("a", 0, std::chrono::microseconds(101));
@@ -406,6 +411,7 @@ TEST_CASE("metric counters keep every label set bounded") {
           1);
     CHECK(m.value("srmi_event_deliveries_total", {{"event", ""}, {"transport", "sse"}}) == 1);
     CHECK(m.value("srmi_event_drops_total") == 5);
+    CHECK(m.value("srmi_event_fanout_drops_total") == 7);
     CHECK(m.value("srmi_status_changes_total") == 1);
     CHECK(m.value("srmi_http_connections") == 3);
     CHECK(m.value("srmi_build_info", {{"version", std::string(srmi::kVersion)}}) == 1);
