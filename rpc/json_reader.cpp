@@ -81,16 +81,7 @@ class Reader {
 
     // The pull reader's members: the caller has seen the opening character.
     bool object_members(const std::function<bool(std::string& key)>& member) {
-        return container('}', [&] {
-            skip_whitespace();
-            if (p_ == end_ || *p_ != '"') return false;
-            std::string key;
-            if (!string(key)) return false;
-            skip_whitespace();
-            if (p_ == end_ || *p_ != ':') return false;
-            ++p_;
-            return member(key);
-        });
+        return each_member(member);
     }
 
     bool array_elements(const std::function<bool()>& element) { return container(']', element); }
@@ -172,6 +163,18 @@ class Reader {
         auto& members = out.get_ref<Json::object_t&>();
         members.reserve(4);  // a request's envelope: grown once, not three times
         std::unordered_map<std::string, std::size_t> index;  // once past kLinearKeys
+        return each_member([&](std::string& key) {
+            Json member;
+            if (!value(member)) return false;
+            add_member(members, index, std::move(key), std::move(member));
+            return true;
+        });
+    }
+
+    // An object's frame: `{` already seen, then `"key":` and the value read by
+    // `member(key)`, for each member.
+    template <class Member>
+    bool each_member(Member&& member) {
         return container('}', [&] {
             skip_whitespace();
             if (p_ == end_ || *p_ != '"') return false;
@@ -180,10 +183,7 @@ class Reader {
             skip_whitespace();
             if (p_ == end_ || *p_ != ':') return false;
             ++p_;
-            Json member;
-            if (!value(member)) return false;
-            add_member(members, index, std::move(key), std::move(member));
-            return true;
+            return member(key);
         });
     }
 
