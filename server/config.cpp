@@ -6,6 +6,7 @@
 #include <boost/asio/ip/address.hpp>
 #include <charconv>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -416,7 +417,10 @@ bool read_plain_groups(std::string_view content, std::size_t depth, json& root,
         }
         bool named = false, listed = false;
         const bool read = in.object([&](std::string& key) {
-            if (key == "name" && !named) return named = true, in.string(g.name);
+            if (key == "name" && !named) {
+                named = true;
+                return in.string(g.name);
+            }
             if (key == "identifiers" && !listed) {
                 listed = true;
                 return in.array([&] { return identifier(g); }) && !g.identifiers.empty();
@@ -630,7 +634,8 @@ void load_config_file(const std::string& path, Config& config) {
             reader.string(root["profiling_proc"], "profiling_proc"), path + ": profiling_proc");
     }
     if (plain) {
-        config.groups = std::move(plain_groups);
+        config.groups.insert(config.groups.end(), std::make_move_iterator(plain_groups.begin()),
+                             std::make_move_iterator(plain_groups.end()));
     } else if (root.contains("groups")) {
         const auto& groups = root["groups"];
         if (!groups.is_array()) reader.fail("groups", "must be an array");
