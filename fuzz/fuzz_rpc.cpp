@@ -7,15 +7,15 @@
 // when there is one, is valid JSON: one JSON-RPC
 // answer object ("jsonrpc":"2.0", an id, a result or an error), or a non-empty
 // array of them; and a single request with a string or number id gets it back.
+#include <spdlog/spdlog.h>
+
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
 
 #include "core/core_status.h"
 #include "core/event_hub.h"
@@ -75,7 +75,8 @@ bool is_answer(const nlohmann::json& value) {
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-    spdlog::set_level(spdlog::level::off);  // method failures log; the fuzzer's output stays readable
+    spdlog::set_level(
+        spdlog::level::off);  // method failures log; the fuzzer's output stays readable
     return 0;
 }
 
@@ -87,8 +88,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         const auto theirs = srmi::rpc::Json::parse(body, nullptr, /*allow_exceptions=*/false);
         srmi::rpc::Json ours;
         const bool accepted = srmi::rpc::read_json(body, ours, 1000);
-        if (accepted == theirs.is_discarded()) fail("read_json and nlohmann disagree on", std::string(body));
-        if (accepted && !srmi::test::same_json(ours, theirs)) fail("read_json made another tree of", std::string(body));
+        if (accepted == theirs.is_discarded())
+            fail("read_json and nlohmann disagree on", std::string(body));
+        if (accepted && !srmi::test::same_json(ours, theirs))
+            fail("read_json made another tree of", std::string(body));
     }
 
     World world;
@@ -110,12 +113,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // was refused whole, unread, for nesting too deep (then the id is null, as
     // for a parse error).
     const auto request = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-    const bool refused_unread = parsed.is_object() && parsed.contains("error") && parsed["id"].is_null() &&
-                                parsed["error"]["code"] == -32600 && parsed["error"].contains("data");
+    const bool refused_unread = parsed.is_object() && parsed.contains("error") &&
+                                parsed["id"].is_null() && parsed["error"]["code"] == -32600 &&
+                                parsed["error"].contains("data");
     if (request.is_object() && !refused_unread) {
         const auto id = request.find("id");
         if (id != request.end() && (id->is_string() || id->is_number())) {
-            if (!parsed.is_object() || parsed["id"] != *id) fail("the answer has another id", *answer);
+            if (!parsed.is_object() || parsed["id"] != *id)
+                fail("the answer has another id", *answer);
         }
     }
     return 0;
