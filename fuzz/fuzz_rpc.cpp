@@ -3,7 +3,8 @@
 //
 // Each input gets a fresh registry, hub and dispatcher, so a crash replays
 // from its input alone. Invariants checked besides ASan/UBSan's: handle()
-// never throws; read_json reads every input as nlohmann does; the answer,
+// never throws; read_json reads every input as nlohmann does, and the pull
+// reader as read_json does; the answer,
 // when there is one, is valid JSON: one JSON-RPC
 // answer object ("jsonrpc":"2.0", an id, a result or an error), or a non-empty
 // array of them; and a single request with a string or number id gets it back.
@@ -24,6 +25,7 @@
 #include "rpc/dispatcher.h"
 #include "rpc/json_reader.h"
 #include "rpc/methods.h"
+#include "tests/pull_json.h"
 #include "tests/same_json.h"
 
 namespace {
@@ -92,6 +94,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             fail("read_json and nlohmann disagree on", std::string(body));
         if (accepted && !srmi::test::same_json(ours, theirs))
             fail("read_json made another tree of", std::string(body));
+        // The pull reader, walked member by member, must agree with read_json.
+        srmi::rpc::JsonPullReader in(body, 1000);
+        srmi::rpc::Json pulled;
+        const bool walked = srmi::test::pull_json(in, pulled) && in.at_end();
+        if (walked != accepted) fail("JsonPullReader and read_json disagree on", std::string(body));
+        if (walked && !srmi::test::same_json(pulled, ours))
+            fail("JsonPullReader made another tree of", std::string(body));
     }
 
     World world;

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/pull_json.h"
 #include "tests/same_json.h"
 
 using srmi::rpc::Json;
@@ -226,52 +227,19 @@ TEST_CASE(
     CHECK(std::next(ours.begin(), 3).key() == "k3");
 }
 
-namespace {
-
-/// Rebuilds a tree with the pull reader: containers member by member, strings
-/// through string(), everything else through value().
-bool pull(srmi::rpc::JsonPullReader& in, Json& out) {
-    switch (in.peek()) {
-        case '{':
-            out = Json::object();
-            return in.object([&](std::string& key) {
-                Json member;
-                if (!pull(in, member)) return false;
-                out[key] = std::move(member);  // a repeated key: first place, last value
-                return true;
-            });
-        case '[':
-            out = Json::array();
-            return in.array([&] {
-                out.push_back(Json());
-                return pull(in, out.back());
-            });
-        case '"': {
-            std::string text;
-            if (!in.string(text)) return false;
-            out = std::move(text);
-            return true;
-        }
-        default:
-            return in.value(out);
-    }
-}
-
-}  // namespace
-
 TEST_CASE("JsonPullReader accepts, refuses and reads as read_json does") {
     for (const auto& text : kCases) {
         CAPTURE(text);
         Json tree, pulled;
         const bool read = read_json(text, tree, 10000);
         srmi::rpc::JsonPullReader in(text, 10000);
-        const bool walked = pull(in, pulled) && in.at_end();
+        const bool walked = srmi::test::pull_json(in, pulled) && in.at_end();
         CHECK(walked == read);
         if (read && walked) CHECK(srmi::test::same_json(pulled, tree));
     }
     srmi::rpc::JsonPullReader deep("[[[[]]]]", 3);
     Json out;
-    CHECK_FALSE(pull(deep, out));
+    CHECK_FALSE(srmi::test::pull_json(deep, out));
     srmi::rpc::JsonPullReader wrong(R"({"a": 1})", 10);
     CHECK_FALSE(wrong.array([] { return true; }));  // an object is no array
     srmi::rpc::JsonPullReader refused(R"({"a": 1, "b": 2})", 10);
