@@ -41,7 +41,7 @@ void FanOutQueue::push(std::function<void()> task) {
 
 void FanOutQueue::flush() {
     std::lock_guard lock(mutex_);
-    if (!tasks_.empty()) net::post(events_, [this] { drain(); });
+    if (!tasks_.empty()) wake();
 }
 
 void FanOutQueue::wake() {

@@ -205,16 +205,12 @@ void Server::start(bool handle_signals) {
 
     events_thread_ = std::thread([this] { events_ioc_.run(); });
     threads_.reserve(threads);
-    threads_.emplace_back([this] {
-        FanOutQueue::bind_thread(ioc_);
-        ioc_.run();
-    });
-    for (auto& ioc : more_iocs_) {
-        threads_.emplace_back([ioc = ioc.get()] {
-            FanOutQueue::bind_thread(*ioc);
-            ioc->run();
-        });
-    }
+    auto run_io = [](net::io_context* io) {
+        FanOutQueue::bind_thread(*io);
+        io->run();
+    };
+    threads_.emplace_back(run_io, &ioc_);
+    for (auto& ioc : more_iocs_) threads_.emplace_back(run_io, ioc.get());
 
     core_.running();
     // A config of thousands of groups names the first few only: one line, not a page.

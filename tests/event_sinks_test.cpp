@@ -112,6 +112,20 @@ struct TempDir {
     }
 };
 
+/// A Unix datagram subscriber bound in a private directory, polled from the
+/// test thread.
+struct UnixReceiver {
+    TempDir dir;
+    std::string path = (dir.path / "events.sock").string();
+    net::io_context ioc;
+    net::local::datagram_protocol::socket socket{ioc, net::local::datagram_protocol::endpoint(path)};
+
+    UnixReceiver() { socket.non_blocking(true); }
+    /// The socket string a sink is made for.
+    std::string subscriber() const { return "unix:" + path; }
+    bool receive(std::string& out) { return try_receive(socket, out); }
+};
+
 /// A TCP subscriber polled from the test thread: accepts one connection and
 /// collects what arrives on it.
 class TcpReceiver {
@@ -311,19 +325,13 @@ TEST_CASE("udp sink ignores events pushed after close") {
 
 TEST_CASE("unix sink sends one datagram per event to the path") {
     SinkThread io;
-    TempDir dir;
-    const auto path = (dir.path / "events.sock").string();
-    net::io_context receiver_ioc;
-    net::local::datagram_protocol::socket receiver(receiver_ioc,
-                                                   net::local::datagram_protocol::endpoint(path));
-    receiver.non_blocking(true);
-
-    auto sink = make_sink(make_sink_factory(io.ioc), "unix:" + path);
+    UnixReceiver receiver;
+    auto sink = make_sink(make_sink_factory(io.ioc), receiver.subscriber());
     sink->push(payload(notification(1)));
     sink->push(payload(notification(2)));
     for (int n = 1; n <= 2; ++n) {
         std::string got;
-        REQUIRE(wait_until([&] { return try_receive(receiver, got); }));
+        REQUIRE(wait_until([&] { return receiver.receive(got); }));
         CHECK(got == notification(n));
     }
     CHECK(sink->dropped() == 0);
@@ -334,20 +342,14 @@ TEST_CASE("unix sink waits while the receiver's queue is full, losing and reorde
     // A Unix datagram receiver queues a few datagrams only (net.unix.max_dgram_qlen):
     // beyond them a send would block, and the sink must wait for room, not drop.
     SinkThread io;
-    TempDir dir;
-    const auto path = (dir.path / "slow.sock").string();
-    net::io_context receiver_ioc;
-    net::local::datagram_protocol::socket receiver(receiver_ioc,
-                                                   net::local::datagram_protocol::endpoint(path));
-    receiver.non_blocking(true);
-
-    auto sink = make_sink(make_sink_factory(io.ioc), "unix:" + path);
+    UnixReceiver receiver;
+    auto sink = make_sink(make_sink_factory(io.ioc), receiver.subscriber());
     constexpr int kEvents = 200;
     for (int n = 1; n <= kEvents; ++n) sink->push(payload(notification(n)));
     std::this_thread::sleep_for(20ms);  // the receiver's queue fills meanwhile
     for (int n = 1; n <= kEvents; ++n) {
         std::string got;
-        REQUIRE(wait_until([&] { return try_receive(receiver, got); }));
+        REQUIRE(wait_until([&] { return receiver.receive(got); }));
         CHECK(got == notification(n));
     }
     CHECK(sink->dropped() == 0);
