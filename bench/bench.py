@@ -437,10 +437,12 @@ def cmd_subscribe(url, port, *events):
 
 class UdpSubscribers:
     """`count` UDP sockets on 127.0.0.1, subscribed to `event` while in use
-    (and unsubscribed after, so that a later measurement starts clean)."""
+    (and unsubscribed after, so that a later measurement starts clean); with
+    `subscribed` false, the sockets only, for subscribe() to use later."""
 
-    def __init__(self, client, count, event="E_CORE_SR_STATUS_CHANGED"):
+    def __init__(self, client, count, event="E_CORE_SR_STATUS_CHANGED", subscribed=True):
         self.client, self.count, self.event = client, count, event
+        self.start_subscribed = subscribed
         self.socks, self.sel = [], selectors.DefaultSelector()
         self.subscribe_ms = None
         self.subscribed = False
@@ -467,9 +469,10 @@ class UdpSubscribers:
             s.setblocking(False)
             self.socks.append(s)
             self.sel.register(s, selectors.EVENT_READ, len(self.socks) - 1)
-        started = time.perf_counter()
-        self.subscribe()
-        self.subscribe_ms = (time.perf_counter() - started) * 1e3
+        if self.start_subscribed:
+            started = time.perf_counter()
+            self.subscribe()
+            self.subscribe_ms = (time.perf_counter() - started) * 1e3
         return self
 
     def subscribe(self):
@@ -582,8 +585,7 @@ def cmd_set_latency(url, count, subscribers="1000", block="20"):
     count, block, subscribers = int(count), max(int(block), 1), int(subscribers)
     client = Client(url)
     times = {"none": [], "subs": []}
-    with UdpSubscribers(client, subscribers) as subs:
-        subs.unsubscribe()
+    with UdpSubscribers(client, subscribers, subscribed=False) as subs:
         k, round_ = 0, 0
         while len(times["none"]) < count or len(times["subs"]) < count:
             for state in (("none", "subs") if round_ % 2 == 0 else ("subs", "none")):
@@ -879,6 +881,13 @@ def _ratio_row(raw, scenario, key, base_key, target, what):
             "ratio": ratio, "met": ratio >= target and not errors}
 
 
+def _informational(row):
+    """A row shown without a verdict."""
+    row["target"] = "(informational)"
+    row["met"] = None
+    return row
+
+
 def _abs_row(scenario, value, target, unit, lower_is_better, figure=None, errors=0, note=None):
     if value is None:
         return None
@@ -919,10 +928,7 @@ def evaluate(raw):
         if base:
             figure += f" (nginx {base['latency_us']['p99'] / 1000:.2f} ms at {_rps(base['rps'])})"
         row = _abs_row(scenario, p99, 1, "ms", True, figure=figure, errors=_wrk_errors(raw, key))
-        if not judged:
-            row["target"] = "(informational)"
-            row["met"] = None
-        add(row)
+        add(row if judged else _informational(row))
     add(_ratio_row(raw, "sr_get_status, 1 conn", "rates.srmi_c1", "rates.nginx_c1", 0.9, "nginx"))
 
     # listing
@@ -948,10 +954,7 @@ def evaluate(raw):
                 row["met"] = False
             if side["set_rate"] < 0.95 * 10000:
                 row["figure"] += " (set rate short of 10k/s)"
-        if row and not judged:
-            row["target"] = "(informational)"
-            row["met"] = None
-        add(row)
+        add(row if not row or judged else _informational(row))
 
     # writes
     for key, label, target in (("writes.set", "sr_set_status, batches of 100, 4 conn, events", 100000),
