@@ -14,6 +14,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
+#include "server/detail/draining_read.h"
 #include "server/event_stream.h"
 #include "server/tls.h"
 
@@ -75,7 +76,8 @@ HttpSession<Stream>::HttpSession(net::ip::tcp::socket&& socket,
     beast::error_code ignored;
     client_ = tcp().socket().remote_endpoint(ignored);
     local_ = tcp().socket().local_endpoint(ignored);
-    tcp().socket().non_blocking(true, ignored);  // for send's write at once
+    tcp().socket().non_blocking(true, ignored);  // for send's write at once, and the draining read
+    if constexpr (!kIsTls<Stream>) reactor_ = detail::reactor_of(tcp().socket());
 }
 
 template <class Stream>
@@ -142,31 +144,15 @@ void HttpSession<Stream>::read_more() {
     // We drive the parser ourselves: Beast's read operations post their
     // completion even when the whole request is already in the buffer.
     if constexpr (!kIsTls<Stream>) {
-        // After a read that emptied the socket, the next bytes are not there
-        // yet (a client waits for its answer): Asio's read would try first,
-        // and fail, once per request. Waiting to be readable costs no read.
-        if (drained_) {
-            tcp().socket().async_wait(
-                net::socket_base::wait_read,
-                beast::bind_front_handler(&HttpSession::on_readable, this->shared_from_this()));
-            return;
-        }
-    }
-    stream_.async_read_some(
-        buffer_.prepare(kFirstRead),
-        beast::bind_front_handler(&HttpSession::on_bytes, this->shared_from_this()));
-}
-
-template <class Stream>
-void HttpSession<Stream>::on_readable(beast::error_code ec) {
-    if constexpr (!kIsTls<Stream>) {
-        if (ec) return on_bytes(ec, 0);
-        const std::size_t bytes = tcp().socket().read_some(buffer_.prepare(kFirstRead), ec);
-        if (ec == net::error::would_block || ec == net::error::try_again) {
-            drained_ = true;
-            return read_more();
-        }
-        on_bytes(ec, bytes);
+        // Between keep-alive requests the socket is empty: this read costs
+        // no syscall until the client's next bytes arrive.
+        detail::async_read_draining(
+            tcp().socket(), reactor_, buffer_.prepare(kFirstRead),
+            beast::bind_front_handler(&HttpSession::on_bytes, this->shared_from_this()));
+    } else {
+        stream_.async_read_some(
+            buffer_.prepare(kFirstRead),
+            beast::bind_front_handler(&HttpSession::on_bytes, this->shared_from_this()));
     }
 }
 
@@ -187,7 +173,6 @@ void HttpSession<Stream>::wait_for_more() {
 template <class Stream>
 void HttpSession<Stream>::on_bytes(beast::error_code ec, std::size_t bytes) {
     buffer_.commit(bytes);
-    drained_ = bytes < kFirstRead;
     if (ec) {
         // Nothing begun, so nothing to answer: a client that closed, or stayed idle too long.
         if (!begun_) {

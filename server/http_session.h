@@ -92,7 +92,6 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
     void on_handshake(boost::beast::error_code ec);
     void do_read();
     void read_more();
-    void on_readable(boost::beast::error_code ec);
     void wait_for_more();
     void on_bytes(boost::beast::error_code ec, std::size_t bytes);
     void parse();
@@ -133,7 +132,6 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
     bool expired_ = false;      // the current deadline passed; the operation was cancelled
     bool answered_ = false;     // a request was answered: waits between requests are idle ones
     bool begun_ = false;        // a byte of the current request has arrived
-    bool drained_ = false;      // the last read took all the socket had
     /// Which wait the deadline is for: a header's and a body's time run from
     /// their start, however many reads they take.
     enum class Wait { kIdle, kHeader, kBody } wait_ = Wait::kIdle;
@@ -144,6 +142,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
     Response response_;                         // alive while written
     std::string head_;  // the answer's status line and fields (and a small body), reused
     std::array<char, 4096> discard_{};
+    void* reactor_ = nullptr;  // for detail::async_read_draining (plain HTTP)
 };
 
 extern template class HttpSession<PlainStream>;
