@@ -2,14 +2,13 @@
 // shared/spec/jsonrpc.md. Errors are turned into answers here and only here.
 #include "rpc/dispatcher.h"
 
-#include "rpc/json_reader.h"
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <exception>
 #include <stdexcept>
 
-#include <spdlog/spdlog.h>
-
+#include "rpc/json_reader.h"
 #include "rpc/json_writer.h"
 
 namespace srmi::rpc {
@@ -25,7 +24,8 @@ std::string serialize(const Json& value) {
 
 // The envelope is written as text around the result or error: a tree built
 // only to be dumped at once would cost more than the method itself.
-void write_answer(std::string& out, std::string_view member, std::string_view value_text, const Json& id) {
+void write_answer(std::string& out, std::string_view member, std::string_view value_text,
+                  const Json& id) {
     out.reserve(out.size() + value_text.size() + 64);
     out += R"({"jsonrpc":"2.0",")";
     out += member;
@@ -155,9 +155,9 @@ Reply Dispatcher::call(const Method& method, const Json* params, const Caller& c
         for (const auto& recipe : method.recipes) {
             if (recipe.params.size() != count) continue;
             same_count = true;
-            const bool names_match = std::all_of(
-                recipe.params.begin(), recipe.params.end(),
-                [&](const std::string& name) { return params->contains(name); });
+            const bool names_match =
+                std::all_of(recipe.params.begin(), recipe.params.end(),
+                            [&](const std::string& name) { return params->contains(name); });
             if (names_match) {
                 chosen = &recipe;
                 break;
@@ -202,7 +202,8 @@ void Dispatcher::call_done(std::string_view method, int code,
 
 bool Dispatcher::answer(const Json& request, const Caller& caller, std::string& out) const {
     const bool timed = (slow_threshold_.count() > 0 && slow_hook_) || done_hook_;
-    const auto started = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+    const auto started =
+        timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     auto invalid = [&](const Json& id) {
         const auto error = errors::invalid_request();
         call_done({}, error.code, started);
@@ -238,8 +239,8 @@ bool Dispatcher::answer(const Json& request, const Caller& caller, std::string& 
         if (call_hook_) call_hook_(CallTrace{name, true, 0, "dispatcher.cpp", __LINE__});
         try {
             if (target.role > caller.role) {
-                reply = forbidden(std::string(target.name) + " needs the " + std::string(role_name(target.role)) +
-                                  " role");
+                reply = forbidden(std::string(target.name) + " needs the " +
+                                  std::string(role_name(target.role)) + " role");
             } else {
                 reply = call(target, params == request.end() ? nullptr : &*params, caller);
             }
@@ -253,7 +254,8 @@ bool Dispatcher::answer(const Json& request, const Caller& caller, std::string& 
         }
         if (call_hook_) {
             const auto* error = std::get_if<RpcError>(&reply);
-            call_hook_(CallTrace{name, false, error != nullptr ? error->code : 0, "dispatcher.cpp", __LINE__});
+            call_hook_(CallTrace{name, false, error != nullptr ? error->code : 0, "dispatcher.cpp",
+                                 __LINE__});
         }
     }
 

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,8 +15,6 @@
 #include <utility>
 #include <variant>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "rpc/access.h"
 #include "rpc/rpc_error.h"
@@ -27,14 +26,14 @@ using Json = nlohmann::ordered_json;
 
 /// The parameters of a call, bound to the names of the recipe that matched.
 class Params {
-public:
+  public:
     /// The value of a parameter of the matched recipe. Asking for a name the
     /// recipe does not have is a programming error (std::out_of_range).
     const Json& operator[](std::string_view name) const;
     /// Whether the matched recipe has this parameter.
     bool has(std::string_view name) const noexcept;
 
-private:
+  private:
     friend class Dispatcher;
     std::vector<std::pair<std::string_view, const Json*>> values_;
 };
@@ -57,8 +56,8 @@ struct Recipe {
 
 /// One entry of the dispatch table.
 struct Method {
-    std::string name;            ///< flat name, e.g. `sr_get_status`
-    std::string help;            ///< one line, answered by `help`
+    std::string name;  ///< flat name, e.g. `sr_get_status`
+    std::string help;  ///< one line, answered by `help`
     std::vector<Recipe> recipes;
     std::string qualified_name;  ///< optional `module:cmd` alias, e.g. `status_report:get`
     /// The least role allowed to call it; admin unless a method says otherwise,
@@ -107,7 +106,7 @@ using CallDoneHook =
 /// The dispatch table and the JSON-RPC 2.0 engine. Build it (add) before
 /// serving; afterwards handle() may run concurrently on any number of threads.
 class Dispatcher {
-public:
+  public:
     /// Adds a method. Throws std::invalid_argument if a name or alias is
     /// already taken, or two recipes have the same parameter list.
     void add(Method method);
@@ -144,11 +143,12 @@ public:
     /// Methods in table order.
     const std::vector<Method>& methods() const noexcept { return methods_; }
 
-private:
+  private:
     /// The answer's text, appended to `out`; false (nothing appended) for a notification.
     bool answer(const Json& request, const Caller& caller, std::string& out) const;
     Reply call(const Method& method, const Json* params, const Caller& caller) const;
-    void call_done(std::string_view method, int code, std::chrono::steady_clock::time_point started) const;
+    void call_done(std::string_view method, int code,
+                   std::chrono::steady_clock::time_point started) const;
 
     std::vector<Method> methods_;
     std::unordered_map<std::string, std::size_t> by_name_;  // flat and qualified names

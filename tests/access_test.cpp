@@ -1,15 +1,15 @@
 // Roles, group limits and request bounds as the dispatcher enforces them.
-#include <chrono>
-#include <string>
-
 #include <doctest/doctest.h>
+
+#include <chrono>
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "core/event_hub.h"
 #include "core/registry.h"
+#include "dispatcher_calls.h"
 #include "rpc/dispatcher.h"
 #include "rpc/methods.h"
-#include "dispatcher_calls.h"
 
 using namespace srmi;
 using json = nlohmann::ordered_json;
@@ -19,9 +19,10 @@ namespace {
 /// Every real method over a registry with public groups db and web.
 struct AccessFixture {
     core::Registry registry;
-    core::EventHub hub{[](std::string_view) -> std::variant<std::shared_ptr<core::EventSink>, std::string> {
-        return std::string("no delivery in this test");
-    }};
+    core::EventHub hub{
+        [](std::string_view) -> std::variant<std::shared_ptr<core::EventSink>, std::string> {
+            return std::string("no delivery in this test");
+        }};
     rpc::Dispatcher dispatcher;
 
     AccessFixture() {
@@ -32,7 +33,9 @@ struct AccessFixture {
         rpc::add_event_methods(dispatcher, hub);
         rpc::add_core_methods(dispatcher, rpc::ServerInfo{"srmi test", 0});
     }
-    test::DispatcherCalls as(const rpc::Caller& caller) const { return test::DispatcherCalls(dispatcher, caller); }
+    test::DispatcherCalls as(const rpc::Caller& caller) const {
+        return test::DispatcherCalls(dispatcher, caller);
+    }
 };
 
 struct NullSink : core::EventSink {
@@ -54,9 +57,12 @@ TEST_CASE("every method names its role; none is left at the admin default by acc
     for (const auto& method : f.dispatcher.methods()) {
         INFO(method.name);
         const bool writes = method.name == "sr_set_status" || method.name == "sr_add_report" ||
-                            method.name == "sr_add_identifier" || method.name == "sr_remove_identifier";
+                            method.name == "sr_add_identifier" ||
+                            method.name == "sr_remove_identifier";
         const bool admin = method.name == "event_subscribe" || method.name == "raise_event";
-        CHECK(method.role == (admin ? rpc::Role::kAdmin : writes ? rpc::Role::kWrite : rpc::Role::kRead));
+        CHECK(method.role == (admin    ? rpc::Role::kAdmin
+                              : writes ? rpc::Role::kWrite
+                                       : rpc::Role::kRead));
     }
 }
 
@@ -75,7 +81,8 @@ TEST_CASE("a caller gets 403 Forbidden for a method beyond its role") {
         check_forbidden(calls.error("sr_set_status", {{"group", "db"}, {"status", 5}}));
         check_forbidden(calls.error("sr_add_report", {{"group", "db"}, {"report", "x"}}));
         check_forbidden(calls.error("sr_add_identifier", {{"group", "db"}, {"identifier", "x"}}));
-        check_forbidden(calls.error("event_subscribe", {{"event", "E_CORE_LOG"}, {"socket", "udp:127.0.0.1:9"}}));
+        check_forbidden(calls.error("event_subscribe",
+                                    {{"event", "E_CORE_LOG"}, {"socket", "udp:127.0.0.1:9"}}));
         CHECK(calls.error("sr_set_status", {{"group", "db"}, {"status", 5}})["data"] ==
               "sr_set_status needs the write role");
         // Refused before anything ran: the status did not change.
@@ -85,9 +92,12 @@ TEST_CASE("a caller gets 403 Forbidden for a method beyond its role") {
         auto calls = f.as(writer);
         CHECK(calls.result("sr_set_status", {{"group", "db"}, {"status", 5}}) == "OK");
         CHECK(calls.result("sr_add_report", {{"group", "web"}, {"report", "up"}}) == "OK");
-        CHECK(calls.result("sr_add_identifier", {{"group", "db"}, {"identifier", "replica"}}) == "OK");
-        CHECK(calls.result("sr_remove_identifier", {{"group", "db"}, {"identifier", "replica"}}) == "OK");
-        check_forbidden(calls.error("event_subscribe", {{"event", "E_CORE_LOG"}, {"socket", "udp:127.0.0.1:9"}}));
+        CHECK(calls.result("sr_add_identifier", {{"group", "db"}, {"identifier", "replica"}}) ==
+              "OK");
+        CHECK(calls.result("sr_remove_identifier", {{"group", "db"}, {"identifier", "replica"}}) ==
+              "OK");
+        check_forbidden(calls.error("event_subscribe",
+                                    {{"event", "E_CORE_LOG"}, {"socket", "udp:127.0.0.1:9"}}));
         check_forbidden(calls.error("raise_event", {{"event", "E_CORE_LOG"}}));
     }
     SUBCASE("admin: everything") {
@@ -110,8 +120,10 @@ TEST_CASE("a caller limited to some groups writes those only, reads all") {
     AccessFixture f;
     const rpc::Caller producer{rpc::Role::kWrite, {"DB"}, "producer"};
     auto calls = f.as(producer);
-    CHECK(calls.result("sr_set_status", {{"group", "db"}, {"status", 7}}) == "OK");  // case-insensitive
-    CHECK(calls.result("sr_add_report", {{"group", "db"}, {"identifier", "main"}, {"report", "ok"}}) == "OK");
+    CHECK(calls.result("sr_set_status", {{"group", "db"}, {"status", 7}}) ==
+          "OK");  // case-insensitive
+    CHECK(calls.result("sr_add_report",
+                       {{"group", "db"}, {"identifier", "main"}, {"report", "ok"}}) == "OK");
     check_forbidden(calls.error("sr_set_status", {{"group", "web"}, {"status", 7}}));
     check_forbidden(calls.error("sr_add_report", {{"group", "web"}, {"report", "x"}}));
     check_forbidden(calls.error("sr_add_identifier", {{"group", "web"}, {"identifier", "x"}}));
@@ -119,7 +131,8 @@ TEST_CASE("a caller limited to some groups writes those only, reads all") {
     // Positional parameters are bound first, so the limit applies to them too.
     check_forbidden(calls.error("sr_set_status", json::array({"web", "main", 7, "details"})));
     CHECK(calls.result("sr_get_status", {{"group", "web"}})["Status"] == 1);
-    CHECK(f.as(rpc::unrestricted_caller()).result("sr_get_status", {{"group", "web"}})["Status"] == 1);
+    CHECK(f.as(rpc::unrestricted_caller()).result("sr_get_status", {{"group", "web"}})["Status"] ==
+          1);
 }
 
 TEST_CASE("a batch over max_batch is refused whole, with one -32600") {
@@ -127,15 +140,19 @@ TEST_CASE("a batch over max_batch is refused whole, with one -32600") {
     f.dispatcher.set_limits(rpc::DispatchLimits{3, 64});
     json batch = json::array();
     for (int i = 0; i < 4; ++i) {
-        batch.push_back({{"jsonrpc", "2.0"}, {"method", "sr_set_status"},
-                         {"params", {{"group", "db"}, {"status", 10 + i}}}, {"id", i}});
+        batch.push_back({{"jsonrpc", "2.0"},
+                         {"method", "sr_set_status"},
+                         {"params", {{"group", "db"}, {"status", 10 + i}}},
+                         {"id", i}});
     }
     auto answer = json::parse(*f.dispatcher.handle(batch.dump()));
     REQUIRE(answer.is_object());
     CHECK(answer["error"]["code"] == -32600);
     CHECK(answer["error"]["data"] == "batch of 4 requests; at most 3 are answered");
     CHECK(answer["id"].is_null());
-    CHECK(test::DispatcherCalls(f.dispatcher).result("sr_get_status", {{"group", "db"}})["Status"] == 1);
+    CHECK(
+        test::DispatcherCalls(f.dispatcher).result("sr_get_status", {{"group", "db"}})["Status"] ==
+        1);
 
     batch.erase(3);
     auto three = json::parse(*f.dispatcher.handle(batch.dump()));
@@ -163,8 +180,10 @@ TEST_CASE("JSON nested deeper than max_json_depth is refused without recursion")
     SUBCASE("brackets inside strings do not count") {
         f.dispatcher.set_limits(rpc::DispatchLimits{1000, 4});
         const std::string report = std::string(100, '[') + "\\\"{{{";
-        json request = {{"jsonrpc", "2.0"}, {"method", "sr_add_report"},
-                        {"params", {{"group", "db"}, {"report", report}}}, {"id", 1}};
+        json request = {{"jsonrpc", "2.0"},
+                        {"method", "sr_add_report"},
+                        {"params", {{"group", "db"}, {"report", report}}},
+                        {"id", 1}};
         auto answer = json::parse(*f.dispatcher.handle(request.dump()));
         CHECK(answer["result"] == "OK");
     }
@@ -185,7 +204,8 @@ TEST_CASE("raise_event's params given as a string are held to the same depth") {
     // A subscriber, so that raise_event would go as far as building the event.
     f.hub.add_tap({0}, std::make_shared<NullSink>());
     const std::string deep = std::string(100000, '[') + std::string(100000, ']');
-    json request = {{"jsonrpc", "2.0"}, {"method", "raise_event"}, {"params", {"E_CORE_LOG", deep}}, {"id", 1}};
+    json request = {
+        {"jsonrpc", "2.0"}, {"method", "raise_event"}, {"params", {"E_CORE_LOG", deep}}, {"id", 1}};
     auto answer = json::parse(*f.dispatcher.handle(request.dump()));
     CHECK(answer["error"]["code"] == -32602);
     request["params"][1] = "[[1]]";

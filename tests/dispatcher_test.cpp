@@ -2,15 +2,15 @@
 // matching, handler errors and method-name resolution, over a test table.
 #include "rpc/dispatcher.h"
 
+#include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
 #include <variant>
 #include <vector>
-
-#include <doctest/doctest.h>
-#include <nlohmann/json.hpp>
 
 #include "rpc/rpc_error.h"
 
@@ -43,7 +43,10 @@ Recipe echo_recipe(std::vector<std::string> names) {
 }
 
 Method plain(std::string name, Reply reply, std::string qualified = "") {
-    return Method{std::move(name), "help", {{{}, [reply](const Params&) { return reply; }}}, std::move(qualified)};
+    return Method{std::move(name),
+                  "help",
+                  {{{}, [reply](const Params&) { return reply; }}},
+                  std::move(qualified)};
 }
 
 struct TestTable {
@@ -59,16 +62,18 @@ struct TestTable {
         dispatcher.add(Method{"needs_arg", "one parameter only", {echo_recipe({"a"})}, ""});
         dispatcher.add(Method{"count",
                               "counts its calls",
-                              {{{}, [this](const Params&) -> Reply {
+                              {{{},
+                                [this](const Params&) -> Reply {
                                     ++counted;
                                     return srmi::rpc::Json(counted);
                                 }}},
                               ""});
-        dispatcher.add(Method{"boom",
-                              "throws",
-                              {{{}, [](const Params&) -> Reply { throw std::runtime_error("boom"); }},
-                               {{"n"}, [](const Params&) -> Reply { throw 42; }}},
-                              ""});
+        dispatcher.add(
+            Method{"boom",
+                   "throws",
+                   {{{}, [](const Params&) -> Reply { throw std::runtime_error("boom"); }},
+                    {{"n"}, [](const Params&) -> Reply { throw 42; }}},
+                   ""});
         dispatcher.add(plain("fail", RpcError{404, "Nothing here", std::nullopt}));
         dispatcher.add(plain("fail_data", RpcError{400, "Bad thing", "because"}));
         dispatcher.add(plain("get_a", srmi::rpc::Json("from a"), "a:x"));
@@ -116,7 +121,8 @@ TEST_CASE("requests that are not valid JSON-RPC are rejected as the table says")
     TestTable t;
 
     SUBCASE("body is not JSON: -32700, id null") {
-        CHECK(t.answer(R"({"jsonrpc":"2.0","method":"echo","id":1)") == error_answer(-32700, "Parse error", nullptr));
+        CHECK(t.answer(R"({"jsonrpc":"2.0","method":"echo","id":1)") ==
+              error_answer(-32700, "Parse error", nullptr));
         CHECK(t.answer("") == error_answer(-32700, "Parse error", nullptr));
         CHECK(t.answer("nonsense") == error_answer(-32700, "Parse error", nullptr));
     }
@@ -127,16 +133,20 @@ TEST_CASE("requests that are not valid JSON-RPC are rejected as the table says")
         }
     }
     SUBCASE("jsonrpc missing or not exactly \"2.0\": the request's id") {
-        CHECK(t.answer(R"({"method":"echo","id":3})") == error_answer(-32600, "Invalid Request", 3));
+        CHECK(t.answer(R"({"method":"echo","id":3})") ==
+              error_answer(-32600, "Invalid Request", 3));
         CHECK(t.answer(R"({"jsonrpc":"1.0","method":"echo","id":"q"})") ==
               error_answer(-32600, "Invalid Request", "q"));
-        CHECK(t.answer(R"({"jsonrpc":2.0,"method":"echo","id":4})") == error_answer(-32600, "Invalid Request", 4));
+        CHECK(t.answer(R"({"jsonrpc":2.0,"method":"echo","id":4})") ==
+              error_answer(-32600, "Invalid Request", 4));
         CHECK(t.answer(R"({"jsonrpc":"2.0 ","method":"echo","id":5})") ==
               error_answer(-32600, "Invalid Request", 5));
     }
     SUBCASE("method missing or not a string: the request's id") {
-        CHECK(t.answer(R"({"jsonrpc":"2.0","id":6})") == error_answer(-32600, "Invalid Request", 6));
-        CHECK(t.answer(R"({"jsonrpc":"2.0","method":7,"id":"m"})") == error_answer(-32600, "Invalid Request", "m"));
+        CHECK(t.answer(R"({"jsonrpc":"2.0","id":6})") ==
+              error_answer(-32600, "Invalid Request", 6));
+        CHECK(t.answer(R"({"jsonrpc":"2.0","method":7,"id":"m"})") ==
+              error_answer(-32600, "Invalid Request", "m"));
         CHECK(t.answer(R"({"jsonrpc":"2.0","method":["echo"],"id":8})") ==
               error_answer(-32600, "Invalid Request", 8));
     }
@@ -152,14 +162,17 @@ TEST_CASE("requests that are not valid JSON-RPC are rejected as the table says")
     SUBCASE("id neither string, number nor null: id null") {
         for (const char* id : {"{}", R"({"a":1})", "[]", "[1]", "true", "false"}) {
             CAPTURE(id);
-            const std::string body = std::string(R"({"jsonrpc":"2.0","method":"count","id":)") + id + "}";
+            const std::string body =
+                std::string(R"({"jsonrpc":"2.0","method":"count","id":)") + id + "}";
             CHECK(t.answer(body) == error_answer(-32600, "Invalid Request", nullptr));
         }
         CHECK(t.counted == 0);  // not executed
     }
     SUBCASE("unknown method: -32601 with the request's id") {
-        CHECK(t.answer(R"({"jsonrpc":"2.0","method":"nope","id":"u"})") == error_answer(-32601, "Method not found", "u"));
-        CHECK(t.call("ECHO") == error_answer(-32601, "Method not found", 1));  // names are case-sensitive
+        CHECK(t.answer(R"({"jsonrpc":"2.0","method":"nope","id":"u"})") ==
+              error_answer(-32601, "Method not found", "u"));
+        CHECK(t.call("ECHO") ==
+              error_answer(-32601, "Method not found", 1));  // names are case-sensitive
         CHECK(t.call("") == error_answer(-32601, "Method not found", 1));
     }
 }
@@ -169,10 +182,12 @@ TEST_CASE("the id is echoed exactly as sent") {
     const json result = echoed("");
 
     SUBCASE("string") {
-        CHECK(t.answer(R"({"jsonrpc":"2.0","method":"echo","id":"abc"})") == result_answer(result, "abc"));
+        CHECK(t.answer(R"({"jsonrpc":"2.0","method":"echo","id":"abc"})") ==
+              result_answer(result, "abc"));
     }
     SUBCASE("null") {
-        CHECK(t.answer(R"({"jsonrpc":"2.0","method":"echo","id":null})") == result_answer(result, nullptr));
+        CHECK(t.answer(R"({"jsonrpc":"2.0","method":"echo","id":null})") ==
+              result_answer(result, nullptr));
     }
     SUBCASE("integer") {
         CHECK(t.answer(R"({"jsonrpc":"2.0","method":"echo","id":7})") == result_answer(result, 7));
@@ -184,10 +199,12 @@ TEST_CASE("the id is echoed exactly as sent") {
         CHECK(json::parse(*text) == result_answer(result, 1.5));
     }
     SUBCASE("large and negative numbers") {
-        auto text = t.dispatcher.handle(R"({"jsonrpc":"2.0","method":"echo","id":18446744073709551615})");
+        auto text =
+            t.dispatcher.handle(R"({"jsonrpc":"2.0","method":"echo","id":18446744073709551615})");
         REQUIRE(text.has_value());
         CHECK(text->find("\"id\":18446744073709551615") != std::string::npos);
-        CHECK(t.answer(R"({"jsonrpc":"2.0","method":"echo","id":-3})") == result_answer(result, -3));
+        CHECK(t.answer(R"({"jsonrpc":"2.0","method":"echo","id":-3})") ==
+              result_answer(result, -3));
     }
     SUBCASE("on errors too") {
         CHECK(t.answer(R"({"jsonrpc":"2.0","method":"fail","id":2.25})") ==
@@ -202,7 +219,8 @@ TEST_CASE("notifications are executed but not answered") {
 
     CHECK_FALSE(t.dispatcher.handle(R"({"jsonrpc":"2.0","method":"count"})").has_value());
     CHECK(t.counted == 1);
-    CHECK_FALSE(t.dispatcher.handle(R"({"jsonrpc":"2.0","method":"count","params":[]})").has_value());
+    CHECK_FALSE(
+        t.dispatcher.handle(R"({"jsonrpc":"2.0","method":"count","params":[]})").has_value());
     CHECK(t.counted == 2);
 
     SUBCASE("also when the method fails or is unknown") {
@@ -213,12 +231,15 @@ TEST_CASE("notifications are executed but not answered") {
     }
     SUBCASE("a structurally invalid request without id is answered, not executed") {
         // As JSON-RPC 2.0's own example: {"jsonrpc":"2.0","method":1} -> -32600, id null.
-        CHECK(t.answer(R"({"method":"count"})") == error_answer(-32600, "Invalid Request", nullptr));
-        CHECK(t.answer(R"({"jsonrpc":"2.0","method":1})") == error_answer(-32600, "Invalid Request", nullptr));
+        CHECK(t.answer(R"({"method":"count"})") ==
+              error_answer(-32600, "Invalid Request", nullptr));
+        CHECK(t.answer(R"({"jsonrpc":"2.0","method":1})") ==
+              error_answer(-32600, "Invalid Request", nullptr));
         CHECK(t.counted == 2);
     }
     SUBCASE("an id of null is not a notification") {
-        CHECK(t.answer(R"({"jsonrpc":"2.0","method":"count","id":null})") == result_answer(3, nullptr));
+        CHECK(t.answer(R"({"jsonrpc":"2.0","method":"count","id":null})") ==
+              result_answer(3, nullptr));
     }
 }
 
@@ -232,13 +253,14 @@ TEST_CASE("batches answer in order and omit notifications") {
             {"jsonrpc":"2.0","method":"nope","id":2},
             {"jsonrpc":"2.0","method":"count","id":3}
         ])";
-        CHECK(t.answer(body) == json::array({result_answer(echoed("a", {1}), "first"),
-                                             error_answer(-32601, "Method not found", 2),
-                                             result_answer(2, 3)}));
+        CHECK(t.answer(body) ==
+              json::array({result_answer(echoed("a", {1}), "first"),
+                           error_answer(-32601, "Method not found", 2), result_answer(2, 3)}));
         CHECK(t.counted == 2);
     }
     SUBCASE("only notifications: nothing to answer") {
-        CHECK_FALSE(t.dispatcher.handle(R"([{"jsonrpc":"2.0","method":"count"},
+        CHECK_FALSE(t.dispatcher
+                        .handle(R"([{"jsonrpc":"2.0","method":"count"},
                                             {"jsonrpc":"2.0","method":"count"}])")
                         .has_value());
         CHECK(t.counted == 2);
@@ -253,8 +275,11 @@ TEST_CASE("batches answer in order and omit notifications") {
                            error_answer(-32600, "Invalid Request", nullptr)}));
     }
     SUBCASE("invalid elements keep their own ids") {
-        CHECK(t.answer(R"([{"jsonrpc":"1.0","method":"echo","id":1},{"jsonrpc":"2.0","method":"echo","id":2}])") ==
-              json::array({error_answer(-32600, "Invalid Request", 1), result_answer(echoed(""), 2)}));
+        CHECK(
+            t.answer(
+                R"([{"jsonrpc":"1.0","method":"echo","id":1},{"jsonrpc":"2.0","method":"echo","id":2}])") ==
+            json::array(
+                {error_answer(-32600, "Invalid Request", 1), result_answer(echoed(""), 2)}));
     }
 }
 
@@ -278,17 +303,21 @@ TEST_CASE("named parameters pick the recipe with exactly those names") {
     SUBCASE("exact matches") {
         CHECK(t.call("echo", {{"a", "v"}}) == result_answer(echoed("a", {"v"}), 1));
         CHECK(t.call("echo", {{"b", 2}, {"a", 1}}) == result_answer(echoed("a,b", {1, 2}), 1));
-        CHECK(t.call("echo", {{"x", true}, {"y", nullptr}}) == result_answer(echoed("x,y", {true, nullptr}), 1));
-        CHECK(t.call("echo", {{"a", 1}, {"b", 2}, {"c", 3}}) == result_answer(echoed("c,a,b", {3, 1, 2}), 1));
+        CHECK(t.call("echo", {{"x", true}, {"y", nullptr}}) ==
+              result_answer(echoed("x,y", {true, nullptr}), 1));
+        CHECK(t.call("echo", {{"a", 1}, {"b", 2}, {"c", 3}}) ==
+              result_answer(echoed("c,a,b", {3, 1, 2}), 1));
     }
     SUBCASE("no recipe of that size: too few or too many") {
         CHECK(t.call("echo", {{"a", 1}, {"b", 2}, {"c", 3}, {"d", 4}}) ==
               invalid_params("Too few or too many parameters"));
-        CHECK(t.call("needs_arg", {{"a", 1}, {"b", 2}}) == invalid_params("Too few or too many parameters"));
+        CHECK(t.call("needs_arg", {{"a", 1}, {"b", 2}}) ==
+              invalid_params("Too few or too many parameters"));
     }
     SUBCASE("a recipe of that size but other names: names do not match") {
         CHECK(t.call("echo", {{"z", 1}}) == invalid_params("Named parameters do not match"));
-        CHECK(t.call("echo", {{"a", 1}, {"y", 2}}) == invalid_params("Named parameters do not match"));
+        CHECK(t.call("echo", {{"a", 1}, {"y", 2}}) ==
+              invalid_params("Named parameters do not match"));
         CHECK(t.call("echo", {{"A", 1}}) == invalid_params("Named parameters do not match"));
     }
 }
@@ -337,19 +366,27 @@ TEST_CASE("the dispatch table rejects duplicate names") {
     TestTable t;
     const auto size_before = t.dispatcher.methods().size();
 
-    SUBCASE("same flat name") { CHECK_THROWS_AS(t.dispatcher.add(plain("echo", srmi::rpc::Json(1))), std::invalid_argument); }
+    SUBCASE("same flat name") {
+        CHECK_THROWS_AS(t.dispatcher.add(plain("echo", srmi::rpc::Json(1))), std::invalid_argument);
+    }
     SUBCASE("flat name equal to an existing alias") {
-        CHECK_THROWS_AS(t.dispatcher.add(plain("test:echo", srmi::rpc::Json(1))), std::invalid_argument);
+        CHECK_THROWS_AS(t.dispatcher.add(plain("test:echo", srmi::rpc::Json(1))),
+                        std::invalid_argument);
     }
     SUBCASE("alias equal to an existing flat name") {
-        CHECK_THROWS_AS(t.dispatcher.add(plain("fresh", srmi::rpc::Json(1), "count")), std::invalid_argument);
+        CHECK_THROWS_AS(t.dispatcher.add(plain("fresh", srmi::rpc::Json(1), "count")),
+                        std::invalid_argument);
     }
     SUBCASE("same alias") {
-        CHECK_THROWS_AS(t.dispatcher.add(plain("fresh", srmi::rpc::Json(1), "a:x")), std::invalid_argument);
+        CHECK_THROWS_AS(t.dispatcher.add(plain("fresh", srmi::rpc::Json(1), "a:x")),
+                        std::invalid_argument);
     }
-    SUBCASE("empty name") { CHECK_THROWS_AS(t.dispatcher.add(plain("", srmi::rpc::Json(1))), std::invalid_argument); }
+    SUBCASE("empty name") {
+        CHECK_THROWS_AS(t.dispatcher.add(plain("", srmi::rpc::Json(1))), std::invalid_argument);
+    }
     SUBCASE("the same recipe twice, in any order") {
-        CHECK_THROWS_AS(t.dispatcher.add(Method{"fresh", "h", {echo_recipe({"a", "b"}), echo_recipe({"b", "a"})}, ""}),
+        CHECK_THROWS_AS(t.dispatcher.add(Method{
+                            "fresh", "h", {echo_recipe({"a", "b"}), echo_recipe({"b", "a"})}, ""}),
                         std::invalid_argument);
     }
 
@@ -362,8 +399,8 @@ TEST_CASE("methods are listed in table order") {
     TestTable t;
     std::vector<std::string> names;
     for (const auto& m : t.dispatcher.methods()) names.push_back(m.name);
-    CHECK(names == std::vector<std::string>{"echo", "needs_arg", "count", "boom", "fail", "fail_data", "get_a",
-                                            "get_b", "get_only"});
+    CHECK(names == std::vector<std::string>{"echo", "needs_arg", "count", "boom", "fail",
+                                            "fail_data", "get_a", "get_b", "get_only"});
 }
 
 TEST_CASE("method names resolve as flat, qualified or unique short names") {
@@ -390,12 +427,17 @@ TEST_CASE("method names resolve as flat, qualified or unique short names") {
     SUBCASE("a short name two modules share is ambiguous") {
         auto found = t.dispatcher.resolve("x");
         REQUIRE(std::holds_alternative<RpcError>(found));
-        CHECK(std::get<RpcError>(found) == RpcError{-32001, "Method ambiguous", "supported names: a:x, b:x"});
-        CHECK(t.call("x") == error_answer(-32001, "Method ambiguous", 1, "supported names: a:x, b:x"));
+        CHECK(std::get<RpcError>(found) ==
+              RpcError{-32001, "Method ambiguous", "supported names: a:x, b:x"});
+        CHECK(t.call("x") ==
+              error_answer(-32001, "Method ambiguous", 1, "supported names: a:x, b:x"));
     }
     SUBCASE("unknown names and wrong modules") {
-        CHECK(std::get<RpcError>(t.dispatcher.resolve("c:x")) == srmi::rpc::errors::method_not_found());
-        CHECK(std::get<RpcError>(t.dispatcher.resolve("a:only")) == srmi::rpc::errors::method_not_found());
-        CHECK(std::get<RpcError>(t.dispatcher.resolve("test")) == srmi::rpc::errors::method_not_found());
+        CHECK(std::get<RpcError>(t.dispatcher.resolve("c:x")) ==
+              srmi::rpc::errors::method_not_found());
+        CHECK(std::get<RpcError>(t.dispatcher.resolve("a:only")) ==
+              srmi::rpc::errors::method_not_found());
+        CHECK(std::get<RpcError>(t.dispatcher.resolve("test")) ==
+              srmi::rpc::errors::method_not_found());
     }
 }
