@@ -195,18 +195,20 @@ Reply Dispatcher::call(const Method& method, const Json* params, const Caller& c
 
 // --- requests and batches ------------------------------------------------------
 
-void Dispatcher::call_done(std::string_view method, int code,
-                           std::chrono::steady_clock::time_point started) const {
-    if (done_hook_) done_hook_(method, code, std::chrono::steady_clock::now() - started);
+std::chrono::steady_clock::time_point Dispatcher::call_done(
+    std::string_view method, int code, std::chrono::steady_clock::time_point started) const {
+    if (!timed()) return started;
+    const auto now = std::chrono::steady_clock::now();
+    if (done_hook_) done_hook_(method, code, now - started);
+    return now;
 }
 
-bool Dispatcher::answer(const Json& request, const Caller& caller, std::string& out) const {
-    const bool timed = (slow_threshold_.count() > 0 && slow_hook_) || done_hook_;
-    const auto started =
-        timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+bool Dispatcher::answer(const Json& request, const Caller& caller, std::string& out,
+                        std::chrono::steady_clock::time_point& clock) const {
+    const auto started = clock;
     auto invalid = [&](const Json& id) {
         const auto error = errors::invalid_request();
-        call_done({}, error.code, started);
+        clock = call_done({}, error.code, started);
         write_error(out, error, id);
         return true;
     };
@@ -259,10 +261,11 @@ bool Dispatcher::answer(const Json& request, const Caller& caller, std::string& 
         }
     }
 
+    // One clock read serves the slow-call check, the done hook and the next call's start.
+    const auto ended = timed() ? std::chrono::steady_clock::now() : started;
     if (slow_threshold_.count() > 0 && slow_hook_) {
-        const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
-                                std::chrono::steady_clock::now() - started)
-                                .count();
+        const auto micros =
+            std::chrono::duration_cast<std::chrono::microseconds>(ended - started).count();
         if (micros > slow_threshold_.count()) {
             auto text = serialize(request);
             if (text.size() > kSlowCallExtra) text.resize(kSlowCallExtra);
@@ -272,8 +275,9 @@ bool Dispatcher::answer(const Json& request, const Caller& caller, std::string& 
 
     if (done_hook_) {
         const auto* error = std::get_if<RpcError>(&reply);
-        call_done(called, error != nullptr ? error->code : 0, started);
+        done_hook_(called, error != nullptr ? error->code : 0, ended - started);
     }
+    clock = ended;
 
     if (notification) return false;
     if (auto* error = std::get_if<RpcError>(&reply)) {
@@ -288,8 +292,9 @@ bool Dispatcher::answer(const Json& request, const Caller& caller, std::string& 
 
 std::optional<std::string> Dispatcher::handle(std::string_view body, const Caller& caller) const {
     try {
-        const auto started =
-            done_hook_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+        auto clock =
+            timed() ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+        const auto started = clock;
         auto refuse = [&](std::string why) {
             auto error = errors::invalid_request();
             error.data = std::move(why);
@@ -298,20 +303,24 @@ std::optional<std::string> Dispatcher::handle(std::string_view body, const Calle
             write_error(out, error, nullptr);
             return out;
         };
-        if (nests_deeper_than(body, limits_.max_depth)) {
-            return refuse("nested deeper than " + std::to_string(limits_.max_depth) + " levels");
-        }
-        // The depth is checked above; read_json's own bound is only a backstop.
         Json request;
         std::string out;
-        if (!read_json(body, request, limits_.max_depth + 1)) {
+        if (!read_json(body, request, limits_.max_depth)) {
+            // Refused for its depth if it nests too deep anywhere, valid or
+            // not, as a flat scan sees it; read_json's bound kept it from
+            // recursing that far. Checked only here: a body read whole is no
+            // deeper than the bound.
+            if (nests_deeper_than(body, limits_.max_depth)) {
+                return refuse("nested deeper than " + std::to_string(limits_.max_depth) +
+                              " levels");
+            }
             call_done({}, errors::parse_error().code, started);
             write_error(out, errors::parse_error(), nullptr);
             return out;
         }
 
         if (!request.is_array()) {
-            if (!answer(request, caller, out)) return std::nullopt;
+            if (!answer(request, caller, out, clock)) return std::nullopt;
             return out;
         }
         if (request.empty()) {
@@ -328,7 +337,7 @@ std::optional<std::string> Dispatcher::handle(std::string_view body, const Calle
         for (const auto& element : request) {
             const auto mark = out.size();
             if (out.size() > 1) out += ',';
-            if (!answer(element, caller, out)) out.resize(mark);
+            if (!answer(element, caller, out, clock)) out.resize(mark);
         }
         if (out.size() == 1) return std::nullopt;
         out += ']';

@@ -145,10 +145,17 @@ class Dispatcher {
 
   private:
     /// The answer's text, appended to `out`; false (nothing appended) for a notification.
-    bool answer(const Json& request, const Caller& caller, std::string& out) const;
+    /// `clock`: when the call began, if timed; moved on to when it ended, the
+    /// next call's start in a batch (one clock read per call).
+    bool answer(const Json& request, const Caller& caller, std::string& out,
+                std::chrono::steady_clock::time_point& clock) const;
     Reply call(const Method& method, const Json* params, const Caller& caller) const;
-    void call_done(std::string_view method, int code,
-                   std::chrono::steady_clock::time_point started) const;
+    /// Tells the done hook; returns the time it read (`started` when nothing is timed).
+    std::chrono::steady_clock::time_point call_done(
+        std::string_view method, int code, std::chrono::steady_clock::time_point started) const;
+    bool timed() const noexcept {
+        return (slow_threshold_.count() > 0 && slow_hook_) || done_hook_;
+    }
 
     std::vector<Method> methods_;
     std::unordered_map<std::string, std::size_t> by_name_;  // flat and qualified names

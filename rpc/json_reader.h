@@ -20,8 +20,9 @@ namespace srmi::rpc {
 /// and fits, else a double, and a double must be finite; a key given twice
 /// keeps its first place and its last value. Returns false (leaving `out`
 /// unspecified) where nlohmann would discard the text, and also for arrays
-/// and objects nested deeper than `max_depth` (nlohmann has no such limit:
-/// callers refuse those before, with nests_deeper_than()).
+/// and objects nested deeper than `max_depth` (nlohmann has no such limit;
+/// the dispatcher tells that refusal from a parse error with
+/// nests_deeper_than()).
 ///
 /// Why not nlohmann's own: its lexer copies every byte into a token buffer
 /// one push_back at a time, and parsing was two thirds of the dispatcher's

@@ -13,6 +13,7 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
+#include <ctime>
 
 #include "server/detail/draining_read.h"
 #include "server/event_stream.h"
@@ -28,6 +29,20 @@ namespace {
 constexpr std::chrono::seconds kLingerTime{2};
 constexpr std::size_t kFirstRead = 4096;
 constexpr std::size_t kJoinedBody = 16 * 1024;  // a body up to this size is copied into the head
+
+// The time at the kernel's last tick, on steady_clock's scale (both are
+// CLOCK_MONOTONIC): at most a tick early, which deadlines of seconds do not
+// notice, for a fraction of a precise read. A deadline is set per request.
+std::chrono::steady_clock::time_point coarse_now() noexcept {
+#ifdef CLOCK_MONOTONIC_COARSE
+    timespec now{};
+    if (::clock_gettime(CLOCK_MONOTONIC_COARSE, &now) == 0) {
+        return std::chrono::steady_clock::time_point(std::chrono::seconds(now.tv_sec) +
+                                                     std::chrono::nanoseconds(now.tv_nsec));
+    }
+#endif
+    return std::chrono::steady_clock::now();
+}
 
 // The status line and fields of `response`, byte for byte as Beast's
 // serializer writes them.
@@ -421,7 +436,7 @@ void HttpSession<Stream>::on_linger(beast::error_code ec, std::size_t) {
 template <class Stream>
 void HttpSession<Stream>::expire_after(std::chrono::steady_clock::duration timeout) {
     expired_ = false;
-    deadline_at_ = std::chrono::steady_clock::now() + timeout;
+    deadline_at_ = coarse_now() + timeout;
     // A later deadline is seen when the armed timer fires; only an earlier
     // one needs the timer moved.
     if (deadline_at_ < armed_at_) arm_deadline();

@@ -187,6 +187,16 @@ TEST_CASE("JSON nested deeper than max_json_depth is refused without recursion")
         auto answer = json::parse(*f.dispatcher.handle(request.dump()));
         CHECK(answer["result"] == "OK");
     }
+    SUBCASE("too deep is the verdict even where a syntax error comes first") {
+        // The depth is judged on the text as a flat scan sees it, so where the
+        // parser gives up first does not change the answer.
+        f.dispatcher.set_limits(rpc::DispatchLimits{1000, 3});
+        auto deep = json::parse(*f.dispatcher.handle(R"({"a":nope,"b":[[[[1]]]]})"));
+        CHECK(deep["error"]["code"] == -32600);
+        CHECK(deep["error"]["data"] == "nested deeper than 3 levels");
+        auto shallow = json::parse(*f.dispatcher.handle(R"({"a":nope,"b":[[1]]})"));
+        CHECK(shallow["error"]["code"] == -32700);
+    }
     SUBCASE("at the limit is answered") {
         f.dispatcher.set_limits(rpc::DispatchLimits{1000, 3});
         // request object, params object, one array value: three levels.

@@ -4,10 +4,12 @@
 
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -440,4 +442,36 @@ TEST_CASE("method names resolve as flat, qualified or unique short names") {
         CHECK(std::get<RpcError>(t.dispatcher.resolve("test")) ==
               srmi::rpc::errors::method_not_found());
     }
+}
+
+TEST_CASE("the done hook times each call of a batch on its own") {
+    // One clock read ends a call and starts the next: a slow call is not
+    // counted again in the calls after it, nor a fast one before it.
+    Dispatcher dispatcher;
+    dispatcher.add(Method{"slow",
+                          "sleeps 100 ms",
+                          {{{},
+                            [](const Params&) -> Reply {
+                                std::this_thread::sleep_for(std::chrono::milliseconds(100));
+                                return srmi::rpc::Json(true);
+                            }}},
+                          ""});
+    dispatcher.add(plain("fast", srmi::rpc::Json(true)));
+    std::vector<std::pair<std::string, std::chrono::nanoseconds>> done;
+    dispatcher.on_call_done([&](std::string_view method, int, std::chrono::nanoseconds elapsed) {
+        done.emplace_back(std::string(method), elapsed);
+    });
+    const auto before = std::chrono::steady_clock::now();
+    dispatcher.handle(R"([{"jsonrpc":"2.0","method":"fast","id":1},
+                          {"jsonrpc":"2.0","method":"slow","id":2},
+                          {"jsonrpc":"2.0","method":"fast","id":3}])");
+    const auto wall = std::chrono::steady_clock::now() - before;
+    REQUIRE(done.size() == 3);
+    CHECK(done[0].first == "fast");
+    CHECK(done[1].first == "slow");
+    CHECK(done[2].first == "fast");
+    CHECK(done[1].second >= std::chrono::milliseconds(100));
+    // The three times do not overlap: a call timed from an earlier call's
+    // start would count the slow one twice, past the whole batch's time.
+    CHECK(done[0].second + done[1].second + done[2].second <= wall);
 }
