@@ -12,6 +12,7 @@ TARGETS below, evaluated in one place.
     bench.py wrk-json [URL METRICS_BEFORE]      wrk output (stdin) -> JSON (+ /metrics deltas)
     bench.py merge RAW_FILE KEY=JSON|@FILE...   adds members to a raw JSON file
     bench.py join-runs PART_JSON...             one run of parts made in turns
+    bench.py join-counts PART_JSON...           one fanout-load result of parts
     bench.py post URL BODY_FILE                 prints the answer text exactly
     bench.py freeport                           a free TCP port on 127.0.0.1
     bench.py wait-http URL [TIMEOUT]            waits until URL answers
@@ -237,6 +238,20 @@ def cmd_join_runs(*paths):
     out["latency_us"] = {k: max(p["latency_us"][k] for p in parts) for k in parts[0]["latency_us"]}
     seconds = out["duration_us"] / 1e6
     out["rps"] = out["requests"] / seconds if seconds > 0 else 0.0
+    dump(out)
+
+
+def cmd_join_counts(*paths):
+    """One fanout-load result of several parts: the counts add up; the
+    number of subscribers, the same in each, is kept."""
+    parts = []
+    for path in paths:
+        with open(path) as f:
+            parts.append(json.load(f))
+    out = {"subscribers": parts[0]["subscribers"]}
+    for key in parts[0]:
+        if key != "subscribers":
+            out[key] = sum(p[key] for p in parts)
     dump(out)
 
 
@@ -1122,7 +1137,7 @@ COMMANDS = {
     "wrk-json": cmd_wrk_json, "metrics": cmd_metrics, "call": cmd_call, "listing": cmd_listing,
     "side-load": cmd_side_load, "udp-sink": cmd_udp_sink, "subscribe": cmd_subscribe,
     "fanout": cmd_fanout, "fanout-load": cmd_fanout_load, "set-latency": cmd_set_latency, "memory": cmd_memory,
-    "join-runs": cmd_join_runs, "startup": cmd_startup, "shutdown": cmd_shutdown, "rss": cmd_rss, "soak-line": cmd_soak_line,
+    "join-runs": cmd_join_runs, "join-counts": cmd_join_counts, "startup": cmd_startup, "shutdown": cmd_shutdown, "rss": cmd_rss, "soak-line": cmd_soak_line,
     "soak-summary": cmd_soak_summary, "machine": cmd_machine,
     "report": cmd_report, "merge": cmd_merge, "post": cmd_post, "freeport": cmd_freeport,
     "wait-http": cmd_wait_http,
