@@ -8,6 +8,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -38,20 +39,48 @@ struct Pair {
         std::size_t bytes = 0;
     };
 
+    /// Starts a read into `into` (its whole size); the outcome lands in `out`.
+    void start(std::string& into, std::optional<Read>& out) {
+        async_read_draining(server, reactor, net::buffer(into),
+                            [&out](boost::system::error_code ec, std::size_t bytes) {
+                                out = Read{ec, bytes};
+                            });
+    }
+
+    /// Runs what is ready, for at most `limit`.
+    void run_for(std::chrono::milliseconds limit) {
+        ioc.restart();
+        ioc.run_for(limit);
+    }
+
     /// One read of at most `size` bytes, run for at most 2 s; nullopt if it
     /// did not complete.
     std::optional<Read> read(std::string& into, std::size_t size) {
         into.assign(size, '\0');
         std::optional<Read> out;
-        async_read_draining(server, reactor, net::buffer(into),
-                            [&](boost::system::error_code ec, std::size_t bytes) {
-                                out = Read{ec, bytes};
-                            });
-        ioc.restart();
-        ioc.run_for(std::chrono::seconds(2));
+        start(into, out);
+        run_for(kLong);
         if (out) into.resize(out->bytes);
         return out;
     }
+
+    /// Starts a read that must still wait after a moment (nothing to read),
+    /// then does `then` and returns the read's outcome, given 2 s.
+    template <class Then>
+    std::optional<Read> read_after(std::string& into, Then then) {
+        into.assign(64, '\0');
+        std::optional<Read> out;
+        start(into, out);
+        run_for(kMoment);
+        CHECK(!out);  // it waits
+        then();
+        run_for(kLong);
+        if (out) into.resize(out->bytes);
+        return out;
+    }
+
+    static constexpr std::chrono::milliseconds kMoment{20};
+    static constexpr std::chrono::milliseconds kLong{2000};
 };
 
 }  // namespace
@@ -78,22 +107,11 @@ TEST_CASE("bytes sent after a read emptied the socket are read") {
     CHECK(got == "first");
 
     for (int i = 0; i < 3; ++i) {
-        std::optional<Pair::Read> second;
-        std::string into(64, '\0');
-        async_read_draining(pair.server, pair.reactor, net::buffer(into),
-                            [&](boost::system::error_code ec, std::size_t bytes) {
-                                second = Pair::Read{ec, bytes};
-                            });
-        pair.ioc.restart();
-        pair.ioc.run_for(std::chrono::milliseconds(20));
-        CHECK(!second);  // nothing to read yet: it waits
         const std::string next = "next" + std::to_string(i);
-        net::write(pair.client, net::buffer(next));
-        pair.ioc.restart();
-        pair.ioc.run_for(std::chrono::seconds(2));
-        REQUIRE(second);
-        CHECK(!second->ec);
-        CHECK(into.substr(0, second->bytes) == next);
+        auto later = pair.read_after(got, [&] { net::write(pair.client, net::buffer(next)); });
+        REQUIRE(later);
+        CHECK(!later->ec);
+        CHECK(got == next);
     }
 }
 
@@ -119,18 +137,7 @@ TEST_CASE("the peer's close ends a waiting read with eof") {
     std::string got;
     net::write(pair.client, net::buffer(std::string("bye")));
     REQUIRE(pair.read(got, 64));
-    std::optional<Pair::Read> last;
-    std::string into(64, '\0');
-    async_read_draining(pair.server, pair.reactor, net::buffer(into),
-                        [&](boost::system::error_code ec, std::size_t bytes) {
-                            last = Pair::Read{ec, bytes};
-                        });
-    pair.ioc.restart();
-    pair.ioc.run_for(std::chrono::milliseconds(20));
-    REQUIRE(!last);
-    pair.client.close();
-    pair.ioc.restart();
-    pair.ioc.run_for(std::chrono::seconds(2));
+    auto last = pair.read_after(got, [&] { pair.client.close(); });
     REQUIRE(last);
     CHECK(last->ec == net::error::eof);
 }
@@ -138,18 +145,8 @@ TEST_CASE("the peer's close ends a waiting read with eof") {
 TEST_CASE("cancelling a waiting read ends it with operation_aborted") {
     // How HttpSession's deadline stops a read.
     Pair pair;
-    std::optional<Pair::Read> read;
-    std::string into(64, '\0');
-    async_read_draining(pair.server, pair.reactor, net::buffer(into),
-                        [&](boost::system::error_code ec, std::size_t bytes) {
-                            read = Pair::Read{ec, bytes};
-                        });
-    pair.ioc.restart();
-    pair.ioc.run_for(std::chrono::milliseconds(20));
-    REQUIRE(!read);
-    pair.server.cancel();
-    pair.ioc.restart();
-    pair.ioc.run_for(std::chrono::seconds(2));
+    std::string got;
+    auto read = pair.read_after(got, [&] { pair.server.cancel(); });
     REQUIRE(read);
     CHECK(read->ec == net::error::operation_aborted);
 }
@@ -165,7 +162,7 @@ TEST_CASE("a waiting read is destroyed, not called, when its io_context goes") {
         async_read_draining(pair.server, pair.reactor, net::buffer(into),
                             [&called, alive = std::move(alive)](boost::system::error_code,
                                                                 std::size_t) { called = true; });
-        pair.ioc.run_for(std::chrono::milliseconds(20));
+        pair.run_for(Pair::kMoment);
     }
     CHECK(!called);
     CHECK(watch.expired());
