@@ -261,23 +261,19 @@ bool Dispatcher::answer(const Json& request, const Caller& caller, std::string& 
         }
     }
 
-    // One clock read serves the slow-call check, the done hook and the next call's start.
-    const auto ended = timed() ? std::chrono::steady_clock::now() : started;
+    // call_done's one clock read ends this call, times the slow-call check and
+    // starts the next call of a batch.
+    const auto* failed = std::get_if<RpcError>(&reply);
+    clock = call_done(called, failed != nullptr ? failed->code : 0, started);
     if (slow_threshold_.count() > 0 && slow_hook_) {
         const auto micros =
-            std::chrono::duration_cast<std::chrono::microseconds>(ended - started).count();
+            std::chrono::duration_cast<std::chrono::microseconds>(clock - started).count();
         if (micros > slow_threshold_.count()) {
             auto text = serialize(request);
             if (text.size() > kSlowCallExtra) text.resize(kSlowCallExtra);
             slow_hook_(SlowCall{method_name->get_ref<const std::string&>(), micros, text});
         }
     }
-
-    if (done_hook_) {
-        const auto* error = std::get_if<RpcError>(&reply);
-        done_hook_(called, error != nullptr ? error->code : 0, ended - started);
-    }
-    clock = ended;
 
     if (notification) return false;
     if (auto* error = std::get_if<RpcError>(&reply)) {
