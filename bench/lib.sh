@@ -179,16 +179,21 @@ run_wrk() {
     fi
 }
 
-# run_wrk_turns KEY_A URL_A KEY_B URL_B CONNS THREADS BODY SECONDS ROUNDS:
+# run_wrk_turns KEY_A URL_A KEY_B URL_B CONNS THREADS BODY SECONDS ROUNDS [AROUND_B]:
 # A and B each for SECONDS in all, in ROUNDS alternating parts (A B A B ...),
 # so that the machine's drift over the time weighs on both alike; each side's
-# parts are joined into one run (bench.py join-runs).
+# parts are joined into one run (bench.py join-runs). AROUND_B, when given,
+# is a function called as `AROUND_B start ROUND PART_SECONDS` before each part
+# of B and `AROUND_B stop ROUND` after it: a load that runs beside B only.
 run_wrk_turns() {
     local key_a=$1 url_a=$2 key_b=$3 url_b=$4 conns=$5 threads=$6 body=$7 seconds=$8 rounds=$9
+    local around_b=${10:-}
     local part=$(((seconds + rounds - 1) / rounds)) r
     for ((r = 1; r <= rounds; r++)); do
         run_wrk "$key_a.part$r" "$url_a" "$conns" "$threads" "$body" "$part"
+        [ -z "$around_b" ] || "$around_b" start "$r" "$part"
         run_wrk "$key_b.part$r" "$url_b" "$conns" "$threads" "$body" "$part"
+        [ -z "$around_b" ] || "$around_b" stop "$r"
     done
     for key in "$key_a" "$key_b"; do
         "${PY[@]}" join-runs "$RAW/$key".part*.json >"$RAW/$key.json"
