@@ -1,9 +1,19 @@
 // Event sink tests: real receivers on 127.0.0.1 (or a Unix socket in a temp
 // directory) and the sinks on an io_context thread, because what counts is
 // the bytes another program receives.
+#include "server/event_sinks.h"
+
+#include <doctest/doctest.h>
 #include <sys/socket.h>
 
 #include <array>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <boost/asio/local/datagram_protocol.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
@@ -15,17 +25,6 @@
 #include <thread>
 #include <variant>
 #include <vector>
-
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ip/udp.hpp>
-#include <boost/asio/local/datagram_protocol.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <doctest/doctest.h>
-
-#include "server/event_sinks.h"
 
 namespace {
 
@@ -65,7 +64,9 @@ struct SinkThread {
     }
 };
 
-EventPayload payload(std::string text) { return std::make_shared<const std::string>(std::move(text)); }
+EventPayload payload(std::string text) {
+    return std::make_shared<const std::string>(std::move(text));
+}
 
 std::string notification(int n) {
     return R"({"jsonrpc":"2.0","method":"E_TEST","params":{"n":)" + std::to_string(n) + "}}";
@@ -118,7 +119,8 @@ struct UnixReceiver {
     TempDir dir;
     std::string path = (dir.path / "events.sock").string();
     net::io_context ioc;
-    net::local::datagram_protocol::socket socket{ioc, net::local::datagram_protocol::endpoint(path)};
+    net::local::datagram_protocol::socket socket{ioc,
+                                                 net::local::datagram_protocol::endpoint(path)};
 
     UnixReceiver() { socket.non_blocking(true); }
     /// The socket string a sink is made for.
@@ -129,7 +131,7 @@ struct UnixReceiver {
 /// A TCP subscriber polled from the test thread: accepts one connection and
 /// collects what arrives on it.
 class TcpReceiver {
-public:
+  public:
     explicit TcpReceiver(std::uint16_t port = 0) : acceptor_(ioc_) {
         const tcp::endpoint endpoint(net::ip::address_v4::loopback(), port);
         acceptor_.open(endpoint.protocol());
@@ -166,7 +168,7 @@ public:
         return data_.size() >= size;
     }
 
-private:
+  private:
     net::io_context ioc_;
     tcp::acceptor acceptor_;
     std::optional<tcp::socket> peer_;
@@ -176,7 +178,7 @@ private:
 /// A webhook receiver: Beast's synchronous server on a thread, answering every
 /// request with `status` and remembering what it got.
 class HttpReceiver {
-public:
+  public:
     struct Post {
         std::string method, target, host, content_type, body;
     };
@@ -211,7 +213,7 @@ public:
         return connections_;
     }
 
-private:
+  private:
     void serve() {
         for (int i = 0; i < 100; ++i) {
             tcp::socket socket(ioc_);
@@ -239,7 +241,8 @@ private:
             if (ec) return;
             {
                 std::lock_guard lock(mutex_);
-                posts_.push_back({std::string(request.method_string()), std::string(request.target()),
+                posts_.push_back({std::string(request.method_string()),
+                                  std::string(request.target()),
                                   std::string(request[http::field::host]),
                                   std::string(request[http::field::content_type]), request.body()});
             }
@@ -369,7 +372,8 @@ TEST_CASE("unix sink counts events for a path nobody listens on as dropped") {
 TEST_CASE("tcp sink writes the events back to back, in order, on one connection") {
     SinkThread io;
     TcpReceiver receiver;
-    auto sink = make_sink(make_sink_factory(io.ioc), "tcp:127.0.0.1:" + std::to_string(receiver.port()));
+    auto sink =
+        make_sink(make_sink_factory(io.ioc), "tcp:127.0.0.1:" + std::to_string(receiver.port()));
 
     std::string expected;
     for (int n = 1; n <= 20; ++n) {
@@ -389,7 +393,8 @@ TEST_CASE("tcp sink reconnects after the subscriber restarts") {
     options.reconnect_max = 100ms;
     auto receiver = std::make_unique<TcpReceiver>();
     const auto port = receiver->port();
-    auto sink = make_sink(make_sink_factory(io.ioc, options), "tcp:127.0.0.1:" + std::to_string(port));
+    auto sink =
+        make_sink(make_sink_factory(io.ioc, options), "tcp:127.0.0.1:" + std::to_string(port));
 
     sink->push(payload(notification(1)));
     sink->push(payload(notification(2)));
@@ -397,7 +402,7 @@ TEST_CASE("tcp sink reconnects after the subscriber restarts") {
     REQUIRE(wait_until([&] { return receiver->poll_read(first.size()); }));
     CHECK(receiver->data() == first);
 
-    receiver.reset();  // the subscriber goes away ...
+    receiver.reset();                                // the subscriber goes away ...
     receiver = std::make_unique<TcpReceiver>(port);  // ... and comes back on the same port
 
     // An event raised before the sink notices the drop may go down with the
@@ -453,7 +458,8 @@ TEST_CASE("tcp sink to a subscriber that never reads stays bounded and counts dr
     CHECK(sink->dropped() == dropped);
 }
 
-TEST_CASE("tcp sink drops the connection of a subscriber that stops reading, after the write timeout") {
+TEST_CASE(
+    "tcp sink drops the connection of a subscriber that stops reading, after the write timeout") {
     SinkThread io;
     net::io_context receiver_ioc;
     tcp::acceptor acceptor(receiver_ioc, tcp::endpoint(net::ip::address_v4::loopback(), 0));
@@ -479,11 +485,13 @@ TEST_CASE("tcp sink drops the connection of a subscriber that stops reading, aft
     // expires: the sink then connects again, for the events that follow.
     const auto big = payload(std::string(1024 * 1024, 'x'));
     const auto start = std::chrono::steady_clock::now();
-    REQUIRE(wait_until([&] {
-        sink->push(big);
-        accept_waiting();
-        return peers.size() >= 2;
-    }, 10s));
+    REQUIRE(wait_until(
+        [&] {
+            sink->push(big);
+            accept_waiting();
+            return peers.size() >= 2;
+        },
+        10s));
     CHECK(std::chrono::steady_clock::now() - start >= 200ms);
     CHECK(sink->dropped() > 0);
     sink->close();
@@ -545,8 +553,9 @@ TEST_CASE("http sink counts a receiver that never answers as dropped after the t
     tcp::acceptor silent(silent_ioc, tcp::endpoint(net::ip::address_v4::loopback(), 0));
     SinkOptions options;
     options.http_timeout = 100ms;
-    auto sink = make_sink(make_sink_factory(io.ioc, options),
-                          "http://127.0.0.1:" + std::to_string(silent.local_endpoint().port()) + "/");
+    auto sink =
+        make_sink(make_sink_factory(io.ioc, options),
+                  "http://127.0.0.1:" + std::to_string(silent.local_endpoint().port()) + "/");
     sink->push(payload(notification(1)));
     CHECK(wait_until([&] { return sink->dropped() == 1; }));
     sink->close();
@@ -556,7 +565,8 @@ TEST_CASE("sink factory refuses malformed sockets with a clear text") {
     net::io_context ioc;  // nothing is sent: sinks are only made and closed
     const auto factory = make_sink_factory(ioc);
 
-    CHECK(refusal(factory, "udp:127.0.0.1") == "bad socket 'udp:127.0.0.1': expected udp:HOST:PORT");
+    CHECK(refusal(factory, "udp:127.0.0.1") ==
+          "bad socket 'udp:127.0.0.1': expected udp:HOST:PORT");
 
     struct Case {
         std::string socket;
@@ -595,10 +605,10 @@ TEST_CASE("sink factory refuses malformed sockets with a clear text") {
         CHECK(text.find(c.reason) != std::string::npos);
     }
 
-    for (const std::string good : {"udp:[::1]:9000", "tcp:[::1]:9000", "tcp:127.0.0.1:1",
-                                   "unix:/tmp/srmi-events.sock", "http://127.0.0.1",
-                                   "http://[::1]:8080/x?y#z", "udp:localhost:9000", "https://127.0.0.1/events",
-                                   "https://[::1]:8443/x"}) {
+    for (const std::string good :
+         {"udp:[::1]:9000", "tcp:[::1]:9000", "tcp:127.0.0.1:1", "unix:/tmp/srmi-events.sock",
+          "http://127.0.0.1", "http://[::1]:8080/x?y#z", "udp:localhost:9000",
+          "https://127.0.0.1/events", "https://[::1]:8443/x"}) {
         CAPTURE(good);
         CHECK(refusal(factory, good).empty());
     }
