@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/local/datagram_protocol.hpp>
@@ -224,12 +225,12 @@ void QueuedSink::push(core::EventPayload payload) {
         if (busy_) return;
         busy_ = true;
     }
-    // Posted, never run in this call: the raiser hands an event to every sink
-    // first, and sends after. Sending inside raise() made a fan-out as slow as
-    // its sends, and under a write load faster than the sends the events
-    // waiting to be raised piled up without bound instead of being dropped
-    // at each sink's bounded queue.
-    net::post(strand_, [self = shared_from_this()] { self->next(); });
+    // Dispatched: on the sinks' io_context thread (where status changes are
+    // raised, by FanOutQueue) an idle strand runs next() in this call, so a
+    // fan-out to a thousand datagram subscribers is one loop of sends, not a
+    // thousand handlers queued and run one by one. From any other thread it
+    // is posted, never run here: push() must not do I/O on an I/O thread.
+    net::dispatch(strand_, [self = shared_from_this()] { self->next(); });
 }
 
 core::EventPayload QueuedSink::take() {
@@ -262,6 +263,8 @@ void QueuedSink::close() {
 // UDP and Unix datagrams (OpenSIPS event_datagram)
 
 /// One datagram per event to a fixed address; a send error drops the event.
+/// The socket is connected to the subscriber: the kernel then looks the
+/// route (or the Unix path) up once, not per datagram.
 template <class Protocol>
 class DatagramSink final : public QueuedSink {
   public:
@@ -270,11 +273,11 @@ class DatagramSink final : public QueuedSink {
     DatagramSink(net::io_context& ioc, std::size_t limit, Endpoint target)
         : QueuedSink(ioc, limit), socket_(strand_), target_(std::move(target)) {}
 
-    std::string_view transport() const override {
-        return std::is_same_v<Protocol, net::ip::udp> ? "udp" : "unix";
-    }
+    std::string_view transport() const override { return kUdp ? "udp" : "unix"; }
 
   private:
+    static constexpr bool kUdp = std::is_same_v<Protocol, net::ip::udp>;
+
     std::shared_ptr<DatagramSink> self() {
         return std::static_pointer_cast<DatagramSink>(shared_from_this());
     }
@@ -285,24 +288,50 @@ class DatagramSink final : public QueuedSink {
     // thousand subscribers. Only a full buffer waits for the socket.
     void deliver(core::EventPayload payload) override {
         for (; payload; payload = take()) {
-            beast::error_code ec;
-            if (!socket_.is_open()) {
-                socket_.open(target_.protocol(), ec);
-                if (!ec) socket_.non_blocking(true, ec);
-                if (ec) {
-                    socket_.close(ec);
-                    count_drop();
-                    continue;
-                }
+            if (send_now(*payload)) continue;
+            current_ = std::move(payload);
+            socket_.async_send(net::buffer(*current_),
+                               beast::bind_front_handler(&DatagramSink::on_send, self()));
+            return;
+        }
+    }
+
+    /// Sends one datagram without waiting; false when the socket buffer is
+    /// full. Any other error drops the event (counted).
+    bool send_now(const std::string& datagram) {
+        beast::error_code ec;
+        if (!socket_.is_open()) open(ec);
+        if (!ec) socket_.send(net::buffer(datagram), 0, ec);
+        if (ec == net::error::connection_refused) {
+            // A connected socket reports an earlier datagram's ICMP "port
+            // unreachable" (UDP) or its peer's close (Unix) on the next
+            // send, which then goes nowhere. The subscriber may be back, so
+            // the datagram goes again: over UDP on the same socket (the
+            // report is consumed), over Unix on a new one (the old one was
+            // disconnected).
+            ec = {};
+            if constexpr (!kUdp) {
+                socket_.close(ec);
+                open(ec);
             }
-            socket_.send_to(net::buffer(*payload), target_, 0, ec);
-            if (ec == net::error::would_block || ec == net::error::try_again) {
-                current_ = std::move(payload);
-                socket_.async_send_to(net::buffer(*current_), target_,
-                                      beast::bind_front_handler(&DatagramSink::on_send, self()));
-                return;
-            }
-            if (ec) count_drop();
+            if (!ec) socket_.send(net::buffer(datagram), 0, ec);
+        }
+        if (ec == net::error::would_block || ec == net::error::try_again) return false;
+        if (ec) {
+            count_drop();
+            socket_.close(ec);  // the next event starts afresh
+        }
+        return true;
+    }
+
+    /// Opens and connects the socket; an error leaves it closed.
+    void open(beast::error_code& ec) {
+        socket_.open(target_.protocol(), ec);
+        if (!ec) socket_.non_blocking(true, ec);
+        if (!ec) socket_.connect(target_, ec);
+        if (ec) {
+            beast::error_code ignored;
+            socket_.close(ignored);
         }
     }
 

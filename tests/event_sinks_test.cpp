@@ -315,6 +315,24 @@ TEST_CASE("udp sink drops the oldest events beyond its queue limit, counting eac
     CHECK(sink->dropped() == 6);
 }
 
+TEST_CASE("udp sink sends within push() on its io_context's thread, where fan-outs run") {
+    net::io_context ioc;
+    udp::socket receiver(ioc, udp::endpoint(net::ip::address_v4::loopback(), 0));
+    receiver.non_blocking(true);
+    auto sink = make_sink(make_sink_factory(ioc),
+                          "udp:127.0.0.1:" + std::to_string(receiver.local_endpoint().port()));
+    std::string got;
+    bool sent_in_push = false;
+    net::post(ioc, [&] {
+        sink->push(payload(notification(1)));
+        sent_in_push = try_receive(receiver, got);
+    });
+    ioc.run();
+    CHECK(sent_in_push);
+    CHECK(got == notification(1));
+    sink->close();
+}
+
 TEST_CASE("udp sink ignores events pushed after close") {
     SinkThread io;
     auto sink = make_sink(make_sink_factory(io.ioc), "udp:127.0.0.1:9");
@@ -324,6 +342,54 @@ TEST_CASE("udp sink ignores events pushed after close") {
     sink->push(event);
     CHECK(event.use_count() == 1);  // not queued
     CHECK(sink->dropped() == 0);
+}
+
+TEST_CASE("udp sink reaches a subscriber that was down and is back") {
+    // The sink's socket is connected, so the kernel reports the "port
+    // unreachable" of a datagram sent while the subscriber was down on the
+    // next send; that send must still go out.
+    SinkThread io;
+    net::io_context receiver_ioc;
+    std::optional<udp::socket> receiver;
+    receiver.emplace(receiver_ioc, udp::endpoint(net::ip::address_v4::loopback(), 0));
+    const auto port = receiver->local_endpoint().port();
+    auto sink = make_sink(make_sink_factory(io.ioc), "udp:127.0.0.1:" + std::to_string(port));
+    sink->push(payload(notification(1)));
+    std::string got;
+    REQUIRE(wait_until([&] { return try_receive(*receiver, got); }));
+
+    receiver.reset();  // down: the next datagram comes back as "port unreachable"
+    sink->push(payload(notification(2)));
+    std::this_thread::sleep_for(50ms);
+    receiver.emplace(receiver_ioc, udp::endpoint(net::ip::address_v4::loopback(), port));
+    receiver->non_blocking(true);
+
+    sink->push(payload(notification(3)));
+    REQUIRE(wait_until([&] { return try_receive(*receiver, got); }));
+    CHECK(got == notification(3));
+    CHECK(sink->dropped() == 0);  // 2 was sent; nobody was there to read it
+    sink->close();
+}
+
+TEST_CASE("unix sink reaches a subscriber that restarts on the same path") {
+    SinkThread io;
+    UnixReceiver receiver;
+    auto sink = make_sink(make_sink_factory(io.ioc), receiver.subscriber());
+    sink->push(payload(notification(1)));
+    std::string got;
+    REQUIRE(wait_until([&] { return receiver.receive(got); }));
+
+    receiver.socket.close();
+    std::filesystem::remove(receiver.path);
+    receiver.socket.open();
+    receiver.socket.bind(net::local::datagram_protocol::endpoint(receiver.path));
+    receiver.socket.non_blocking(true);
+
+    sink->push(payload(notification(2)));
+    REQUIRE(wait_until([&] { return receiver.receive(got); }));
+    CHECK(got == notification(2));
+    CHECK(sink->dropped() == 0);
+    sink->close();
 }
 
 TEST_CASE("unix sink sends one datagram per event to the path") {
