@@ -8,6 +8,7 @@
 
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -264,14 +265,21 @@ void QueuedSink::close() {
 
 /// One datagram per event to a fixed address; a send error drops the event.
 /// The socket is connected to the subscriber: the kernel then looks the
-/// route (or the Unix path) up once, not per datagram.
+/// route (or the Unix path) up once, not per datagram. Its descriptor is
+/// registered with the io_context's reactor only while a send waits for
+/// room: the kernel tells every registered socket's epoll entry each time
+/// the datagram's buffer is freed, which was a tenth of a fan-out's time.
 template <class Protocol>
 class DatagramSink final : public QueuedSink {
   public:
     using Endpoint = typename Protocol::endpoint;
 
     DatagramSink(net::io_context& ioc, std::size_t limit, Endpoint target)
-        : QueuedSink(ioc, limit), socket_(strand_), target_(std::move(target)) {}
+        : QueuedSink(ioc, limit), waiter_(strand_), target_(std::move(target)) {}
+
+    ~DatagramSink() override {
+        if (!waiter_.is_open()) close_socket();  // else the waiter closes it
+    }
 
     std::string_view transport() const override { return kUdp ? "udp" : "unix"; }
 
@@ -289,67 +297,99 @@ class DatagramSink final : public QueuedSink {
     void deliver(core::EventPayload payload) override {
         for (; payload; payload = take()) {
             if (send_now(*payload)) continue;
-            current_ = std::move(payload);
-            socket_.async_send(net::buffer(*current_),
-                               beast::bind_front_handler(&DatagramSink::on_send, self()));
-            return;
+            if (wait_for_room()) {
+                current_ = std::move(payload);
+                return;
+            }
+            count_drop();
+            close_socket();
         }
     }
 
     /// Sends one datagram without waiting; false when the socket buffer is
     /// full. Any other error drops the event (counted).
     bool send_now(const std::string& datagram) {
-        beast::error_code ec;
-        if (!socket_.is_open()) open(ec);
-        if (!ec) socket_.send(net::buffer(datagram), 0, ec);
-        if (ec == net::error::connection_refused) {
+        int error = fd_ < 0 ? open() : 0;
+        if (error == 0) error = send_once(datagram);
+        if (error == ECONNREFUSED) {
             // A connected socket reports an earlier datagram's ICMP "port
             // unreachable" (UDP) or its peer's close (Unix) on the next
             // send, which then goes nowhere. The subscriber may be back, so
             // the datagram goes again: over UDP on the same socket (the
             // report is consumed), over Unix on a new one (the old one was
             // disconnected).
-            ec = {};
+            error = 0;
             if constexpr (!kUdp) {
-                socket_.close(ec);
-                open(ec);
+                close_socket();
+                error = open();
             }
-            if (!ec) socket_.send(net::buffer(datagram), 0, ec);
+            if (error == 0) error = send_once(datagram);
         }
-        if (ec == net::error::would_block || ec == net::error::try_again) return false;
-        if (ec) {
+        if (error == EAGAIN || error == EWOULDBLOCK) return false;
+        if (error != 0) {
             count_drop();
-            socket_.close(ec);  // the next event starts afresh
+            close_socket();  // the next event starts afresh
         }
         return true;
     }
 
-    /// Opens and connects the socket; an error leaves it closed.
-    void open(beast::error_code& ec) {
-        socket_.open(target_.protocol(), ec);
-        if (!ec) socket_.non_blocking(true, ec);
-        if (!ec) socket_.connect(target_, ec);
-        if (ec) {
-            beast::error_code ignored;
-            socket_.close(ignored);
-        }
+    int send_once(const std::string& datagram) const {
+        return ::send(fd_, datagram.data(), datagram.size(), MSG_NOSIGNAL) < 0 ? errno : 0;
     }
 
-    void on_send(beast::error_code ec, std::size_t) {
-        current_.reset();
+    /// Opens a non-blocking socket connected to the target; 0 or errno (and
+    /// no socket).
+    int open() {
+        const auto protocol = target_.protocol();
+        fd_ = ::socket(protocol.family(), protocol.type() | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                       protocol.protocol());
+        if (fd_ < 0) return errno;
+        if (::connect(fd_, target_.data(), static_cast<socklen_t>(target_.size())) == 0) return 0;
+        const int error = errno;
+        close_socket();
+        return error;
+    }
+
+    void close_socket() noexcept {
+        if (fd_ >= 0) ::close(fd_);
+        fd_ = -1;
+    }
+
+    /// Lends the descriptor to the reactor until it is writable; false when
+    /// it cannot.
+    bool wait_for_room() {
+        beast::error_code ec;
+        waiter_.assign(target_.protocol(), fd_, ec);
+        if (ec) return false;
+        waiter_.async_wait(net::socket_base::wait_write,
+                           beast::bind_front_handler(&DatagramSink::on_room, self()));
+        return true;
+    }
+
+    void on_room(beast::error_code ec) {
+        beast::error_code ignored;
+        if (waiter_.is_open()) waiter_.release(ignored);  // the descriptor is ours again
+        auto payload = std::move(current_);
         if (closed()) return;
-        if (ec) count_drop();
+        if (!ec) return deliver(std::move(payload));
+        count_drop();
+        close_socket();
         next();
     }
 
     void shut_down() override {
-        beast::error_code ignored;
-        socket_.close(ignored);
+        if (waiter_.is_open()) {
+            beast::error_code ignored;
+            waiter_.close(ignored);  // closes the descriptor and ends the wait
+            fd_ = -1;
+        }
+        close_socket();
     }
 
-    typename Protocol::socket socket_;
+    int fd_ = -1;                       // the connected socket; -1 until the first event
+    typename Protocol::socket waiter_;  // holds fd_ only while a send waits for room
     Endpoint target_;
-    core::EventPayload current_;  // alive while sent
+    core::EventPayload current_;  // the datagram that waits
 };
 
 // ---------------------------------------------------------------------------

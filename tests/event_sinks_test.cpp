@@ -425,6 +425,29 @@ TEST_CASE("unix sink waits while the receiver's queue is full, losing and reorde
     sink->close();
 }
 
+TEST_CASE("unix sink closed while it waits for room releases its socket") {
+    const auto open_sockets = [] {
+        int sockets = 0;
+        for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+            std::error_code ignored;
+            sockets += std::filesystem::read_symlink(entry.path(), ignored)
+                           .string()
+                           .starts_with("socket:");
+        }
+        return sockets;
+    };
+    UnixReceiver receiver;  // never read: its queue fills and the sink waits
+    SinkThread io;
+    const auto factory = make_sink_factory(io.ioc);
+    const auto before = open_sockets();
+    auto sink = make_sink(factory, receiver.subscriber());
+    for (int n = 1; n <= 200; ++n) sink->push(payload(notification(n)));
+    CHECK(wait_until([&] { return open_sockets() == before + 1; }));
+    std::this_thread::sleep_for(20ms);  // the receiver's queue is full by then
+    sink->close();
+    CHECK(wait_until([&] { return open_sockets() == before; }));
+}
+
 TEST_CASE("unix sink counts events for a path nobody listens on as dropped") {
     SinkThread io;
     TempDir dir;
