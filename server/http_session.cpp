@@ -92,7 +92,7 @@ HttpSession<Stream>::HttpSession(net::ip::tcp::socket&& socket,
     client_ = tcp().socket().remote_endpoint(ignored);
     local_ = tcp().socket().local_endpoint(ignored);
     tcp().socket().non_blocking(true, ignored);  // for send's write at once, and the draining read
-    if constexpr (!kIsTls<Stream>) reactor_ = detail::reactor_of(tcp().socket());
+    if constexpr (!kIsTls<Stream>) reactor_ = detail::prepare_draining(tcp().socket());
 }
 
 template <class Stream>

@@ -17,7 +17,7 @@ namespace {
 namespace net = boost::asio;
 using net::ip::tcp;
 using srmi::server::detail::async_read_draining;
-using srmi::server::detail::reactor_of;
+using srmi::server::detail::prepare_draining;
 
 /// A connected pair on 127.0.0.1; `server` is non-blocking, as HttpSession's.
 struct Pair {
@@ -31,7 +31,7 @@ struct Pair {
         client.connect(acceptor.local_endpoint());
         acceptor.accept(server);
         server.non_blocking(true);
-        reactor = reactor_of(server);
+        reactor = prepare_draining(server);
     }
 
     struct Read {
@@ -96,7 +96,7 @@ TEST_CASE("the draining read is built here (epoll, Boost 1.81)") {
 }
 
 TEST_CASE("bytes sent after a read emptied the socket are read") {
-    // The short read tells the reactor to wait for the next edge; the bytes
+    // The read that empties the socket tells the reactor to wait for the next edge; the bytes
     // written later must make it read again.
     Pair pair;
     std::string got;
@@ -138,6 +138,25 @@ TEST_CASE("the peer's close ends a waiting read with eof") {
     net::write(pair.client, net::buffer(std::string("bye")));
     REQUIRE(pair.read(got, 64));
     auto last = pair.read_after(got, [&] { pair.client.close(); });
+    REQUIRE(last);
+    CHECK(last->ec == net::error::eof);
+}
+
+TEST_CASE("bytes and the peer's shutdown that arrive together are read, then eof at once") {
+    // One edge brings both. A read that took the bytes and told the reactor
+    // the socket was empty would leave the next read waiting for an edge
+    // that never comes: a client that half-closes after its request would
+    // hold its connection until a timeout.
+    Pair pair;
+    std::string got;
+    auto read = pair.read_after(got, [&] {
+        net::write(pair.client, net::buffer(std::string("last")));
+        pair.client.shutdown(tcp::socket::shutdown_send);
+    });
+    REQUIRE(read);
+    CHECK(!read->ec);
+    CHECK(got == "last");
+    auto last = pair.read(got, 64);
     REQUIRE(last);
     CHECK(last->ec == net::error::eof);
 }

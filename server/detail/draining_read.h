@@ -8,14 +8,20 @@
 // descriptor with epoll_ctl (async_wait); one syscall per request either way
 // (docs/PERFORMANCE.md). Asio's reactor already skips both once a read has
 // returned "done and exhausted", but its own recv says so only at end of
-// file. A read that returns fewer bytes than asked has emptied the socket
-// (tcp_recvmsg stops only when the queue is empty, and nginx relies on the
-// same), so this operation says so then. New bytes make the edge-triggered
-// epoll fire, which makes the reactor try again: nothing can be missed.
+// file.
+//
+// How this read knows the socket is empty: TCP_INQ. With it, each recvmsg
+// also returns the bytes still queued after it, and 1 instead of 0 once the
+// peer's FIN has arrived (tcp_inq_hint). A read that sees 0 says "exhausted";
+// bytes that arrive later make the edge-triggered epoll fire, which makes
+// the reactor try again. A short read alone would not do: the FIN may come
+// in the same edge as the last bytes, and a read waiting for another edge
+// after them would wait until a timeout (nginx asks epoll for EPOLLRDHUP
+// for the same reason).
 //
 // This reaches into boost::asio::detail, so it is built only for the
-// reactor it was written against (epoll, Boost 1.81); elsewhere it is
-// async_read_some.
+// reactor it was written against (epoll, Boost 1.81); elsewhere, or where
+// the kernel refuses TCP_INQ (before Linux 4.18), it is async_read_some.
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
@@ -26,6 +32,10 @@
 #if BOOST_VERSION == 108100 && defined(BOOST_ASIO_HAS_EPOLL) && \
     !defined(BOOST_ASIO_HAS_IO_URING_AS_DEFAULT)
 #define SRMI_DRAINING_READ 1
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <boost/asio/detail/fenced_block.hpp>
 #include <boost/asio/detail/handler_alloc_helpers.hpp>
 #include <boost/asio/detail/handler_work.hpp>
@@ -34,6 +44,8 @@
 #include <boost/asio/detail/socket_ops.hpp>
 #include <boost/asio/execution/context.hpp>
 #include <boost/asio/query.hpp>
+#include <cerrno>
+#include <cstring>
 #else
 #define SRMI_DRAINING_READ 0
 #endif
@@ -61,14 +73,42 @@ class DrainingRecvOp : public asio_detail::reactor_op {
 
     static status do_perform(reactor_op* base) {
         auto* op = static_cast<DrainingRecvOp*>(base);
-        if (!asio_detail::socket_ops::non_blocking_recv1(op->socket_, op->buffer_.data(),
-                                                         op->buffer_.size(), 0, true, op->ec_,
-                                                         op->bytes_transferred_)) {
-            return not_done;  // nothing there: the reactor waits for the edge
+        iovec chunk{op->buffer_.data(), op->buffer_.size()};
+        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+        msghdr message{};
+        message.msg_iov = &chunk;
+        message.msg_iovlen = 1;
+        message.msg_control = control;
+        message.msg_controllen = sizeof control;
+        ssize_t received = 0;
+        do {
+            received = ::recvmsg(op->socket_, &message, 0);  // the socket is non-blocking
+        } while (received < 0 && errno == EINTR);
+        if (received < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK) return not_done;  // wait for the edge
+            op->ec_.assign(errno, boost::asio::error::get_system_category());
+            op->bytes_transferred_ = 0;
+            return done;
         }
-        // Short (or end of file, or an error): nothing is left to read until
-        // the next edge.
-        return op->bytes_transferred_ < op->buffer_.size() ? done_and_exhausted : done;
+        op->bytes_transferred_ = static_cast<std::size_t>(received);
+        op->ec_ = {};
+        if (received == 0) {  // end of file, as Asio's own recv says it
+            if (op->buffer_.size() > 0) op->ec_ = boost::asio::error::eof;
+            return done_and_exhausted;
+        }
+        return still_queued(message) == 0 ? done_and_exhausted : done;
+    }
+
+    /// TCP_INQ's count after the read; -1 (unknown) without it.
+    static int still_queued(msghdr& message) {
+        for (cmsghdr* c = CMSG_FIRSTHDR(&message); c != nullptr; c = CMSG_NXTHDR(&message, c)) {
+            if (c->cmsg_level == SOL_TCP && c->cmsg_type == TCP_CM_INQ) {
+                int queued = -1;
+                std::memcpy(&queued, CMSG_DATA(c), sizeof queued);
+                return queued;
+            }
+        }
+        return -1;
     }
 
     static void do_complete(void* owner, asio_detail::operation* base,
@@ -105,10 +145,14 @@ struct SocketAccess : boost::asio::ip::tcp::socket {
 
 #endif
 
-/// The reactor that serves `socket`'s I/O; look it up once per connection
-/// (use_service locks). Null where the draining read is not built.
-inline void* reactor_of(boost::asio::ip::tcp::socket& socket) {
+/// Sets `socket` up for the draining read (TCP_INQ) and returns the reactor
+/// that serves it, for async_read_draining; once per connection (use_service
+/// locks). Null where the draining read is not built or the kernel refuses
+/// TCP_INQ: async_read_draining is then async_read_some.
+inline void* prepare_draining(boost::asio::ip::tcp::socket& socket) {
 #if SRMI_DRAINING_READ
+    const int on = 1;
+    if (::setsockopt(socket.native_handle(), SOL_TCP, TCP_INQ, &on, sizeof on) != 0) return nullptr;
     auto& context = boost::asio::query(socket.get_executor(), boost::asio::execution::context);
     return &boost::asio::use_service<asio_detail::reactor>(context);
 #else
@@ -120,7 +164,7 @@ inline void* reactor_of(boost::asio::ip::tcp::socket& socket) {
 /// Reads some bytes into `buffer`, then calls `handler(error_code, bytes)`
 /// on the socket's executor, as `socket.async_read_some` would. The socket
 /// should be non-blocking (`socket.non_blocking(true)`; if not, this is
-/// async_read_some). `reactor` is reactor_of(socket).
+/// async_read_some). `reactor` is prepare_draining(socket).
 template <class Handler>
 void async_read_draining(boost::asio::ip::tcp::socket& socket, void* reactor,
                          boost::asio::mutable_buffer buffer, Handler&& handler) {
