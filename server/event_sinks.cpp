@@ -13,7 +13,6 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/local/datagram_protocol.hpp>
@@ -226,12 +225,15 @@ void QueuedSink::push(core::EventPayload payload) {
         if (busy_) return;
         busy_ = true;
     }
-    // Dispatched: on the sinks' io_context thread (where status changes are
-    // raised, by FanOutQueue) an idle strand runs next() in this call, so a
-    // fan-out to a thousand datagram subscribers is one loop of sends, not a
-    // thousand handlers queued and run one by one. From any other thread it
-    // is posted, never run here: push() must not do I/O on an I/O thread.
-    net::dispatch(strand_, [self = shared_from_this()] { self->next(); });
+    // Posted, never run in this call: the raiser hands an event to every sink
+    // first, and sends after. Sending inside raise() made a fan-out as slow as
+    // its sends, and under a write load faster than the sends the events
+    // waiting to be raised piled up (now to FanOutQueue's bound) instead of
+    // being dropped at each sink's bounded queue. Measured again with
+    // dispatch (sends within push() on the events thread): a fan-out to
+    // 1 000 took 6 % less CPU, but the writes row with one UDP subscriber
+    // fell from 391 k to 225 k changes/s, the cores going to more datagrams.
+    net::post(strand_, [self = shared_from_this()] { self->next(); });
 }
 
 core::EventPayload QueuedSink::take() {

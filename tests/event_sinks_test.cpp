@@ -315,24 +315,6 @@ TEST_CASE("udp sink drops the oldest events beyond its queue limit, counting eac
     CHECK(sink->dropped() == 6);
 }
 
-TEST_CASE("udp sink sends within push() on its io_context's thread, where fan-outs run") {
-    net::io_context ioc;
-    udp::socket receiver(ioc, udp::endpoint(net::ip::address_v4::loopback(), 0));
-    receiver.non_blocking(true);
-    auto sink = make_sink(make_sink_factory(ioc),
-                          "udp:127.0.0.1:" + std::to_string(receiver.local_endpoint().port()));
-    std::string got;
-    bool sent_in_push = false;
-    net::post(ioc, [&] {
-        sink->push(payload(notification(1)));
-        sent_in_push = try_receive(receiver, got);
-    });
-    ioc.run();
-    CHECK(sent_in_push);
-    CHECK(got == notification(1));
-    sink->close();
-}
-
 TEST_CASE("udp sink ignores events pushed after close") {
     SinkThread io;
     auto sink = make_sink(make_sink_factory(io.ioc), "udp:127.0.0.1:9");
