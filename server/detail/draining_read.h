@@ -79,9 +79,9 @@ class DrainingRecvOp : public asio_detail::reactor_op {
         message.msg_iov = &chunk;
         message.msg_iovlen = 1;
         message.msg_control = control;
-        message.msg_controllen = sizeof control;
         ssize_t received = 0;
         do {
+            message.msg_controllen = sizeof control;         // the kernel sets what it used
             received = ::recvmsg(op->socket_, &message, 0);  // the socket is non-blocking
         } while (received < 0 && errno == EINTR);
         if (received < 0) {
