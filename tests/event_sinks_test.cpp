@@ -123,6 +123,14 @@ struct UnixReceiver {
                                                  net::local::datagram_protocol::endpoint(path)};
 
     UnixReceiver() { socket.non_blocking(true); }
+    /// A new socket bound on the same path, as a restarted subscriber's.
+    void restart() {
+        socket.close();
+        std::filesystem::remove(path);
+        socket.open();
+        socket.bind(net::local::datagram_protocol::endpoint(path));
+        socket.non_blocking(true);
+    }
     /// The socket string a sink is made for.
     std::string subscriber() const { return "unix:" + path; }
     bool receive(std::string& out) { return try_receive(socket, out); }
@@ -361,12 +369,7 @@ TEST_CASE("unix sink reaches a subscriber that restarts on the same path") {
     std::string got;
     REQUIRE(wait_until([&] { return receiver.receive(got); }));
 
-    receiver.socket.close();
-    std::filesystem::remove(receiver.path);
-    receiver.socket.open();
-    receiver.socket.bind(net::local::datagram_protocol::endpoint(receiver.path));
-    receiver.socket.non_blocking(true);
-
+    receiver.restart();
     sink->push(payload(notification(2)));
     REQUIRE(wait_until([&] { return receiver.receive(got); }));
     CHECK(got == notification(2));
