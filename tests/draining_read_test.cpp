@@ -96,8 +96,8 @@ TEST_CASE("the draining read is built here (epoll, Boost 1.81)") {
 }
 
 TEST_CASE("bytes sent after a read emptied the socket are read") {
-    // The read that empties the socket tells the reactor to wait for the next edge; the bytes
-    // written later must make it read again.
+    // The read that empties the socket tells the reactor to wait for the next
+    // edge; the bytes written later must make it read again.
     Pair pair;
     std::string got;
     net::write(pair.client, net::buffer(std::string("first")));
