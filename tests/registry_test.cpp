@@ -1,6 +1,8 @@
 // Registry: groups, identifiers, statuses, reports and status-change listeners.
 #include "core/registry.h"
 
+#include <doctest/doctest.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cstddef>
@@ -14,13 +16,12 @@
 #include <thread>
 #include <vector>
 
-#include <doctest/doctest.h>
-
 using namespace srmi::core;
 
 namespace {
 
-IdentifierSpec spec(std::string name, int status = 1, std::optional<std::string> details = std::nullopt,
+IdentifierSpec spec(std::string name, int status = 1,
+                    std::optional<std::string> details = std::nullopt,
                     std::size_t max_reports = kPublicMaxReports) {
     return IdentifierSpec{std::move(name), status, std::move(details), max_reports};
 }
@@ -87,7 +88,8 @@ std::vector<std::string> logs_of(const std::vector<Report>& reports) {
 
 TEST_CASE("lookups ignore case but answer with the registered spelling") {
     Registry registry;
-    auto handle = registry.add_group("Custom", Visibility::kPublic, {spec("Main"), spec("EdgeProxy", -3, "warming")});
+    auto handle = registry.add_group("Custom", Visibility::kPublic,
+                                     {spec("Main"), spec("EdgeProxy", -3, "warming")});
     CHECK(handle.name() == "Custom");
 
     auto s = registry.status("cUSTOM", "edgeproxy");
@@ -136,14 +138,16 @@ TEST_CASE("naming only the group means the identifier main") {
     }
     SUBCASE("the default argument list also gives main") {
         registry.add_group("defaulted", Visibility::kPublic);
-        CHECK(registry.list_identifiers("defaulted")->identifiers == std::vector<std::string>{"main"});
+        CHECK(registry.list_identifiers("defaulted")->identifiers ==
+              std::vector<std::string>{"main"});
         CHECK(registry.status("defaulted")->status == 1);
     }
 }
 
 TEST_CASE("identifier all aggregates the whole group") {
     Registry registry;
-    registry.add_group("custom", Visibility::kPublic, {spec("a", 1), spec("b", 5, "fine"), spec("c", 2)});
+    registry.add_group("custom", Visibility::kPublic,
+                       {spec("a", 1), spec("b", 5, "fine"), spec("c", 2)});
 
     auto aggregate = [&](std::string_view name) {
         auto s = registry.status("custom", name);
@@ -181,7 +185,8 @@ TEST_CASE("identifier all aggregates the whole group") {
 
 TEST_CASE("status 0 is stored as 1") {
     Registry registry;
-    auto handle = registry.add_group("custom", Visibility::kPublic, {spec("main", -5), spec("zero", 0)});
+    auto handle =
+        registry.add_group("custom", Visibility::kPublic, {spec("main", -5), spec("zero", 0)});
 
     SUBCASE("at creation") { CHECK(registry.status("custom", "zero")->status == 1); }
     SUBCASE("through Registry::set_status") {
@@ -221,7 +226,8 @@ TEST_CASE("setting a status without details clears the details") {
 TEST_CASE("reports are stamped by the injected clock and capped at max_reports") {
     std::int64_t now = 1'700'000'000;
     Registry registry([&now] { return now; });
-    auto handle = registry.add_group("custom", Visibility::kPublic, {spec("main", 1, std::nullopt, 3)});
+    auto handle =
+        registry.add_group("custom", Visibility::kPublic, {spec("main", 1, std::nullopt, 3)});
 
     for (int i = 1; i <= 5; ++i) {
         now = 1'700'000'000 + i * 10;
@@ -232,7 +238,9 @@ TEST_CASE("reports are stamped by the injected clock and capped at max_reports")
 
     auto reports = registry.list_reports("custom", "main");
     REQUIRE(reports.ok());
-    CHECK(*reports == std::vector<Report>{{1'700'000'040, "r4"}, {1'700'000'050, "r5"}, {1'800'000'000, "via handle"}});
+    CHECK(*reports == std::vector<Report>{{1'700'000'040, "r4"},
+                                          {1'700'000'050, "r5"},
+                                          {1'800'000'000, "via handle"}});
 }
 
 TEST_CASE("an identifier with max_reports 0 refuses reports") {
@@ -303,15 +311,17 @@ TEST_CASE("invalid registrations throw std::invalid_argument and change nothing"
         CHECK_THROWS_AS(registry.add_group("CUSTOM", Visibility::kInternal), std::invalid_argument);
     }
     SUBCASE("duplicate identifier, other case") {
-        CHECK_THROWS_AS(registry.add_group("other", Visibility::kPublic, {spec("Edge"), spec("eDGE")}),
-                        std::invalid_argument);
+        CHECK_THROWS_AS(
+            registry.add_group("other", Visibility::kPublic, {spec("Edge"), spec("eDGE")}),
+            std::invalid_argument);
         CHECK_FALSE(registry.status("other").ok());
     }
     SUBCASE("empty group name") {
         CHECK_THROWS_AS(registry.add_group("", Visibility::kPublic), std::invalid_argument);
     }
     SUBCASE("empty identifier name") {
-        CHECK_THROWS_AS(registry.add_group("other", Visibility::kPublic, {spec("")}), std::invalid_argument);
+        CHECK_THROWS_AS(registry.add_group("other", Visibility::kPublic, {spec("")}),
+                        std::invalid_argument);
     }
 
     CHECK(registry.group_count() == 1);
@@ -454,17 +464,21 @@ TEST_CASE("concurrent writers and readers leave a consistent registry") {
     std::atomic<int> listener_calls{0};
     registry.on_status_change([&](const StatusChange& c) {
         listener_calls.fetch_add(1);
-        const std::size_t slot = c.group == "internal" ? kWriters : std::stoul(std::string(c.identifier.substr(1)));
-        changes[slot].push_back(Change{std::string(c.group), std::string(c.identifier), c.old_status,
-                                       c.new_status, c.details});
+        const std::size_t slot =
+            c.group == "internal" ? kWriters : std::stoul(std::string(c.identifier.substr(1)));
+        changes[slot].push_back(Change{std::string(c.group), std::string(c.identifier),
+                                       c.old_status, c.new_status, c.details});
     });
 
-    auto status_for = [](int writer, int i) { return (i / (writer + 1)) % 3 - 1; };  // -1, 0 (=1), 1
+    auto status_for = [](int writer, int i) {
+        return (i / (writer + 1)) % 3 - 1;
+    };  // -1, 0 (=1), 1
     std::vector<int> expected_changes(kWriters + 1, 0);
     std::vector<int> refused(kWriters + 1, 0);
     std::vector<int> reader_violations(kReaders, 0);
 
-    std::latch start(kWriters + kReaders);  // all at once, not one after another as they are spawned
+    std::latch start(kWriters +
+                     kReaders);  // all at once, not one after another as they are spawned
     std::vector<std::thread> threads;
     for (int w = 0; w < kWriters; ++w) {
         threads.emplace_back([&, w] {
@@ -473,10 +487,13 @@ TEST_CASE("concurrent writers and readers leave a consistent registry") {
             for (int i = 0; i < kWrites; ++i) {
                 int status = status_for(w, i);
                 const int stored = status == 0 ? 1 : status;
-                if (!registry.set_status("LOAD", names[w], status, "write " + std::to_string(i)).ok()) ++refused[w];
+                if (!registry.set_status("LOAD", names[w], status, "write " + std::to_string(i))
+                         .ok())
+                    ++refused[w];
                 if (stored != last) ++expected_changes[w];
                 last = stored;
-                if (!registry.add_report("load", names[w], names[w] + " " + std::to_string(i)).ok()) ++refused[w];
+                if (!registry.add_report("load", names[w], names[w] + " " + std::to_string(i)).ok())
+                    ++refused[w];
                 if (w == 0) {  // one writer also drives an internal group through its handle
                     if (!internal.set_status("main", i % 2 == 0 ? -1 : 1).ok()) ++refused[kWriters];
                     ++expected_changes[kWriters];
@@ -571,7 +588,8 @@ TEST_CASE("the store limit evicts the oldest reports registry-wide") {
     }
     SUBCASE("a ring overwrite frees its report's bytes") {
         srmi::core::Registry small;
-        small.add_group("g", srmi::core::Visibility::kPublic, {srmi::core::IdentifierSpec{"main", 1, {}, 2}});
+        small.add_group("g", srmi::core::Visibility::kPublic,
+                        {srmi::core::IdentifierSpec{"main", 1, {}, 2}});
         for (int i = 0; i < 5; ++i) small.add_report("g", "main", std::string(10, 'r'));
         CHECK(small.store_bytes() == 20);
     }
@@ -595,7 +613,8 @@ TEST_CASE("removing identifiers while others read and write them is safe") {
         }
     });
     for (int i = 0; i < 300; ++i) {
-        CHECK(registry.add_identifier("g", srmi::core::IdentifierSpec{"x", 1, std::string("d"), 5}).ok());
+        CHECK(registry.add_identifier("g", srmi::core::IdentifierSpec{"x", 1, std::string("d"), 5})
+                  .ok());
         CHECK(registry.remove_identifier("g", "X").ok());
     }
     stop = true;
@@ -625,5 +644,6 @@ TEST_CASE("public state and restore round-trip") {
     CHECK(fresh.list_reports("pub", "extra")->front().timestamp == 42);
     CHECK(fresh.store_bytes() == 4);  // "x" + "one"
     fresh.add_group("int", srmi::core::Visibility::kInternal);
-    CHECK(fresh.restore(srmi::core::PersistedGroup{"int", state[0].identifiers}).error() == srmi::core::Errc::forbidden);
+    CHECK(fresh.restore(srmi::core::PersistedGroup{"int", state[0].identifiers}).error() ==
+          srmi::core::Errc::forbidden);
 }
