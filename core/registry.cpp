@@ -86,24 +86,18 @@ GroupHandle Registry::add_group(std::string name, Visibility visibility,
     if (identifiers.empty()) identifiers.emplace_back();
 
     auto group = std::make_unique<detail::Group>(std::move(name), visibility);
-    group->identifiers.reserve(identifiers.size());
-    group->by_name.reserve(identifiers.size());
+    group->index.reserve(identifiers.size());
+    std::int64_t details_bytes = 0;
     for (auto& spec : identifiers) {
         if (spec.name.empty()) {
             throw std::invalid_argument("group '" + group->name + "': identifier name is empty");
         }
-        auto key = detail::fold_case(spec.name);
-        if (group->by_name.count(key) != 0) {
+        if (spec.details) details_bytes += static_cast<std::int64_t>(spec.details->size());
+        auto id = std::make_shared<detail::Identifier>(std::move(spec));
+        if (!group->index.add(id)) {
             throw std::invalid_argument("group '" + group->name + "': duplicate identifier '" +
-                                        spec.name + "'");
+                                        id->name + "'");
         }
-        auto& id =
-            group->identifiers.emplace_back(std::make_shared<detail::Identifier>(std::move(spec)));
-        group->by_name.emplace(std::move(key), id);
-    }
-    std::int64_t details_bytes = 0;
-    for (const auto& id : group->identifiers) {
-        if (id->details) details_bytes += static_cast<std::int64_t>(id->details->size());
     }
 
     std::unique_lock lock(groups_mutex_);
@@ -406,15 +400,13 @@ Result<void> Registry::add_identifier(std::string_view group, IdentifierSpec spe
     if (g == nullptr) return Errc::group_not_found;
     if (g->visibility != Visibility::kPublic) return Errc::forbidden;
     if (spec.name.empty()) return Errc::invalid_name;
-    auto key = detail::fold_case(spec.name);
     const auto details_bytes = static_cast<std::int64_t>(spec.details ? spec.details->size() : 0);
     {
         std::unique_lock lock(g->mutex);
-        if (g->by_name.count(key) != 0) return Errc::already_exists;
+        if (g->index.contains(spec.name)) return Errc::already_exists;
         auto id = std::make_shared<detail::Identifier>(std::move(spec));
         journal(StateChange::Kind::kAddIdentifier, *g, *id);
-        g->identifiers.push_back(id);
-        g->by_name.emplace(std::move(key), std::move(id));
+        g->index.add(std::move(id));
         g->changed();
     }
     if (details_bytes != 0) account(details_bytes);
@@ -428,12 +420,9 @@ Result<void> Registry::remove_identifier(std::string_view group, std::string_vie
     detail::IdentifierPtr removed;
     {
         std::unique_lock lock(g->mutex);
-        auto it = g->by_name.find(identifier);
-        if (it == g->by_name.end()) return Errc::identifier_not_found;
-        if (g->identifiers.size() == 1) return Errc::last_identifier;
-        removed = it->second;
-        g->by_name.erase(it);
-        g->identifiers.erase(std::find(g->identifiers.begin(), g->identifiers.end(), removed));
+        if (!g->index.contains(identifier)) return Errc::identifier_not_found;
+        if (g->index.size() == 1) return Errc::last_identifier;
+        removed = g->index.remove(identifier);
         g->changed();
         journal(StateChange::Kind::kRemoveIdentifier, *g, *removed);
     }
@@ -469,12 +458,11 @@ Result<void> Registry::restore(const PersistedGroup& persisted) {
     if (g->visibility != Visibility::kPublic) return Errc::forbidden;
     if (persisted.identifiers.empty()) return Errc::last_identifier;
 
-    std::vector<detail::IdentifierPtr> identifiers;
-    detail::FoldedMap<detail::IdentifierPtr> by_name;
+    detail::MemberIndex<detail::Identifier> index;
+    index.reserve(persisted.identifiers.size());
     std::int64_t added = 0;
     for (const auto& p : persisted.identifiers) {
-        auto key = detail::fold_case(p.name);
-        if (p.name.empty() || by_name.count(key) != 0) return Errc::invalid_name;
+        if (p.name.empty() || index.contains(p.name)) return Errc::invalid_name;
         auto id = std::make_shared<detail::Identifier>(
             IdentifierSpec{p.name, p.status, p.details, p.max_reports});
         for (const auto& r : p.reports) {
@@ -485,18 +473,14 @@ Result<void> Registry::restore(const PersistedGroup& persisted) {
             if (store_limit_ != 0) remember_report(id, seq, false);
         }
         if (p.details) added += static_cast<std::int64_t>(p.details->size());
-        identifiers.push_back(id);
-        by_name.emplace(std::move(key), std::move(id));
+        index.add(std::move(id));
     }
-    std::vector<detail::IdentifierPtr> old;
     {
         std::unique_lock lock(g->mutex);
-        old.swap(g->identifiers);
-        g->identifiers = std::move(identifiers);
-        g->by_name = std::move(by_name);
+        std::swap(index, g->index);
     }
     std::int64_t removed = 0;
-    for (const auto& id : old) {
+    for (const auto& id : index.members()) {  // the ones replaced
         std::lock_guard lock(id->mutex);
         id->removed = true;
         removed += bytes_of(*id);

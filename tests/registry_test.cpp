@@ -329,6 +329,33 @@ TEST_CASE("invalid registrations throw std::invalid_argument and change nothing"
     CHECK(registry.status("custom")->status == 3);
 }
 
+TEST_CASE("groups of many identifiers find, refuse, add and remove them by name") {
+    // Past the size where a group stops scanning its members.
+    Registry registry;
+    std::vector<IdentifierSpec> specs;
+    for (int i = 0; i < 100; ++i) specs.push_back(spec("Id" + std::to_string(i), i + 1));
+    auto twice = specs;
+    twice.push_back(spec("iD70"));
+    CHECK_THROWS_WITH_AS(registry.add_group("big", Visibility::kPublic, twice),
+                         "group 'big': duplicate identifier 'iD70'", std::invalid_argument);
+    registry.add_group("big", Visibility::kPublic, specs);
+
+    for (int i = 0; i < 100; ++i)
+        CHECK(registry.status("big", "id" + std::to_string(i))->status == i + 1);
+    CHECK(registry.status("big", "id100").error() == Errc::identifier_not_found);
+    CHECK(registry.add_identifier("big", spec("ID5")).error() == Errc::already_exists);
+    REQUIRE(registry.add_identifier("big", spec("extra", 7)).ok());
+    CHECK(registry.status("big", "EXTRA")->status == 7);
+    REQUIRE(registry.remove_identifier("big", "id50").ok());
+    CHECK(registry.status("big", "Id50").error() == Errc::identifier_not_found);
+    CHECK(registry.status("big", "Id51")->status == 52);
+    const auto names = registry.list_identifiers("big")->identifiers;
+    REQUIRE(names.size() == 100);
+    CHECK(names[49] == "Id49");
+    CHECK(names[50] == "Id51");
+    CHECK(names.back() == "extra");
+}
+
 TEST_CASE("internal groups are written only through their handle") {
     std::int64_t now = 42;
     Registry registry([&now] { return now; });

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/detail/folded_map.h"
+#include "core/detail/member_index.h"
 #include "core/registry.h"
 #include "core/report_ring.h"
 
@@ -48,14 +49,13 @@ struct Group {
 
     IdentifierPtr find(std::string_view identifier) const {
         std::shared_lock lock(mutex);
-        auto it = by_name.find(identifier);
-        return it == by_name.end() ? nullptr : it->second;
+        return index.find(identifier);
     }
 
     /// Identifiers in registration order, as they are now.
     std::vector<IdentifierPtr> members() const {
         std::shared_lock lock(mutex);
-        return identifiers;
+        return index.members();
     }
 
     /// Grows after each change of a member's status or details and each
@@ -66,9 +66,8 @@ struct Group {
 
     const std::string name;
     const Visibility visibility;
-    mutable std::shared_mutex mutex;  // guards identifiers and by_name
-    std::vector<IdentifierPtr> identifiers;
-    FoldedMap<IdentifierPtr> by_name;  // names compare case-insensitively
+    mutable std::shared_mutex mutex;  // guards index
+    MemberIndex<Identifier> index;    // names compare case-insensitively
     std::atomic<std::uint64_t> status_version{0};
 };
 
