@@ -221,6 +221,12 @@ TEST_CASE("bad config files name the file and the problem") {
     CHECK(error_for(many) == ": group 'x': identifier 'ID7' is declared twice");
     CHECK(error_for(R"({"groups": [{"name": "core"}]})") ==
           ": group name 'core' is reserved for the server itself");
+    // Among many groups, the first declared again (in file order) is named,
+    // before the problems of the groups after it.
+    std::string groups = R"({"groups": [)";
+    for (int i = 0; i < 300; ++i) groups += "\"g" + std::to_string(i) + "\",";
+    groups += R"("G250", {"name": "y", "identifiers": ["a", "a"]}, "g7", "G250"]})";
+    CHECK(error_for(groups) == ": group 'G250' is declared twice");
     CHECK(error_for(R"({"groups": [{"name": "x", "max_reports": -1}]})").find("max_reports") !=
           std::string::npos);
     CHECK(error_for(R"({"log_level": "chatty"})").find("chatty") != std::string::npos);
