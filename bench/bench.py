@@ -13,6 +13,7 @@ TARGETS below, evaluated in one place.
     bench.py merge RAW_FILE KEY=JSON|@FILE...   adds members to a raw JSON file
     bench.py join-runs PART_JSON...             one run of parts made in turns
     bench.py join-counts PART_JSON...           one fanout-load result of parts
+    bench.py join-side PART_JSON...             one side-load result of parts
     bench.py post URL BODY_FILE                 prints the answer text exactly
     bench.py freeport                           a free TCP port on 127.0.0.1
     bench.py wait-http URL [TIMEOUT]            waits until URL answers
@@ -412,10 +413,31 @@ def cmd_side_load(url, seconds, set_rate, list_rate="0"):
     for t in threads:
         t.join()
     elapsed = time.monotonic() - started
-    dump({"seconds": elapsed, "listings": len(lists), "list_rate": list_rate, "sets": sets[0],
-          "set_rate": sets[0] / seconds, "errors": errors[0],
-          "list_ms": {"p50": statistics.median(lists) if lists else None,
-                      "max": max(lists) if lists else None}})
+    dump(side_summary(elapsed, seconds, lists, list_rate, sets[0], errors[0]))
+
+
+def side_summary(elapsed, seconds, lists, list_rate, sets, errors):
+    """side-load's result: `lists` are the listings' times (ms), `seconds`
+    the time asked for."""
+    return {"seconds": elapsed, "asked_seconds": seconds, "listings": len(lists),
+            "list_rate": list_rate, "sets": sets, "set_rate": sets / seconds, "errors": errors,
+            "list_ms": {"p50": statistics.median(lists) if lists else None,
+                        "max": max(lists) if lists else None},
+            "list_times_ms": lists}
+
+
+def cmd_join_side(*paths):
+    """One side-load result of several parts (made beside the parts of a run
+    in turns): counts and times add up; the listing percentiles are over all
+    the parts' listings."""
+    parts = []
+    for path in paths:
+        with open(path) as f:
+            parts.append(json.load(f))
+    lists = [ms for p in parts for ms in p["list_times_ms"]]
+    dump(side_summary(sum(p["seconds"] for p in parts), sum(p["asked_seconds"] for p in parts), lists,
+                      parts[0]["list_rate"], sum(p["sets"] for p in parts),
+                      sum(p["errors"] for p in parts)))
 
 
 def cmd_udp_sink(port_file, seconds):
@@ -1137,7 +1159,7 @@ COMMANDS = {
     "wrk-json": cmd_wrk_json, "metrics": cmd_metrics, "call": cmd_call, "listing": cmd_listing,
     "side-load": cmd_side_load, "udp-sink": cmd_udp_sink, "subscribe": cmd_subscribe,
     "fanout": cmd_fanout, "fanout-load": cmd_fanout_load, "set-latency": cmd_set_latency, "memory": cmd_memory,
-    "join-runs": cmd_join_runs, "join-counts": cmd_join_counts, "startup": cmd_startup, "shutdown": cmd_shutdown, "rss": cmd_rss, "soak-line": cmd_soak_line,
+    "join-runs": cmd_join_runs, "join-counts": cmd_join_counts, "join-side": cmd_join_side, "startup": cmd_startup, "shutdown": cmd_shutdown, "rss": cmd_rss, "soak-line": cmd_soak_line,
     "soak-summary": cmd_soak_summary, "machine": cmd_machine,
     "report": cmd_report, "merge": cmd_merge, "post": cmd_post, "freeport": cmd_freeport,
     "wait-http": cmd_wait_http,
