@@ -217,10 +217,32 @@ def cmd_wrk_json(url=None, before=None):
     dump(out)
 
 
+def histogram_latency(hist):
+    """Mean, stdev and percentiles of a latency histogram ([[us, count], ...]),
+    each percentile computed as wrk computes its own."""
+    hist = sorted(hist)
+    total = sum(count for _, count in hist)
+
+    def percentile(p):
+        rank, seen = round(p / 100 * total + 0.5), 0
+        for value, count in hist:
+            seen += count
+            if seen >= rank:
+                return value
+        return hist[-1][0]
+
+    mean = sum(value * count for value, count in hist) / total
+    variance = sum(count * (value - mean) ** 2 for value, count in hist) / max(total - 1, 1)
+    return {"mean": round(mean, 1), "stdev": round(variance ** 0.5, 1), "p50": percentile(50),
+            "p90": percentile(90), "p99": percentile(99), "p999": percentile(99.9), "max": hist[-1][0]}
+
+
 def cmd_join_runs(*paths):
     """One run of several (wrk-json files) of the same server, made in turns
     with another's: requests and errors add up, the rate is over the summed
-    time, and each latency percentile is the worst of the parts."""
+    time, and the latencies are those of all the parts' requests together
+    (their histograms merged; without histograms, each percentile is the
+    worst of the parts)."""
     parts = []
     for path in paths:
         with open(path) as f:
@@ -236,7 +258,15 @@ def cmd_join_runs(*paths):
                 for k, v in p.get(key, {}).items():
                     merged[k] = merged.get(k, 0) + v
             out[key] = merged
-    out["latency_us"] = {k: max(p["latency_us"][k] for p in parts) for k in parts[0]["latency_us"]}
+    if all(p.get("latency_hist") for p in parts):
+        merged = {}
+        for p in parts:
+            for value, count in p["latency_hist"]:
+                merged[value] = merged.get(value, 0) + count
+        out["latency_us"] = histogram_latency(list(merged.items()))
+        out["latency_parts_p99"] = [p["latency_us"]["p99"] for p in parts]
+    else:
+        out["latency_us"] = {k: max(p["latency_us"][k] for p in parts) for k in parts[0]["latency_us"]}
     seconds = out["duration_us"] / 1e6
     out["rps"] = out["requests"] / seconds if seconds > 0 else 0.0
     dump(out)
@@ -1107,6 +1137,8 @@ def cmd_report(raw_dir, out_path, settings_path=None):
         if name.endswith(".json"):
             with open(os.path.join(raw_dir, name)) as f:
                 raw[name[:-5]] = json.load(f)
+            if isinstance(raw[name[:-5]], dict):
+                raw[name[:-5]].pop("latency_hist", None)  # joined or summed up already
     settings = {}
     if settings_path:
         with open(settings_path) as f:
