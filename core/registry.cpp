@@ -406,7 +406,7 @@ Result<void> Registry::add_identifier(std::string_view group, IdentifierSpec spe
         if (g->index.contains(spec.name)) return Errc::already_exists;
         auto id = std::make_shared<detail::Identifier>(std::move(spec));
         journal(StateChange::Kind::kAddIdentifier, *g, *id);
-        g->index.add(std::move(id));
+        g->index.add(id);
         g->changed();
     }
     if (details_bytes != 0) account(details_bytes);
@@ -473,7 +473,7 @@ Result<void> Registry::restore(const PersistedGroup& persisted) {
             if (store_limit_ != 0) remember_report(id, seq, false);
         }
         if (p.details) added += static_cast<std::int64_t>(p.details->size());
-        index.add(std::move(id));
+        index.add(id);
     }
     {
         std::unique_lock lock(g->mutex);
