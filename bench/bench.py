@@ -799,8 +799,9 @@ def cmd_shutdown(binary, load_seconds, *wrk_args):
         code = proc.wait(timeout=30)
         exit_ms = (time.perf_counter() - t0) * 1e3
         tail = proc.stderr.read()
-        wrk.wait(timeout=60)
-        out = parse_wrk(wrk.stdout.read())
+        # Read while waiting: wrk's last line (with its histogram) can be
+        # larger than the pipe's buffer.
+        out = parse_wrk(wrk.communicate(timeout=60)[0])
         dump({"exit_ms": exit_ms, "exit_code": code, "wrk_requests": out["requests"],
               "wrk_socket_errors": out["socket_errors"],
               "warned_in_flight": "still in flight" in tail})
