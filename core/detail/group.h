@@ -9,10 +9,8 @@
 #include <shared_mutex>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
-#include "core/detail/folded_map.h"
 #include "core/detail/member_index.h"
 #include "core/registry.h"
 #include "core/report_ring.h"

@@ -51,12 +51,8 @@ class MemberIndex {
         const std::string_view name = member->name;
         const auto h = hash(name);
         if (by_name_.empty() ? scan(name, h) != kNone : by_name_.count(name) != 0) return false;
-        if (!by_name_.empty()) {
-            by_name_.emplace(name, member);
-        } else if (members_.size() == kScanLimit) {
-            build_table();
-            by_name_.emplace(name, member);
-        }
+        if (by_name_.empty() && members_.size() == kScanLimit) build_table();
+        if (!by_name_.empty()) by_name_.emplace(name, member);
         members_.push_back(member);
         hashes_.push_back(h);
         return true;
