@@ -217,6 +217,15 @@ def cmd_wrk_json(url=None, before=None):
     dump(out)
 
 
+def read_parts(paths):
+    """The JSON results of the parts to join, in order."""
+    parts = []
+    for path in paths:
+        with open(path) as f:
+            parts.append(json.load(f))
+    return parts
+
+
 def histogram_latency(hist):
     """Mean, stdev and percentiles of a latency histogram ([[us, count], ...]),
     each percentile computed as wrk computes its own."""
@@ -243,10 +252,7 @@ def cmd_join_runs(*paths):
     time, and the latencies are those of all the parts' requests together
     (their histograms merged; without histograms, each percentile is the
     worst of the parts)."""
-    parts = []
-    for path in paths:
-        with open(path) as f:
-            parts.append(json.load(f))
+    parts = read_parts(paths)
     out = {"parts_rps": [round(p["rps"]) for p in parts]}
     for key in ("requests", "duration_us", "socket_errors", "rpc_errors", "deliveries", "drops"):
         if all(key in p for p in parts):
@@ -275,10 +281,7 @@ def cmd_join_runs(*paths):
 def cmd_join_counts(*paths):
     """One fanout-load result of several parts: the counts add up; the
     number of subscribers, the same in each, is kept."""
-    parts = []
-    for path in paths:
-        with open(path) as f:
-            parts.append(json.load(f))
+    parts = read_parts(paths)
     out = {"subscribers": parts[0]["subscribers"]}
     for key in parts[0]:
         if key != "subscribers":
@@ -460,10 +463,7 @@ def cmd_join_side(*paths):
     """One side-load result of several parts (made beside the parts of a run
     in turns): counts and times add up; the listing percentiles are over all
     the parts' listings."""
-    parts = []
-    for path in paths:
-        with open(path) as f:
-            parts.append(json.load(f))
+    parts = read_parts(paths)
     lists = [ms for p in parts for ms in p["list_times_ms"]]
     dump(side_summary(sum(p["seconds"] for p in parts), sum(p["asked_seconds"] for p in parts), lists,
                       parts[0]["list_rate"], sum(p["sets"] for p in parts),

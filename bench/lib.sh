@@ -195,10 +195,30 @@ run_wrk_turns() {
         run_wrk "$key_b.part$r" "$url_b" "$conns" "$threads" "$body" "$part"
         [ -z "$around_b" ] || "$around_b" stop "$r"
     done
-    for key in "$key_a" "$key_b"; do
-        "${PY[@]}" join-runs "$RAW/$key".part*.json >"$RAW/$key.json"
-        rm -f "$RAW/$key".part*.json
-    done
+    join_parts join-runs "$key_a"
+    join_parts join-runs "$key_b"
+}
+
+# join_parts COMMAND KEY: RAW/KEY.part*.json joined by `bench.py COMMAND`
+# (join-runs, join-counts, join-side) into RAW/KEY.json; the parts go.
+join_parts() {
+    "${PY[@]}" "$1" "$RAW/$2".part*.json >"$RAW/$2.json"
+    rm -f "$RAW/$2".part*.json
+}
+
+# start_side OUT ARGS...: `bench.py ARGS` in the background (a load beside a
+# wrk run), its result to OUT; sets SIDE_PID. stop_side waits for it.
+start_side() {
+    local out=$1
+    shift
+    "${PY[@]}" "$@" >"$out" &
+    SIDE_PID=$!
+    PIDS+=("$SIDE_PID")
+}
+
+stop_side() {
+    wait "$SIDE_PID"
+    forget_pid "$SIDE_PID"
 }
 
 # start_sink: a UDP datagram counter (bench.py udp-sink) for at most SECONDS;
