@@ -28,12 +28,12 @@
 #include "rpc/dispatcher.h"
 #include "rpc/methods.h"
 #include "server/config.h"
-#include "server/core_events.h"
-#include "server/event_stream.h"
-#include "server/http_handler.h"
-#include "server/metrics.h"
-#include "server/probes.h"
-#include "server/profiler.h"
+#include "rpc/core_events.h"
+#include "server/events/event_stream.h"
+#include "server/http/router.h"
+#include "server/observe/metrics.h"
+#include "server/observe/probes.h"
+#include "server/observe/profiler.h"
 
 namespace {
 

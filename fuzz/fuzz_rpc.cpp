@@ -25,8 +25,8 @@
 #include "rpc/dispatcher.h"
 #include "rpc/json_reader.h"
 #include "rpc/methods.h"
-#include "tests/pull_json.h"
-#include "tests/same_json.h"
+#include "tests/support/pull_json.h"
+#include "tests/support/same_json.h"
 
 namespace {
 

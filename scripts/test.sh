@@ -11,10 +11,11 @@ if [ -f tests/dashboard/package-lock.json ]; then
 else
     npm install --prefix tests/dashboard --no-audit --no-fund
 fi
-scripts/setup-tests.sh  # PyYAML and jsonschema, for the OpenAPI contract test
+scripts/setup-tests.sh  # promtool; PyYAML and jsonschema, for the OpenAPI contract test
 npm ci --prefix tests/openapi --no-audit --no-fund  # @redocly/cli, for the OpenAPI lint
 scripts/build.sh -DSRMI_BUILD_TESTS=ON -DSRMI_WERROR=ON
-(cd build && ctest --output-on-failure --timeout 300 -j"$(nproc)")
+# Every check must run here: a missing promtool fails instead of skipping.
+(cd build && SRMI_REQUIRE_PROMTOOL=1 ctest --output-on-failure --timeout 300 -j"$(nproc)")
 
 scripts/sanitize.sh address  # clang ASan + UBSan into build-asan, with the fuzz targets
 scripts/sanitize.sh thread   # gcc TSan into build-tsan

@@ -9,7 +9,8 @@
 #include <vector>
 
 #include "core/registry.h"
-#include "server/access_control.h"
+#include "server/http/access_control.h"
+#include "server/http/session_context.h"
 
 namespace srmi::server {
 
@@ -27,24 +28,6 @@ struct GroupConfig {
 
 inline constexpr std::uint16_t kDefaultPort = 8888;
 inline constexpr std::size_t kDefaultBodyLimit = 1024 * 1024;
-
-/// What one client connection may take; the defaults are the documented ones.
-struct ConnectionLimits {
-    /// Open connections (event streams included); more are closed at once.
-    std::size_t max_connections = 10000;
-    /// From a request's first byte to the end of its header block (and, on a
-    /// new connection, to that first byte; the TLS handshake too): then 408.
-    std::chrono::milliseconds header_timeout{10000};
-    /// From the end of the header block to the end of the body: then 408.
-    std::chrono::milliseconds body_timeout{30000};
-    /// Between two requests of a kept-alive connection: then a silent close.
-    std::chrono::milliseconds idle_timeout{60000};
-    /// To write one answer (or one event of a stream) to a client that does
-    /// not read: then the connection is closed.
-    std::chrono::milliseconds write_timeout{30000};
-    std::size_t header_limit = 16384;  ///< bytes of the header block; beyond: 431
-    std::size_t url_limit = 8192;      ///< bytes of the request target; beyond: 414
-};
 
 struct Config {
     std::string listen_host = "127.0.0.1";

@@ -10,7 +10,7 @@
 #include <iostream>
 #include <string_view>
 
-#include "server/cli.h"
+#include "server/client.h"
 #include "server/config.h"
 #include "server/server.h"
 #include "version.h"

@@ -11,10 +11,10 @@
 #include <ctime>
 
 #include "rpc/methods.h"
-#include "server/event_sinks.h"
-#include "server/listener.h"
-#include "server/log_event_sink.h"
-#include "server/tls.h"
+#include "server/events/event_sinks.h"
+#include "server/http/listener.h"
+#include "server/events/log_event_sink.h"
+#include "server/http/tls.h"
 #include "version.h"
 
 namespace srmi::server {
@@ -25,18 +25,24 @@ namespace {
 
 constexpr std::chrono::seconds kMaintenancePeriod{1};
 
-SinkOptions sink_options(const Config& config) {
+// The sink factory loads event_tls_ca at once: a file that cannot be used is
+// a configuration error, like the listener's own certificates.
+core::SinkFactory checked_sink_factory(boost::asio::io_context& ioc, const Config& config) {
     SinkOptions options;
     options.queue_limit = config.event_queue_limit;
     options.tls_ca_file = config.event_tls_ca;
-    return options;
+    try {
+        return make_sink_factory(ioc, std::move(options));
+    } catch (const TlsError& e) {
+        throw ConfigError(e.what());
+    }
 }
 
 }  // namespace
 
 Server::Server(Config config)
     : config_(std::move(config)),
-      hub_(make_sink_factory(events_ioc_, sink_options(config_))),
+      hub_(checked_sink_factory(events_ioc_, config_)),
       core_events_(hub_),
       memory_watch_(
           core_events_,
@@ -64,7 +70,13 @@ Server::Server(Config config)
     context_->event_queue_limit = config_.event_queue_limit;
     context_->limits = config_.limits;
     if (!config_.tls_cert.empty() || !config_.tls_key.empty())
-        context_->tls = make_server_tls(config_);
+    {
+        try {
+            context_->tls = make_server_tls(config_.tls_cert, config_.tls_key, config_.tls_client_ca);
+        } catch (const TlsError& e) {
+            throw ConfigError(e.what());
+        }
+    }
     context_->on_disconnect = [this](const net::ip::tcp::endpoint& client,
                                      const net::ip::tcp::endpoint& local,
                                      std::string_view transport) {

@@ -1,0 +1,481 @@
+// HttpSession: the read -> handle -> write loop of Beast's example servers,
+// with the parser fed and the answer written by hand (a third less CPU per
+// small request, docs/PERFORMANCE.md), plus 100-continue (curl sends it for
+// bodies over 1 KiB), a lingering close so that an error answer reaches a
+// client still sending its body, and over TLS a handshake first. One
+// template serves both streams; the few steps where TLS differs are
+// `if constexpr`.
+#include "server/http/session.h"
+
+#include "core/event_hub.h"
+#include "core/state_journal.h"
+#include "server/http/access_control.h"
+#include "server/http/router.h"
+#include "server/http/worker_pool.h"
+#include "server/observe/profiler.h"
+
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <ctime>
+
+#include "server/http/detail/draining_read.h"
+#include "server/events/event_stream.h"
+#include "server/http/tls.h"
+
+namespace srmi::server {
+
+namespace beast = boost::beast;
+namespace net = boost::asio;
+
+namespace {
+
+constexpr std::chrono::seconds kLingerTime{2};
+constexpr std::size_t kFirstRead = 4096;
+constexpr std::size_t kJoinedBody = 16 * 1024;  // a body up to this size is copied into the head
+
+// The time at the kernel's last tick, on steady_clock's scale (both are
+// CLOCK_MONOTONIC): at most a tick early, which deadlines of seconds do not
+// notice, for a fraction of a precise read. A deadline is set per request.
+std::chrono::steady_clock::time_point coarse_now() noexcept {
+#ifdef CLOCK_MONOTONIC_COARSE
+    timespec now{};
+    if (::clock_gettime(CLOCK_MONOTONIC_COARSE, &now) == 0) {
+        return std::chrono::steady_clock::time_point(std::chrono::seconds(now.tv_sec) +
+                                                     std::chrono::nanoseconds(now.tv_nsec));
+    }
+#endif
+    return std::chrono::steady_clock::now();
+}
+
+// The status line and fields of `response`, byte for byte as Beast's
+// serializer writes them.
+void write_head(const Response& response, std::string& out) {
+    out.clear();
+    const unsigned version = response.version();
+    out += "HTTP/";
+    out += static_cast<char>('0' + version / 10 % 10);
+    out += '.';
+    out += static_cast<char>('0' + version % 10);
+    out += ' ';
+    const unsigned code = response.result_int();
+    out += static_cast<char>('0' + code / 100 % 10);
+    out += static_cast<char>('0' + code / 10 % 10);
+    out += static_cast<char>('0' + code % 10);
+    out += ' ';
+    out += response.reason();
+    out += "\r\n";
+    for (const auto& field : response) {
+        out += field.name_string();
+        out += ": ";
+        out += field.value();
+        out += "\r\n";
+    }
+    out += "\r\n";
+}
+
+template <class Stream>
+Stream make_stream(net::ip::tcp::socket&& socket, SessionContext& context) {
+    if constexpr (kIsTls<Stream>) {
+        return Stream(std::move(socket), *context.tls);
+    } else {
+        return Stream(std::move(socket));
+    }
+}
+
+}  // namespace
+
+template <class Stream>
+HttpSession<Stream>::HttpSession(net::ip::tcp::socket&& socket,
+                                 std::shared_ptr<SessionContext> context)
+    : stream_(make_stream<Stream>(std::move(socket), *context)),
+      context_(std::move(context)),
+      deadline_(stream_.get_executor()) {
+    context_->connections.fetch_add(1, std::memory_order_relaxed);
+    beast::error_code ignored;
+    client_ = tcp().socket().remote_endpoint(ignored);
+    local_ = tcp().socket().local_endpoint(ignored);
+    tcp().socket().non_blocking(true, ignored);  // for send's write at once, and the draining read
+    if constexpr (!kIsTls<Stream>) reactor_ = detail::prepare_draining(tcp().socket());
+}
+
+template <class Stream>
+HttpSession<Stream>::~HttpSession() {
+    if (handed_over_) return;  // the EventStream has the connection now
+    context_->connections.fetch_sub(1, std::memory_order_relaxed);
+    if (context_->on_disconnect)
+        context_->on_disconnect(client_, local_, kIsTls<Stream> ? "tls" : "tcp");
+}
+
+template <class Stream>
+void HttpSession<Stream>::run() {
+    // On the session's strand, as every later handler is.
+    net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
+        if constexpr (kIsTls<Stream>) {
+            // A client that connects and stays silent gets no more time than one
+            // that stalls in its header.
+            self->expire_after(self->context_->limits.header_timeout);
+            self->stream_.async_handshake(
+                net::ssl::stream_base::server,
+                beast::bind_front_handler(&HttpSession::on_handshake, self));
+        } else {
+            self->do_read();
+        }
+    });
+}
+
+template <class Stream>
+void HttpSession<Stream>::on_handshake([[maybe_unused]] beast::error_code ec) {
+    if constexpr (kIsTls<Stream>) {
+        if (ec) {
+            // Plain HTTP on the TLS port, scanners, refused client certificates:
+            // the client's problem, so not worth more than a debug line.
+            spdlog::debug("TLS handshake with {}:{} failed: {}", client_.address().to_string(),
+                          client_.port(), ec.message());
+            return;
+        }
+        client_cn_ = peer_common_name(stream_.native_handle());
+        do_read();
+    }
+}
+
+template <class Stream>
+void HttpSession<Stream>::do_read() {
+    parser_.emplace();
+    parser_->body_limit(context_->body_limit);
+    parser_->header_limit(static_cast<std::uint32_t>(context_->limits.header_limit));
+    parser_->eager(false);  // stop at the end of the header: on_header looks at it first
+    header_bytes_ = 0;
+    begun_ = buffer_.size() > 0;
+    if (begun_) {  // pipelined: the request has begun
+        wait_ = Wait::kHeader;
+        expire_after(context_->limits.header_timeout);
+        return parse();
+    }
+    // Until the first byte, the connection is idle (on a new one, the header's time).
+    wait_ = Wait::kIdle;
+    expire_after(answered_ ? context_->limits.idle_timeout : context_->limits.header_timeout);
+    read_more();
+}
+
+template <class Stream>
+void HttpSession<Stream>::read_more() {
+    // We drive the parser ourselves: Beast's read operations post their
+    // completion even when the whole request is already in the buffer.
+    if constexpr (!kIsTls<Stream>) {
+        // Between keep-alive requests the socket is empty: this read costs
+        // no syscall until the client's next bytes arrive.
+        detail::async_read_draining(
+            tcp().socket(), reactor_, buffer_.prepare(kFirstRead),
+            beast::bind_front_handler(&HttpSession::on_bytes, this->shared_from_this()));
+    } else {
+        stream_.async_read_some(
+            buffer_.prepare(kFirstRead),
+            beast::bind_front_handler(&HttpSession::on_bytes, this->shared_from_this()));
+    }
+}
+
+template <class Stream>
+void HttpSession<Stream>::wait_for_more() {
+    // A request that came whole (the usual case) never gets here, and so
+    // costs no deadline of its own.
+    const Wait wait = parser_->is_header_done() ? Wait::kBody : Wait::kHeader;
+    if (wait != wait_) {
+        // From the first byte: a client trickling its header (slowloris) gets 408.
+        wait_ = wait;
+        expire_after(wait == Wait::kHeader ? context_->limits.header_timeout
+                                           : context_->limits.body_timeout);
+    }
+    read_more();
+}
+
+template <class Stream>
+void HttpSession<Stream>::on_bytes(beast::error_code ec, std::size_t bytes) {
+    buffer_.commit(bytes);
+    if (ec) {
+        // Nothing begun, so nothing to answer: a client that closed, or stayed idle too long.
+        if (!begun_) {
+            if (ec == net::error::eof || timed_out(ec)) do_shutdown();
+            return;
+        }
+        // A request begun is owed an answer, as long as the client may read it.
+        if (timed_out(ec)) return reject(http::status::request_timeout);
+        if (ec == net::error::eof) return reject(http::status::bad_request);  // cut short
+        return;  // reset, TLS cut short: nothing to answer
+    }
+    begun_ = true;
+    parse();
+}
+
+template <class Stream>
+void HttpSession<Stream>::parse() {
+    for (;;) {
+        if (buffer_.size() == 0) return wait_for_more();
+        const bool header_was_done = parser_->is_header_done();
+        beast::error_code ec;
+        const std::size_t used = parser_->put(buffer_.data(), ec);
+        buffer_.consume(used);
+        if (ec && ec != http::error::need_more) {
+            if (ec == http::error::body_limit) return reject(http::status::payload_too_large);
+            if (ec == http::error::header_limit)
+                return reject(http::status::request_header_fields_too_large);
+            return reject(http::status::bad_request);
+        }
+        if (!header_was_done) {
+            // Beast's header_limit bounds only the part not yet parsed: fields
+            // parsed one read at a time would let a header grow without end.
+            // The total is bounded here.
+            header_bytes_ += used;
+            const std::size_t unparsed = parser_->is_header_done() ? 0 : buffer_.size();
+            if (header_bytes_ + unparsed > context_->limits.header_limit) {
+                return reject(http::status::request_header_fields_too_large);
+            }
+            if (parser_->is_header_done() && !on_header()) return;
+        }
+        if (parser_->is_done()) return on_request();
+        if (ec == http::error::need_more) return wait_for_more();
+    }
+}
+
+template <class Stream>
+bool HttpSession<Stream>::on_header() {
+    const auto& request = parser_->get();
+    if (request.target().size() > context_->limits.url_limit) {
+        reject(http::status::uri_too_long);
+        return false;
+    }
+    if (beast::iequals(request[http::field::expect], "100-continue")) {
+        interim_ = {http::status::continue_, request.version()};
+        expire_after(context_->limits.write_timeout);
+        http::async_write(
+            stream_, interim_,
+            beast::bind_front_handler(&HttpSession::on_continue_sent, this->shared_from_this()));
+        return false;
+    }
+    return true;
+}
+
+template <class Stream>
+void HttpSession<Stream>::on_continue_sent(beast::error_code ec, std::size_t) {
+    if (ec) return;       // the client is gone
+    wait_ = Wait::kIdle;  // the body's time starts now
+    parse();
+}
+
+template <class Stream>
+void HttpSession<Stream>::on_request() {
+    // No deadline while the request is handled; the answer's write sets its own.
+    deadline_at_ = std::chrono::steady_clock::time_point::max();
+    expired_ = false;
+    Request request = parser_->release();
+    if (request.method() == http::verb::get && path_of(request.target()) == kEventsPath &&
+        context_->hub != nullptr) {
+        return start_event_stream(request);
+    }
+    ++context_->in_flight;
+    if (context_->workers != nullptr) {
+        // The handler runs on the pool; the answer comes back to our strand.
+        context_->workers->submit([self = this->shared_from_this(), request = std::move(request)] {
+            self->answer_when_durable(self->respond(request));
+        });
+        return;
+    }
+    answer_when_durable(respond(request));
+}
+
+template <class Stream>
+void HttpSession<Stream>::answer_when_durable(Response response) {
+    // Runs on the thread that handled the request: the ticket is thread-local.
+    const auto ticket = core::Registry::take_ticket();
+    if (ticket == 0 || context_->journal == nullptr) {
+        return net::dispatch(stream_.get_executor(), [self = this->shared_from_this(),
+                                                      response = std::move(response)]() mutable {
+            self->send(std::move(response), true);
+        });
+    }
+    // Acknowledged only once durable: the journal calls back after its commit.
+    auto pending = std::make_shared<Response>(std::move(response));
+    context_->journal->when_durable(ticket, [self = this->shared_from_this(), pending](bool ok) {
+        if (!ok) {
+            spdlog::error("a write could not be made durable; answering 500");
+            *pending =
+                error_response(http::status::internal_server_error, pending->version(), false);
+        }
+        net::post(self->stream_.get_executor(),
+                  [self, pending] { self->send(std::move(*pending), true); });
+    });
+}
+
+template <class Stream>
+Response HttpSession<Stream>::respond(const Request& request) const {
+    core::Registry::take_ticket();  // nothing of an earlier request on this thread counts
+    auto* profiler = context_->profiler;
+    if (profiler != nullptr) {
+        profiler->begin("HTTP " + std::string(request.method_string()) + " " +
+                        std::string(path_of(request.target())));
+    }
+    Response response = handle_request(request, context_->dispatcher, context_->probes,
+                                       context_->metrics, context_->access, client_cn_);
+    if (profiler != nullptr) profiler->end(static_cast<int>(response.result_int()));
+    if (context_->draining) response.keep_alive(false);
+    if (context_->access_log) {
+        spdlog::info("{}:{} \"{} {}\" {} {}{}", client_.address().to_string(), client_.port(),
+                     std::string(request.method_string()), std::string(request.target()),
+                     response.result_int(), response.body().size(),
+                     client_cn_.empty() ? std::string() : " cn=" + client_cn_);
+    }
+    return response;
+}
+
+template <class Stream>
+void HttpSession<Stream>::start_event_stream(const Request& request) {
+    auto who = authorize(request, context_->access, client_cn_);
+    if (auto* unauthorized = std::get_if<Response>(&who))
+        return send(std::move(*unauthorized), false);
+    auto filter = event_filter(request.target(), *context_->hub);
+    if (auto* error = std::get_if<std::string>(&filter)) {
+        auto res = error_response(http::status::not_found, request.version(), request.keep_alive());
+        res.body() = *error + "\n";
+        res.prepare_payload();
+        return send(std::move(res), false);
+    }
+    if (context_->access_log) {
+        spdlog::info("{}:{} \"GET {}\" event stream{}", client_.address().to_string(),
+                     client_.port(), std::string(request.target()),
+                     client_cn_.empty() ? std::string() : " cn=" + client_cn_);
+    }
+    handed_over_ = true;
+    auto stream = std::make_shared<EventStream<Stream>>(
+        std::move(stream_), context_, *context_->hub, context_->event_queue_limit);
+    stream->start(std::get<std::vector<int>>(std::move(filter)));
+}
+
+template <class Stream>
+void HttpSession<Stream>::send(Response response, bool counted) {
+    response_ = std::move(response);
+    // Written by hand rather than by Beast's serializer, whose buffer
+    // iterators cost more than the request's parsing: the status line and
+    // fields as Beast writes them, then the body. A small body joins the
+    // head, so that the answer is one buffer (one TLS record).
+    write_head(response_, head_);
+    const std::string& body = response_.body();
+    const bool joined = body.size() <= kJoinedBody;
+    if (joined) head_ += body;
+    beast::buffers_suffix<std::array<net::const_buffer, 2>> buffers(
+        std::array<net::const_buffer, 2>{net::const_buffer(net::buffer(head_)),
+                                         joined ? net::const_buffer() : net::buffer(body)});
+    if constexpr (!kIsTls<Stream>) {
+        // Most answers fit the socket's send buffer: written at once, they
+        // need no operation and no deadline. Not with a pipelined request
+        // waiting, which would be handled from here, and so on recursively.
+        if (buffer_.size() == 0) {
+            beast::error_code ec;
+            const std::size_t written = tcp().socket().write_some(buffers, ec);
+            if (ec != net::error::would_block && ec != net::error::try_again) {
+                if (ec || written == net::buffer_size(buffers))
+                    return on_write(counted, ec, written);
+                buffers.consume(written);
+            }
+        }
+    }
+    expire_after(context_->limits.write_timeout);
+    net::async_write(
+        stream_, buffers,
+        beast::bind_front_handler(&HttpSession::on_write, this->shared_from_this(), counted));
+}
+
+template <class Stream>
+void HttpSession<Stream>::on_write(bool counted, beast::error_code ec, std::size_t) {
+    const bool keep_alive = response_.keep_alive();
+    response_ = {};
+    if (counted) --context_->in_flight;
+    if (ec) return;  // gone, or not reading within write_timeout
+    if (!keep_alive) return do_linger();
+    answered_ = true;
+    do_read();
+}
+
+template <class Stream>
+void HttpSession<Stream>::reject(http::status status) {
+    const unsigned version = parser_->is_header_done() ? parser_->get().version() : 11;
+    send(error_response(status, version, false), false);
+}
+
+template <class Stream>
+void HttpSession<Stream>::do_shutdown() {
+    // A clean end of our side; the session ends with it.
+    if constexpr (kIsTls<Stream>) {
+        expire_after(kLingerTime);  // our close_notify, even to a client that does not read
+        stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {});
+    } else {
+        beast::error_code ignored;
+        tcp().socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
+    }
+}
+
+template <class Stream>
+void HttpSession<Stream>::do_linger() {
+    // Drain what the client still sends (bounded in time), so that the kernel
+    // does not answer it with a reset that could destroy our reply. A plain
+    // connection is half-closed first; TLS has no half-close OpenSSL would let
+    // us read after, and the client, told `Connection: close`, closes itself.
+    if constexpr (!kIsTls<Stream>) {
+        beast::error_code ignored;
+        tcp().socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
+    }
+    expire_after(kLingerTime);
+    stream_.async_read_some(
+        net::buffer(discard_),
+        beast::bind_front_handler(&HttpSession::on_linger, this->shared_from_this()));
+}
+
+template <class Stream>
+void HttpSession<Stream>::on_linger(beast::error_code ec, std::size_t) {
+    if (ec) return;  // EOF, timeout or reset: the session ends here
+    stream_.async_read_some(
+        net::buffer(discard_),
+        beast::bind_front_handler(&HttpSession::on_linger, this->shared_from_this()));
+}
+
+template <class Stream>
+void HttpSession<Stream>::expire_after(std::chrono::steady_clock::duration timeout) {
+    expired_ = false;
+    deadline_at_ = coarse_now() + timeout;
+    // A later deadline is seen when the armed timer fires; only an earlier
+    // one needs the timer moved.
+    if (deadline_at_ < armed_at_) arm_deadline();
+}
+
+template <class Stream>
+void HttpSession<Stream>::arm_deadline() {
+    armed_at_ = deadline_at_;
+    deadline_.expires_at(armed_at_);  // a wait for a later time ends, and is seen as superseded
+    // The timer holds the session weakly: an ended session is not kept for it.
+    deadline_.async_wait([weak = this->weak_from_this(), id = ++arm_id_](beast::error_code ec) {
+        if (auto self = weak.lock()) self->on_deadline(id, ec);
+    });
+}
+
+template <class Stream>
+void HttpSession<Stream>::on_deadline(std::uint64_t id, beast::error_code ec) {
+    if (id != arm_id_) return;  // superseded by an earlier deadline
+    armed_at_ = std::chrono::steady_clock::time_point::max();
+    if (ec) return;
+    if (deadline_at_ == std::chrono::steady_clock::time_point::max()) return;  // nothing waits now
+    if (std::chrono::steady_clock::now() < deadline_at_) return arm_deadline();  // moved later
+    expired_ = true;
+    tcp().cancel();  // the pending operation ends with operation_aborted
+}
+
+template <class Stream>
+bool HttpSession<Stream>::timed_out(beast::error_code ec) {
+    return ec && expired_;
+}
+
+template class HttpSession<PlainStream>;
+template class HttpSession<TlsStream>;
+
+}  // namespace srmi::server
