@@ -13,7 +13,7 @@ from .client import Client
 from .loads import BesideParts, UdpSink, fanout_load, join_counts, join_side, side_load, subscribe
 from .servers import Nginx, Srmi
 from .soak import run_soak
-from .workspace import BUILD, SRMI, log
+from .workspace import BUILD, SRMI, log, nproc
 
 WRITE_EVENTS = ("E_CORE_SR_STATUS_CHANGED", "E_SRMI_REPORT_ADDED")
 
@@ -92,7 +92,7 @@ class Scenarios:
         # run two threads each on two cores, and a request's p99 is the
         # scheduler's time slice between them (nginx's own p99 there: 4 to 8 ms).
         server_cpu = wrk_cpu = None
-        if shutil.which("taskset") and os.cpu_count() >= 2:
+        if shutil.which("taskset") and nproc() >= 2:
             server_cpu, wrk_cpu = 0, 1
             log("one core each: server pinned to CPU 0, wrk to CPU 1 (taskset)")
         srmi = Srmi(ws, "rates-one-core", "--config", self.small, threads=1, cpu=server_cpu)

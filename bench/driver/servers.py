@@ -10,7 +10,7 @@ import sys
 import time
 
 from .client import Client
-from .workspace import BENCH, BUILD, ROOT, SRMI, log
+from .workspace import BENCH, BUILD, ROOT, SRMI, log, nproc
 
 LISTENING = re.compile(r"listening on http://127\.0\.0\.1:(\d+)/mi")
 
@@ -24,7 +24,7 @@ def setup_and_build(ws):
     subprocess.run(["cmake", "-S", ROOT, "-B", BUILD, "-DCMAKE_BUILD_TYPE=Release", "-DSRMI_BUILD_TESTS=OFF",
                     "-DSRMI_BUILD_BENCH=ON"], check=True, stdout=subprocess.DEVNULL)
     with open(ws.path("build.log"), "w") as build_log:
-        built = subprocess.run(["cmake", "--build", BUILD, f"-j{os.cpu_count()}"], stdout=build_log,
+        built = subprocess.run(["cmake", "--build", BUILD, f"-j{nproc()}"], stdout=build_log,
                                stderr=subprocess.STDOUT)
     if built.returncode != 0:
         with open(ws.path("build.log")) as f:

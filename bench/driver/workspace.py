@@ -21,6 +21,11 @@ LUA_DIR = os.path.join(BENCH, "wrk")
 _FORK = multiprocessing.get_context("fork")
 
 
+def nproc():
+    """The CPUs this process may run on, as nproc(1) counts them."""
+    return len(os.sched_getaffinity(0))
+
+
 def log(message):
     print(f"== {message}", file=sys.stderr, flush=True)
 
@@ -30,7 +35,7 @@ class Workspace:
     get SIGTERM, a second to go, then SIGKILL."""
 
     def __init__(self):
-        self.threads = int(os.environ.get("BENCH_THREADS") or os.cpu_count())
+        self.threads = int(os.environ.get("BENCH_THREADS") or nproc())
         # For wrk's Lua scripts and for what the run starts.
         os.environ["BENCH_THREADS"] = str(self.threads)
         os.environ["BENCH_LUA_DIR"] = LUA_DIR
