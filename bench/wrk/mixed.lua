@@ -1,7 +1,10 @@
 -- The soak's traffic, per connection (run it with -t N -c N so that each
 -- connection is its own thread and keeps its order): reads, writes, a
 -- listing, and an identifier added then removed, over and over. "{T}" is the
--- wrk thread's number, so connections never write the same identifier.
+-- wrk thread's number, so connections never write the same identifier. The
+-- added one's name also carries the soak's slice (BENCH_SOAK_SLICE): a slice
+-- can end between the add and the remove, and the next slice's add must not
+-- find it there (the driver removes such leftovers between slices).
 local next_thread = 0
 
 function setup(thread)
@@ -18,6 +21,7 @@ end
 
 function init(args)
     local t = tostring(tid or 0)
+    local tmp = "tmp" .. (os.getenv("BENCH_SOAK_SLICE") or "0") .. "_" .. t
     local headers = {["Content-Type"] = "application/json"}
     local bodies = {}
     for i = 1, 20 do
@@ -37,9 +41,9 @@ function init(args)
     end
     table.insert(bodies, call("sr_list_status", '{"group":"soak"}'))
     table.insert(bodies, call("sr_list_reports", '{"group":"soak","identifier":"w' .. t .. '"}'))
-    table.insert(bodies, call("sr_add_identifier", '{"group":"soak","identifier":"tmp' .. t .. '","status":-1}'))
-    table.insert(bodies, call("sr_add_report", '{"group":"soak","identifier":"tmp' .. t .. '","report":"short-lived"}'))
-    table.insert(bodies, call("sr_remove_identifier", '{"group":"soak","identifier":"tmp' .. t .. '"}'))
+    table.insert(bodies, call("sr_add_identifier", '{"group":"soak","identifier":"' .. tmp .. '","status":-1}'))
+    table.insert(bodies, call("sr_add_report", '{"group":"soak","identifier":"' .. tmp .. '","report":"short-lived"}'))
+    table.insert(bodies, call("sr_remove_identifier", '{"group":"soak","identifier":"' .. tmp .. '"}'))
     table.insert(bodies, call("sr_list_status", '{}'))
     for _, body in ipairs(bodies) do
         table.insert(requests, wrk.format("POST", wrk.path, headers, body))

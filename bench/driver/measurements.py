@@ -1,0 +1,223 @@
+"""The figures measured by one Python client rather than wrk: listing
+latency, fan-out delivery, sr_set_status latency with and without
+subscribers, memory per identifier, start-up and shutdown times."""
+import json
+import os
+import signal
+import statistics
+import subprocess
+import time
+
+from .client import Client, percentile, rpc, rss_bytes
+from .loads import UdpSubscribers
+from .servers import LISTENING
+from .wrk import parse
+
+
+def listing_latency(url, count):
+    """Latency of sr_list_status over everything, one keep-alive connection."""
+    client, times, size = Client(url), [], 0
+    body = json.dumps(rpc("sr_list_status", None))
+    client.post_raw(body)  # warm-up
+    for _ in range(count):
+        start = time.perf_counter()
+        status, data = client.post_raw(body)
+        times.append((time.perf_counter() - start) * 1e3)
+        size = len(data)
+        if status != 200 or b'"result"' not in data[:40]:
+            raise RuntimeError(f"sr_list_status failed: {status} {data[:200]!r}")
+    answer = json.loads(data)
+    identifiers = sum(len(g["Identifiers"]) for g in answer["result"])
+    return {"count": len(times), "answer_bytes": size, "groups": len(answer["result"]),
+            "identifiers": identifiers, "ms": {"min": min(times), "p50": statistics.median(times),
+                                                "p90": percentile(times, 90), "max": max(times)}}
+
+
+def fanout_delivery(url, subscribers, rounds):
+    """N UDP sockets subscribed to E_CORE_SR_STATUS_CHANGED; per round one
+    sr_set_status (a change) and the time until every socket has it."""
+    client = Client(url)
+    with UdpSubscribers(client, subscribers) as subs:
+        results = []
+        for r in range(rounds):
+            pending = set(range(subscribers))
+            t0 = time.perf_counter()
+            answer = client.call("sr_set_status", {"group": "bench", "identifier": "fan", "status": 2 + r % 2})
+            t_answer = time.perf_counter()
+            if answer.get("result") != "OK":
+                raise RuntimeError(f"sr_set_status: {answer}")
+            first, deadline = None, t0 + 5.0
+            while pending and time.perf_counter() < deadline:
+                got = subs.drain(0.1)
+                if got and first is None:
+                    first = time.perf_counter()
+                pending -= got
+            t_last = time.perf_counter()
+            results.append({"received": subscribers - len(pending), "rpc_ms": (t_answer - t0) * 1e3,
+                            "first_ms": ((first or t_last) - t0) * 1e3,
+                            "all_ms": (t_last - t0) * 1e3 if not pending else None})
+            time.sleep(0.05)
+            subs.drain(0)
+        complete = [x["all_ms"] for x in results if x["all_ms"] is not None]
+        return {"subscribers": subscribers, "rounds": results, "subscribe_ms": subs.subscribe_ms,
+                "all_ms_p50": statistics.median(complete) if complete else None,
+                "all_ms_max": max(complete) if complete else None,
+                "incomplete_rounds": len(results) - len(complete)}
+
+
+def set_latency(url, count, subscribers, block):
+    """Round trip of sequential sr_set_status calls (each a change) on one
+    connection: `count` calls with no subscriber and `count` with
+    `subscribers` UDP subscribers of the change event, the raiser's side of
+    event delivery. The two states alternate in blocks of `block` calls
+    (none-subs, subs-none, ...) within the one run, so that the machine's
+    drift over the run weighs on both alike; two runs one after the other
+    differed by up to 10 % on the same binary. The subscribers' sockets are
+    not read (the kernel drops what overflows them), so that this process
+    takes no CPU from srmi; a pause after each call lets the fan-out end
+    before the next."""
+    client = Client(url)
+    times = {"none": [], "subs": []}
+    with UdpSubscribers(client, subscribers, subscribed=False) as subs:
+        k, round_ = 0, 0
+        while len(times["none"]) < count or len(times["subs"]) < count:
+            for state in (("none", "subs") if round_ % 2 == 0 else ("subs", "none")):
+                calls = min(block, count - len(times[state]))
+                if calls <= 0:
+                    continue
+                if state == "subs":
+                    subs.subscribe()
+                time.sleep(0.05)
+                for _ in range(calls):
+                    body = json.dumps(rpc("sr_set_status", {"group": "bench", "identifier": "fan",
+                                                            "status": 4 + k % 2}))
+                    k += 1
+                    start = time.perf_counter()
+                    _, data = client.post_raw(body)
+                    times[state].append((time.perf_counter() - start) * 1e6)
+                    if b'"OK"' not in data:
+                        raise RuntimeError(f"sr_set_status: {data[:200]!r}")
+                    time.sleep(0.025)
+                if state == "subs":
+                    subs.unsubscribe()
+            round_ += 1
+
+    def summary(values):
+        return {"p50": statistics.median(values), "p90": percentile(values, 90), "p99": percentile(values, 99)}
+
+    return {"count": count, "subscribers": subscribers, "block": block,
+            "none": summary(times["none"]), "subs": summary(times["subs"])}
+
+
+def memory(url, pid, count, reports, text_bytes):
+    """RSS before and after adding `count` identifiers to group `mem`, then
+    `reports` reports of `text_bytes` bytes to each. A warm-up of 1 000
+    identifiers first, so that allocator arenas and buffers exist already."""
+    client = Client(url)
+
+    def add_identifiers(prefix, n):
+        for i in range(0, n, 500):
+            answers = client.batch([rpc("sr_add_identifier", {"group": "mem", "identifier": f"{prefix}{k:07d}",
+                                                              "max_reports": max(reports, 1)}, k + 1)
+                                    for k in range(i, min(n, i + 500))])
+            bad = [a for a in answers if "error" in a]
+            if bad:
+                raise RuntimeError(f"sr_add_identifier: {bad[:3]}")
+
+    def add_reports(prefix, n):
+        text = "r" * text_bytes
+        for i in range(0, n, 100):
+            batch = []
+            for k in range(i, min(n, i + 100)):
+                for _ in range(reports):
+                    batch.append(rpc("sr_add_report", {"group": "mem", "identifier": f"{prefix}{k:07d}",
+                                                       "report": text}, len(batch) + 1))
+            bad = [a for a in client.batch(batch) if "error" in a]
+            if bad:
+                raise RuntimeError(f"sr_add_report: {bad[:3]}")
+
+    def settle():
+        time.sleep(0.3)
+        return rss_bytes(pid)
+
+    add_identifiers("warm", 1000)
+    add_reports("warm", 1000)
+    before = settle()
+    add_identifiers("id", count)
+    after_ids = settle()
+    add_reports("id", count)
+    after_reports = settle()
+    per_identifier = (after_ids - before) / count
+    per_identifier_with_reports = (after_reports - before) / count
+    return {"identifiers": count, "reports_each": reports, "text_bytes": text_bytes,
+            "rss_before": before, "rss_after_identifiers": after_ids, "rss_after_reports": after_reports,
+            "bytes_per_identifier": per_identifier,
+            "bytes_per_identifier_with_reports": per_identifier_with_reports,
+            "report_text_per_identifier": reports * text_bytes,
+            "overhead_per_identifier": per_identifier_with_reports - reports * text_bytes}
+
+
+def _start_and_read_port(binary, args):
+    """srmi on 127.0.0.1:0, and the port of its 'listening on' line."""
+    proc = subprocess.Popen([binary, "--listen", "127.0.0.1:0", *args],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    while True:
+        line = proc.stderr.readline()
+        if not line:
+            proc.stderr.close()
+            raise RuntimeError(f"srmi exited ({proc.wait()}) before listening")
+        match = LISTENING.search(line)
+        if match:
+            return proc, int(match.group(1))
+
+
+def startup(binary, runs, args):
+    """Spawn to core RUNNING: the 'listening on' log line (printed once core
+    is RUNNING) and the first sr_get_status core that answers 1. Median of runs."""
+    log_ms, ready_ms = [], []
+    for _ in range(runs):
+        start = time.perf_counter()
+        proc, port = _start_and_read_port(binary, args)
+        try:
+            log_ms.append((time.perf_counter() - start) * 1e3)
+            client = Client(f"http://127.0.0.1:{port}/mi")
+            while client.call("sr_get_status", {"group": "core"}).get("result", {}).get("Status") != 1:
+                pass
+            ready_ms.append((time.perf_counter() - start) * 1e3)
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            proc.stderr.close()
+    return {"runs": runs, "log_ms": {"p50": statistics.median(log_ms), "max": max(log_ms)},
+            "ready_ms": {"p50": statistics.median(ready_ms), "max": max(ready_ms)}}
+
+
+def shutdown(binary, threads, load_seconds, wrk_args, body):
+    """Starts srmi, puts wrk on it (wrk_args, then the URL; BODY for
+    post.lua), sends SIGTERM after `load_seconds`, and times the exit."""
+    proc, port = _start_and_read_port(binary, ["--threads", str(threads)])
+    wrk = None
+    try:
+        wrk = subprocess.Popen(["wrk", *wrk_args, f"http://127.0.0.1:{port}/mi"], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, env={**os.environ, "BENCH_BODY": body})
+        time.sleep(load_seconds)
+        t0 = time.perf_counter()
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=30)
+        exit_ms = (time.perf_counter() - t0) * 1e3
+        tail = proc.stderr.read()
+        # Read while waiting: wrk's last line (with its histogram) can be
+        # larger than the pipe's buffer.
+        out = parse(wrk.communicate(timeout=60)[0])
+        return {"exit_ms": exit_ms, "exit_code": code, "wrk_requests": out["requests"],
+                "wrk_socket_errors": out["socket_errors"], "warned_in_flight": "still in flight" in tail}
+    finally:
+        for p in (wrk, proc):
+            if p is not None and p.poll() is None:
+                p.kill()
+                p.wait()
+        proc.stderr.close()
