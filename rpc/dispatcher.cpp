@@ -123,6 +123,15 @@ void Dispatcher::add(Method method) {
     methods_.push_back(std::move(method));
 }
 
+void Dispatcher::add_schema(NamedSchema schema) {
+    for (const auto& known : schemas_) {
+        if (known.name == schema.name) {
+            throw std::invalid_argument("schema '" + schema.name + "' is taken");
+        }
+    }
+    schemas_.push_back(std::move(schema));
+}
+
 std::variant<const Method*, RpcError> Dispatcher::resolve(std::string_view name) const {
     const std::string key(name);
     if (auto it = by_name_.find(key); it != by_name_.end()) return &methods_[it->second];

@@ -1,7 +1,9 @@
 // Dispatcher: JSON-RPC 2.0 text in, text out, over a table of methods.
 //
-// A method is data: a name, a help line and its recipes (the parameter lists
-// it accepts, each bound to a handler). Registering a method is one add().
+// A method is data: a name, a help line, its recipes (the parameter lists it
+// accepts, each bound to a handler), its role, and what the API description
+// says of it (parameter types, result shape, errors). Registering a method is
+// one add(); `srmi openapi` documents the table (rpc/openapi.h).
 #pragma once
 
 #include <chrono>
@@ -54,15 +56,52 @@ struct Recipe {
     Handler handler;
 };
 
+/// A JSON Schema fragment written as YAML text (JSON is YAML too), e.g.
+/// `type: string` or `$ref: '#/components/schemas/GroupName'`. Read only
+/// when the API description is made, never while serving.
+using SchemaText = std::string;
+
+/// The fragment that refers to a shared schema (see Dispatcher::add_schema).
+inline SchemaText schema_ref(std::string_view name) {
+    return "$ref: '#/components/schemas/" + std::string(name) + "'";
+}
+
+/// A parameter as the API description shows it: its name in the recipes and its type.
+struct ParamDoc {
+    std::string name;
+    SchemaText schema;
+};
+
+/// An error a method's handler answers with (besides the dispatcher's own).
+struct ErrorDoc {
+    int code = 0;
+    std::string message;
+    std::string data;  ///< its `data`, if it has one (SOCKET, REASON: placeholders)
+    std::string when;  ///< when it is answered, for the reader
+};
+
+/// A shared schema the methods' fragments refer to by
+/// `$ref: '#/components/schemas/NAME'`.
+struct NamedSchema {
+    std::string name;
+    SchemaText schema;
+};
+
 /// One entry of the dispatch table.
 struct Method {
     std::string name;  ///< flat name, e.g. `sr_get_status`
-    std::string help;  ///< one line, answered by `help`
-    std::vector<Recipe> recipes;
-    std::string qualified_name;  ///< optional `module:cmd` alias, e.g. `status_report:get`
+    std::string help;  ///< one line, answered by `help`; the summary in the API description
+    std::vector<Recipe> recipes = {};
+    std::string qualified_name = {};  ///< optional `module:cmd` alias, e.g. `status_report:get`
     /// The least role allowed to call it; admin unless a method says otherwise,
     /// so that a method added without thought is not open to readers.
     Role role = Role::kAdmin;
+    /// Every parameter of the recipes, in positional order, with its type.
+    std::vector<ParamDoc> params = {};
+    SchemaText result = {};             ///< the shape of `result`
+    std::vector<ErrorDoc> errors = {};  ///< what the handler may answer instead
+    std::string description = {};       ///< more than `help` says (Markdown), if needed
+    std::string present_when = {};      ///< if the method exists only in some set-ups
 };
 
 /// Whether `text` (JSON, or anything) nests arrays and objects deeper than
@@ -143,6 +182,12 @@ class Dispatcher {
     /// Methods in table order.
     const std::vector<Method>& methods() const noexcept { return methods_; }
 
+    /// Adds a schema the methods' descriptions share. Throws
+    /// std::invalid_argument if the name is taken.
+    void add_schema(NamedSchema schema);
+    /// Shared schemas in the order added.
+    const std::vector<NamedSchema>& schemas() const noexcept { return schemas_; }
+
   private:
     /// The answer's text, appended to `out`; false (nothing appended) for a notification.
     /// `clock`: when the call began, if timed; moved on to when it ended, the
@@ -158,6 +203,7 @@ class Dispatcher {
     }
 
     std::vector<Method> methods_;
+    std::vector<NamedSchema> schemas_;
     std::unordered_map<std::string, std::size_t> by_name_;  // flat and qualified names
     std::unordered_map<std::string, std::vector<std::size_t>> by_short_name_;
     std::chrono::microseconds slow_threshold_{0};

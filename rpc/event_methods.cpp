@@ -57,20 +57,162 @@ std::optional<Json> event_params(const Json& value, std::size_t max_depth) {
     return std::nullopt;
 }
 
+// The types the event methods' parameters and results share.
+void add_event_schemas(Dispatcher& dispatcher) {
+    dispatcher.add_schema({"EventName", R"yaml(
+description: |
+  An event name as `events_list` shows it, matched exactly
+  (case-sensitive, as OpenSIPS does), e.g. `E_CORE_SR_STATUS_CHANGED`.
+  A name that is not published, or a value that is not a string, gets
+  the method's error: 400 `Bad parameter value` (`event_subscribe`),
+  404 `Event not published` (`subscribers_list`), 404
+  `Event not registered` (`raise_event`).
+type: string
+examples: [E_CORE_SR_STATUS_CHANGED, E_CORE_LOG]
+)yaml"});
+    dispatcher.add_schema({"EventSocket", R"yaml(
+description: |
+  Where a subscriber receives its events: `udp:HOST:PORT` (IPv6:
+  `udp:[::1]:PORT`), `unix:/path`, `tcp:HOST:PORT`,
+  `http://HOST[:PORT]/path` or `https://HOST[:PORT]/path`.
+  Subscriptions are keyed by this exact text. An unusable socket
+  gets 400 `Bad parameter value` with `data`
+  `bad socket 'SOCKET': REASON`.
+type: string
+examples: ['udp:127.0.0.1:9999', 'tcp:127.0.0.1:9999', 'unix:/run/events.sock', 'http://127.0.0.1:8080/hook',
+           'https://hooks.example.com/opensips']
+)yaml"});
+    dispatcher.add_schema({"ExpireParam", R"yaml(
+description: |
+  The subscription's lifetime in seconds (default 3600): a 32-bit
+  integer, or a string holding one in decimal. 0 removes the
+  subscription (OK even when there was none). Subscribing the same
+  event and socket again refreshes the lifetime instead of adding a
+  second subscriber. Negative: -32602 `Negative expire value`; not an
+  integer: -32602 `Parameter 'expire' must be an integer`.
+oneOf:
+  - type: integer
+    minimum: 0
+    maximum: 2147483647
+  - type: string
+    pattern: '^\+?[0-9]+$'
+)yaml"});
+    dispatcher.add_schema({"RaiseEventParamsParam", R"yaml(
+description: |
+  The raised event's parameters: an object (named parameters, sent as
+  the notification's `params` object), an array (unnamed values, sent
+  as a `params` array), or a string holding a JSON object or array (as
+  OpenSIPS clients send it). Anything else: -32602
+  `Parameter 'params' must be an object, an array or a string holding one`.
+  Without it, the notification's `params` is `{}`.
+oneOf:
+  - type: object
+  - type: array
+  - type: string
+    description: JSON text of an object or an array.
+    contentMediaType: application/json
+)yaml"});
+    dispatcher.add_schema({"EventInfo", R"yaml(
+type: object
+required: [name, id]
+additionalProperties: false
+properties:
+  name:
+    $ref: '#/components/schemas/EventName'
+  id:
+    description: The event's id, counting from 0 in publication order.
+    type: integer
+    minimum: 0
+)yaml"});
+    dispatcher.add_schema({"Subscriber", R"yaml(
+description: One subscription of a socket to an event.
+type: object
+required: [socket, expire, ttl, dropped]
+additionalProperties: false
+properties:
+  socket:
+    description: The socket as it was subscribed.
+    type: string
+  expire:
+    description: The lifetime asked for, in seconds.
+    type: integer
+    minimum: 1
+  ttl:
+    description: |
+      Seconds left before the subscription expires, or the string
+      `expired` for one past its expiry that is not purged yet.
+    oneOf:
+      - type: integer
+        minimum: 1
+      - const: expired
+  dropped:
+    description: Events this subscriber lost because its queue was full (or, for http://, not delivered).
+    type: integer
+    minimum: 0
+examples:
+  - {socket: 'udp:127.0.0.1:9999', expire: 3600, ttl: 3600, dropped: 0}
+)yaml"});
+    dispatcher.add_schema({"EventSubscribers", R"yaml(
+description: An event and its subscribers.
+type: object
+required: [name, id, Subscribers]
+additionalProperties: false
+properties:
+  name:
+    $ref: '#/components/schemas/EventName'
+  id:
+    type: integer
+    minimum: 0
+  Subscribers:
+    type: array
+    items:
+      $ref: '#/components/schemas/Subscriber'
+)yaml"});
+}
+
 }  // namespace
 
 void add_event_methods(Dispatcher& dispatcher, core::EventHub& hub) {
-    dispatcher.add({"events_list",
-                    "lists all the events published",
-                    {{{},
-                      [&hub](const Params&) -> Reply {
-                          Json events = Json::array();
-                          for (const auto& e : hub.events()) events.push_back(event_object(e));
-                          Json out = Json::object();
-                          out["Events"] = std::move(events);
-                          return out;
-                      }}},
-                    "evi:list", Role::kRead});
+    add_event_schemas(dispatcher);
+
+    dispatcher.add({
+        .name = "events_list",
+        .help = "lists all the events published",
+        .recipes = {{{},
+                     [&hub](const Params&) -> Reply {
+                         Json events = Json::array();
+                         for (const auto& e : hub.events()) events.push_back(event_object(e));
+                         Json out = Json::object();
+                         out["Events"] = std::move(events);
+                         return out;
+                     }}},
+        .qualified_name = "evi:list",
+        .role = Role::kRead,
+        .result = R"yaml(
+description: |
+  Every published event, in publication (id) order: the core events
+  0..6, then `E_PROFILING_PROC` (7) when profiling is configured.
+type: object
+required: [Events]
+additionalProperties: false
+properties:
+  Events:
+    type: array
+    minItems: 7
+    items:
+      $ref: '#/components/schemas/EventInfo'
+examples:
+  - Events:
+      - {name: E_CORE_SR_STATUS_CHANGED, id: 0}
+      - {name: E_CORE_THRESHOLD, id: 1}
+      - {name: E_CORE_SHM_THRESHOLD, id: 2}
+      - {name: E_CORE_PKG_THRESHOLD, id: 3}
+      - {name: E_CORE_PROC_AUTO_SCALE, id: 4}
+      - {name: E_CORE_TCP_DISCONNECT, id: 5}
+      - {name: E_CORE_LOG, id: 6}
+      - {name: E_PROFILING_PROC, id: 7}
+)yaml",
+    });
 
     auto subscribe = [&hub](const Params& p) -> Reply {
         int expire = kDefaultExpire;
@@ -93,10 +235,24 @@ void add_event_methods(Dispatcher& dispatcher, core::EventHub& hub) {
         }
         return "OK";
     };
-    dispatcher.add({"event_subscribe",
-                    "subscribes a socket to an event (expire in seconds, 0 unsubscribes)",
-                    {{{"event", "socket"}, subscribe}, {{"event", "socket", "expire"}, subscribe}},
-                    "evi:subscribe", Role::kAdmin});
+    dispatcher.add({
+        .name = "event_subscribe",
+        .help = "subscribes a socket to an event (expire in seconds, 0 unsubscribes)",
+        .recipes = {{{"event", "socket"}, subscribe}, {{"event", "socket", "expire"}, subscribe}},
+        .qualified_name = "evi:subscribe",
+        .role = Role::kAdmin,
+        .params = {{"event", schema_ref("EventName")},
+                   {"socket", schema_ref("EventSocket")},
+                   {"expire", schema_ref("ExpireParam")}},
+        .result = schema_ref("OkResult"),
+        .errors = {{400, "Bad parameter value", "unknown event", "the event is not published"},
+                   {400, "Bad parameter value", "bad socket 'SOCKET': REASON",
+                    "the socket cannot be used"},
+                   {400, "Bad parameter value", "",
+                    "`event` or `socket` is not a string (no `data`)"},
+                   {-32602, "Invalid params", "Negative expire value", ""},
+                   {-32602, "Invalid params", "Parameter 'expire' must be an integer", ""}},
+    });
 
     auto list_one = [&hub](const Params& p) -> Reply {
         auto event = string_value(p["event"]);
@@ -115,21 +271,67 @@ void add_event_methods(Dispatcher& dispatcher, core::EventHub& hub) {
         out["Event"] = subscribers_object(std::get<core::EventSubscribers>(found));
         return out;
     };
-    dispatcher.add({"subscribers_list",
-                    "lists the subscribers of all events, of one event, or one subscriber",
-                    {{{},
-                      [&hub](const Params&) -> Reply {
-                          Json events = Json::array();
-                          for (const auto& entry : hub.subscribers()) {
-                              events.push_back(subscribers_object(entry));
-                          }
-                          Json out = Json::object();
-                          out["Events"] = std::move(events);
-                          return out;
-                      }},
-                     {{"event"}, list_one},
-                     {{"event", "socket"}, list_one}},
-                    "evi:subscribers", Role::kRead});
+    dispatcher.add({
+        .name = "subscribers_list",
+        .help = "lists the subscribers of all events, of one event, or one subscriber",
+        .recipes = {{{},
+                     [&hub](const Params&) -> Reply {
+                         Json events = Json::array();
+                         for (const auto& entry : hub.subscribers()) {
+                             events.push_back(subscribers_object(entry));
+                         }
+                         Json out = Json::object();
+                         out["Events"] = std::move(events);
+                         return out;
+                     }},
+                    {{"event"}, list_one},
+                    {{"event", "socket"}, list_one}},
+        .qualified_name = "evi:subscribers",
+        .role = Role::kRead,
+        .params = {{"event", schema_ref("EventName")}, {"socket", schema_ref("EventSocket")}},
+        .result = R"yaml(
+description: |
+  Without params: `{"Events": [...]}`, the events that have at least
+  one subscriber, in id order (`[]` when none has). With `event`:
+  `{"Event": {...}}`, that event with its subscribers (possibly none).
+  With `event` and `socket`: `{"Event": {...}}` with only that
+  subscriber. `/events` streams are not subscribers and are not listed.
+oneOf:
+  - title: all events
+    type: object
+    required: [Events]
+    additionalProperties: false
+    properties:
+      Events:
+        type: array
+        items:
+          allOf:
+            - $ref: '#/components/schemas/EventSubscribers'
+            - properties:
+                Subscribers:
+                  minItems: 1
+  - title: one event
+    type: object
+    required: [Event]
+    additionalProperties: false
+    properties:
+      Event:
+        $ref: '#/components/schemas/EventSubscribers'
+examples:
+  - Events:
+      - name: E_CORE_SR_STATUS_CHANGED
+        id: 0
+        Subscribers:
+          - {socket: 'udp:127.0.0.1:9999', expire: 3600, ttl: 3600, dropped: 0}
+  - Event:
+      name: E_CORE_LOG
+      id: 6
+      Subscribers: []
+)yaml",
+        .errors = {{404, "Event not published", "", "the event is not published"},
+                   {404, "Subscriber does not exist", "",
+                    "the socket is not subscribed to the event (or is not a string)"}},
+    });
 
     auto raise = [&hub, &dispatcher](const Params& p) -> Reply {
         Json params = Json::object();
@@ -150,10 +352,21 @@ void add_event_methods(Dispatcher& dispatcher, core::EventHub& hub) {
         }
         return "OK";
     };
-    dispatcher.add({"raise_event",
-                    "raises an event to its subscribers, with optional parameters",
-                    {{{"event"}, raise}, {{"event", "params"}, raise}},
-                    "evi:raise", Role::kAdmin});
+    dispatcher.add({
+        .name = "raise_event",
+        .help = "raises an event to its subscribers, with optional parameters",
+        .recipes = {{{"event"}, raise}, {{"event", "params"}, raise}},
+        .qualified_name = "evi:raise",
+        .role = Role::kAdmin,
+        .params = {{"event", schema_ref("EventName")},
+                   {"params", schema_ref("RaiseEventParamsParam")}},
+        .result = schema_ref("OkResult"),
+        .errors = {{-32602, "Invalid params",
+                    "Parameter 'params' must be an object, an array or a string holding one", ""},
+                   {404, "Event not registered", "", "the event is not published"},
+                   {480, "Temporarily Unavailable", "",
+                    "the event has no subscriber (and no `/events` stream watches it)"}},
+    });
 }
 
 }  // namespace srmi::rpc

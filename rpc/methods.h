@@ -34,4 +34,9 @@ struct ServerInfo {
 /// table, so they see methods added later too.
 void add_core_methods(Dispatcher& dispatcher, ServerInfo info);
 
+/// Every family above, in the order `which` lists them (and the API
+/// description shows them); profiling_proc only when `profiling` is given.
+void add_all_methods(Dispatcher& dispatcher, core::Registry& registry, core::EventHub& hub,
+                     std::atomic<bool>* profiling, ServerInfo info);
+
 }  // namespace srmi::rpc

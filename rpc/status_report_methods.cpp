@@ -190,6 +190,170 @@ std::vector<std::vector<std::string>> add_identifier_recipes() {
 
 constexpr int kMaxReportsLimit = 1'000'000;
 
+// What the API description says of the errors every sr_* method shares.
+ErrorDoc group_not_found_doc() {
+    return {404, "Group not found", "",
+            "the group is not registered (or the `group` parameter is not a string)"};
+}
+ErrorDoc identifier_not_found_doc(const char* message = "Identifier not found") {
+    return {404, message, "", "the identifier is not in the group"};
+}
+ErrorDoc forbidden_doc() {
+    return {403, "Forbidden", "", "the group is internal (such as `core`)"};
+}
+ErrorDoc invalid_params_doc(const char* data) { return {-32602, "Invalid params", data, ""}; }
+
+// The types the sr_* methods' parameters and results share.
+void add_status_report_schemas(Dispatcher& dispatcher) {
+    dispatcher.add_schema({"GroupName", R"yaml(
+description: |
+  A group name, matched case-insensitively (`CUSTOM` finds `custom`).
+  A value that is not a string is accepted by recipe matching but finds
+  no group: 404 `Group not found`.
+type: string
+)yaml"});
+    dispatcher.add_schema({"IdentifierName", R"yaml(
+description: |
+  An identifier name within the group, matched case-insensitively.
+  When omitted, `main` is meant. In `sr_get_status`, `all` (any case)
+  means the whole group.
+type: string
+)yaml"});
+    dispatcher.add_schema({"StatusParam", R"yaml(
+description: |
+  The new status: a 32-bit integer, or a string holding one in decimal
+  (opensips-mi sends every positional value as a string). `< 0` means
+  not ready, `> 0` ready. 0 is stored as 1. Anything else:
+  -32602 `Parameter 'status' must be an integer`.
+oneOf:
+  - type: integer
+    minimum: -2147483648
+    maximum: 2147483647
+  - type: string
+    pattern: '^\+?-?[0-9]+$'
+)yaml"});
+    dispatcher.add_schema({"DetailsParam", R"yaml(
+description: |
+  Free text stored with the status. Setting a status without details
+  clears the previous details. Not a string: -32602
+  `Parameter 'details' must be a string`.
+type: string
+)yaml"});
+    dispatcher.add_schema({"ReportParam", R"yaml(
+description: |
+  The report's log text. Not a string: -32602
+  `Parameter 'report' must be a string`.
+type: string
+)yaml"});
+    dispatcher.add_schema({"MaxReportsParam", R"yaml(
+description: |
+  How many reports the identifier keeps (oldest dropped first; default
+  50, 0 refuses reports): an integer from 0 to 1000000, or a string
+  holding one in decimal. Anything else: -32602
+  `Parameter 'max_reports' must be an integer from 0 to 1000000`.
+oneOf:
+  - type: integer
+    minimum: 0
+    maximum: 1000000
+  - type: string
+    pattern: '^\+?[0-9]+$'
+)yaml"});
+    dispatcher.add_schema({"Readiness", R"yaml(
+description: '`Status > 0`.'
+type: boolean
+)yaml"});
+    dispatcher.add_schema({"Status", R"yaml(
+description: |
+  Non-zero integer: `< 0` not ready, `> 0` ready. In the `core` group:
+  -100 none, -1 initializing, 1 running, -2 terminating.
+type: integer
+)yaml"});
+    dispatcher.add_schema({"Details", R"yaml(
+description: Free text. The key is absent when the identifier has no details.
+type: string
+)yaml"});
+    dispatcher.add_schema({"IdentifierStatus", R"yaml(
+type: object
+required: [Name, Readiness, Status]
+additionalProperties: false
+properties:
+  Name:
+    type: string
+  Readiness:
+    $ref: '#/components/schemas/Readiness'
+  Status:
+    $ref: '#/components/schemas/Status'
+  Details:
+    $ref: '#/components/schemas/Details'
+)yaml"});
+    dispatcher.add_schema({"GroupStatus", R"yaml(
+type: object
+required: [Name, Identifiers]
+additionalProperties: false
+properties:
+  Name:
+    type: string
+  Identifiers:
+    type: array
+    minItems: 1
+    items:
+      $ref: '#/components/schemas/IdentifierStatus'
+)yaml"});
+    dispatcher.add_schema({"Report", R"yaml(
+type: object
+required: [Timestamp, Date, Log]
+additionalProperties: false
+properties:
+  Timestamp:
+    description: When the report was added, in seconds since the epoch.
+    type: integer
+  Date:
+    $ref: '#/components/schemas/CtimeDate'
+  Log:
+    type: string
+)yaml"});
+    dispatcher.add_schema({"IdentifierReports", R"yaml(
+type: object
+required: [Name, Reports]
+additionalProperties: false
+properties:
+  Name:
+    type: string
+  Reports:
+    description: Oldest first. At most `max_reports` entries.
+    type: array
+    items:
+      $ref: '#/components/schemas/Report'
+)yaml"});
+    dispatcher.add_schema({"GroupReports", R"yaml(
+type: object
+required: [Name, Identifiers]
+additionalProperties: false
+properties:
+  Name:
+    type: string
+  Identifiers:
+    type: array
+    minItems: 1
+    items:
+      $ref: '#/components/schemas/IdentifierReports'
+)yaml"});
+    dispatcher.add_schema({"GroupIdentifiers", R"yaml(
+type: object
+required: [Group, Identifiers]
+additionalProperties: false
+properties:
+  Group:
+    description: The group name, spelled as registered.
+    type: string
+  Identifiers:
+    type: array
+    minItems: 1
+    items:
+      type: string
+)yaml"});
+}
+
 void add_identifier_methods(Dispatcher& dispatcher, core::Registry& registry) {
     auto add = [&registry](const Params& p) -> Reply {
         auto name = string_value(p["identifier"]);
@@ -223,32 +387,69 @@ void add_identifier_methods(Dispatcher& dispatcher, core::Registry& registry) {
         });
     };
     Method add_method{
-        "sr_add_identifier",
-        "adds an identifier to a public group (optional status, details, max_reports)",
-        {},
-        "",
-        Role::kWrite};
+        .name = "sr_add_identifier",
+        .help = "adds an identifier to a public group (optional status, details, max_reports)",
+        .role = Role::kWrite,
+        .params = {{"group", schema_ref("GroupName")},
+                   {"identifier", R"yaml(
+description: The new identifier's name, a non-empty string (else -32602 `Parameter 'identifier' must be a non-empty string`).
+type: string
+minLength: 1
+)yaml"},
+                   {"status", schema_ref("StatusParam")},
+                   {"details", schema_ref("DetailsParam")},
+                   {"max_reports", schema_ref("MaxReportsParam")}},
+        .result = schema_ref("OkResult"),
+        .errors = {invalid_params_doc("Parameter 'identifier' must be a non-empty string"),
+                   invalid_params_doc("Parameter 'status' must be an integer"),
+                   invalid_params_doc("Parameter 'details' must be a string"),
+                   invalid_params_doc(
+                       "Parameter 'max_reports' must be an integer from 0 to 1000000"),
+                   group_not_found_doc(),
+                   forbidden_doc(),
+                   {409, "Identifier already exists", "",
+                    "the group already has the identifier (names are case-insensitive)"}},
+        .description =
+            "Without `status` the identifier starts with status 1 (0 is stored as 1).\n"
+            "Only public groups can be written: an internal group such as `core`\n"
+            "gives 403 `Forbidden`. An identifier the group already has\n"
+            "(case-insensitively) gives 409 `Identifier already exists`.",
+    };
     for (auto& params : add_identifier_recipes())
         add_method.recipes.push_back({std::move(params), add});
     dispatcher.add(std::move(add_method));
 
-    dispatcher.add({"sr_remove_identifier",
-                    "removes an identifier, with its reports, from a public group",
-                    {{{"group", "identifier"},
-                      [&registry](const Params& p) -> Reply {
-                          return with_group(p, [&](std::string_view group) -> Reply {
-                              auto done = registry.remove_identifier(group, identifier_or_main(p));
-                              if (!done) return to_rpc_error(done.error());
-                              return "OK";
-                          });
-                      }}},
-                    "",
-                    Role::kWrite});
+    dispatcher.add({
+        .name = "sr_remove_identifier",
+        .help = "removes an identifier, with its reports, from a public group",
+        .recipes = {{{"group", "identifier"},
+                     [&registry](const Params& p) -> Reply {
+                         return with_group(p, [&](std::string_view group) -> Reply {
+                             auto done = registry.remove_identifier(group, identifier_or_main(p));
+                             if (!done) return to_rpc_error(done.error());
+                             return "OK";
+                         });
+                     }}},
+        .role = Role::kWrite,
+        .params = {{"group", schema_ref("GroupName")},
+                   {"identifier", schema_ref("IdentifierName")}},
+        .result = schema_ref("OkResult"),
+        .errors = {group_not_found_doc(),
+                   identifier_not_found_doc(),
+                   forbidden_doc(),
+                   {400, "Cannot remove the last identifier of a group", "",
+                    "it is the group's only identifier"}},
+        .description = "The identifier's reports go with it. Only public groups can be written\n"
+                       "(else 403 `Forbidden`); the last identifier of a group cannot be removed\n"
+                       "(400 `Cannot remove the last identifier of a group`).",
+    });
 }
 
 }  // namespace
 
 void add_status_report_methods(Dispatcher& dispatcher, core::Registry& registry) {
+    add_status_report_schemas(dispatcher);
+
     auto get_status = [&registry](const Params& p) -> Reply {
         return with_group(p, [&](std::string_view group) {
             return shaped(
@@ -270,11 +471,34 @@ void add_status_report_methods(Dispatcher& dispatcher, core::Registry& registry)
                 "Identity not found");
         });
     };
-    dispatcher.add({"sr_get_status",
-                    "gets the status (only) of a 'status-report' group/identifier",
-                    {{{"group"}, get_status}, {{"group", "identifier"}, get_status}},
-                    "status_report:get",
-                    Role::kRead});
+    dispatcher.add({
+        .name = "sr_get_status",
+        .help = "gets the status (only) of a 'status-report' group/identifier",
+        .recipes = {{{"group"}, get_status}, {{"group", "identifier"}, get_status}},
+        .qualified_name = "status_report:get",
+        .role = Role::kRead,
+        .params = {{"group", schema_ref("GroupName")},
+                   {"identifier", schema_ref("IdentifierName")}},
+        .result = R"yaml(
+description: |
+  The status of one identifier (`main` when no identifier is named).
+  For identifier `all`, the group aggregate: `Status` 1 if no
+  identifier is negative, else -1, and `Details` `aggregated`.
+type: object
+required: [Readiness, Status]
+additionalProperties: false
+properties:
+  Readiness:
+    $ref: '#/components/schemas/Readiness'
+  Status:
+    $ref: '#/components/schemas/Status'
+  Details:
+    $ref: '#/components/schemas/Details'
+examples:
+  - {Readiness: true, Status: 1, Details: running}
+)yaml",
+        .errors = {group_not_found_doc(), identifier_not_found_doc("Identity not found")},
+    });
 
     auto check_status = [&registry](const Params& p) -> Reply {
         return with_group(p, [&](std::string_view group) {
@@ -283,80 +507,156 @@ void add_status_report_methods(Dispatcher& dispatcher, core::Registry& registry)
                 [](const auto& s) { return Json(s.status); }, "Identity not found");
         });
     };
-    dispatcher.add({"sr_check_status",
-                    "returns the status integer of a 'status-report' group/identifier, as the "
-                    "sr_check_status() script function",
-                    {{{"group"}, check_status}, {{"group", "identifier"}, check_status}},
-                    "",
-                    Role::kRead});
+    dispatcher.add({
+        .name = "sr_check_status",
+        .help = "returns the status integer of a 'status-report' group/identifier, as the "
+                "sr_check_status() script function",
+        .recipes = {{{"group"}, check_status}, {{"group", "identifier"}, check_status}},
+        .role = Role::kRead,
+        .params = {{"group", schema_ref("GroupName")},
+                   {"identifier", schema_ref("IdentifierName")}},
+        .result = R"yaml(
+description: |
+  The identifier's status integer (`main` when no identifier is
+  named), as OpenSIPS's `sr_check_status()` script function returns
+  it. For identifier `all`, the group aggregate (1 or -1).
+$ref: '#/components/schemas/Status'
+examples: [1, -1]
+)yaml",
+        .errors = {group_not_found_doc(), identifier_not_found_doc("Identity not found")},
+        .description = "`all` (any case) as identifier means the group aggregate.",
+    });
 
-    dispatcher.add(
-        {"sr_list_status",
-         "lists the status of the identifiers of a 'status-report' group, or of all groups",
-         {{{},
-           [&registry, cache = std::make_shared<ListingCache>()](const Params&) -> Reply {
-               return list_all_status(registry, *cache);
-           }},
-          {{"group"},
-           [&registry](const Params& p) -> Reply {
-               return with_group(p, [&](std::string_view group) -> Reply {
-                   RawJson answer;
-                   JsonWriter w(answer.text);
-                   bool first = true;
-                   w.raw('[');
-                   auto found = registry.visit_status(group, [&](const core::StatusView& s) {
-                       if (!first) w.raw(',');
-                       first = false;
-                       write_status(w, s);
-                   });
-                   if (!found) return to_rpc_error(found.error());
-                   w.raw(']');
-                   return answer;
-               });
-           }}},
-         "status_report:status",
-         Role::kRead});
+    dispatcher.add({
+        .name = "sr_list_status",
+        .help = "lists the status of the identifiers of a 'status-report' group, or of all groups",
+        .recipes = {{{},
+                     [&registry, cache = std::make_shared<ListingCache>()](const Params&) -> Reply {
+                         return list_all_status(registry, *cache);
+                     }},
+                    {{"group"},
+                     [&registry](const Params& p) -> Reply {
+                         return with_group(p, [&](std::string_view group) -> Reply {
+                             RawJson answer;
+                             JsonWriter w(answer.text);
+                             bool first = true;
+                             w.raw('[');
+                             auto found =
+                                 registry.visit_status(group, [&](const core::StatusView& s) {
+                                     if (!first) w.raw(',');
+                                     first = false;
+                                     write_status(w, s);
+                                 });
+                             if (!found) return to_rpc_error(found.error());
+                             w.raw(']');
+                             return answer;
+                         });
+                     }}},
+        .qualified_name = "status_report:status",
+        .role = Role::kRead,
+        .params = {{"group", schema_ref("GroupName")}},
+        .result = R"yaml(
+description: |
+  Without `group`: one entry per group, in registration order (`core`
+  first). With `group`: that group's identifiers, in registration order.
+anyOf:
+  - title: all groups
+    type: array
+    minItems: 1
+    items:
+      $ref: '#/components/schemas/GroupStatus'
+  - title: one group
+    type: array
+    minItems: 1
+    items:
+      $ref: '#/components/schemas/IdentifierStatus'
+)yaml",
+        .errors = {group_not_found_doc()},
+    });
 
-    dispatcher.add({"sr_list_reports",
-                    "lists the reports of a 'status-report' group/identifier, or of all groups",
-                    {{{},
-                      [&registry](const Params&) -> Reply {
-                          return named_groups(registry.list_reports(), identifier_reports_array);
-                      }},
-                     {{"group"},
-                      [&registry](const Params& p) -> Reply {
-                          return with_group(p, [&](std::string_view group) {
-                              return shaped(registry.list_reports(group), identifier_reports_array);
-                          });
-                      }},
-                     {{"group", "identifier"},
-                      [&registry](const Params& p) -> Reply {
-                          return with_group(p, [&](std::string_view group) {
-                              return shaped(registry.list_reports(group, identifier_or_main(p)),
-                                            reports_array);
-                          });
-                      }}},
-                    "status_report:reports",
-                    Role::kRead});
+    dispatcher.add({
+        .name = "sr_list_reports",
+        .help = "lists the reports of a 'status-report' group/identifier, or of all groups",
+        .recipes = {{{},
+                     [&registry](const Params&) -> Reply {
+                         return named_groups(registry.list_reports(), identifier_reports_array);
+                     }},
+                    {{"group"},
+                     [&registry](const Params& p) -> Reply {
+                         return with_group(p, [&](std::string_view group) {
+                             return shaped(registry.list_reports(group), identifier_reports_array);
+                         });
+                     }},
+                    {{"group", "identifier"},
+                     [&registry](const Params& p) -> Reply {
+                         return with_group(p, [&](std::string_view group) {
+                             return shaped(registry.list_reports(group, identifier_or_main(p)),
+                                           reports_array);
+                         });
+                     }}},
+        .qualified_name = "status_report:reports",
+        .role = Role::kRead,
+        .params = {{"group", schema_ref("GroupName")},
+                   {"identifier", schema_ref("IdentifierName")}},
+        .result = R"yaml(
+description: |
+  Without `group`: one entry per group. With `group`: one entry per
+  identifier. With `group` and `identifier`: that identifier's reports,
+  oldest first.
+anyOf:
+  - title: all groups
+    type: array
+    minItems: 1
+    items:
+      $ref: '#/components/schemas/GroupReports'
+  - title: one group
+    type: array
+    minItems: 1
+    items:
+      $ref: '#/components/schemas/IdentifierReports'
+  - title: one identifier
+    type: array
+    items:
+      $ref: '#/components/schemas/Report'
+)yaml",
+        .errors = {group_not_found_doc(), identifier_not_found_doc()},
+    });
 
-    dispatcher.add({"sr_list_identifiers",
-                    "lists the identifiers of a 'status-report' group, or of all groups",
-                    {{{},
-                      [&registry](const Params&) -> Reply {
-                          Json out = Json::array();
-                          for (const auto& g : registry.list_identifiers()) {
-                              out.push_back(identifiers_object(g));
-                          }
-                          return out;
-                      }},
-                     {{"group"},
-                      [&registry](const Params& p) -> Reply {
-                          return with_group(p, [&](std::string_view group) {
-                              return shaped(registry.list_identifiers(group), identifiers_object);
-                          });
-                      }}},
-                    "status_report:identifiers",
-                    Role::kRead});
+    dispatcher.add({
+        .name = "sr_list_identifiers",
+        .help = "lists the identifiers of a 'status-report' group, or of all groups",
+        .recipes = {{{},
+                     [&registry](const Params&) -> Reply {
+                         Json out = Json::array();
+                         for (const auto& g : registry.list_identifiers()) {
+                             out.push_back(identifiers_object(g));
+                         }
+                         return out;
+                     }},
+                    {{"group"},
+                     [&registry](const Params& p) -> Reply {
+                         return with_group(p, [&](std::string_view group) {
+                             return shaped(registry.list_identifiers(group), identifiers_object);
+                         });
+                     }}},
+        .qualified_name = "status_report:identifiers",
+        .role = Role::kRead,
+        .params = {{"group", schema_ref("GroupName")}},
+        .result = R"yaml(
+description: |
+  Without `group`: an array with one entry per group. With `group`: a
+  single object (not an array).
+oneOf:
+  - title: all groups
+    type: array
+    minItems: 1
+    items:
+      $ref: '#/components/schemas/GroupIdentifiers'
+  - title: one group
+    $ref: '#/components/schemas/GroupIdentifiers'
+)yaml",
+        .errors = {group_not_found_doc()},
+    });
 
     auto set_status = [&registry](const Params& p) -> Reply {
         auto status = int_value(p["status"]);
@@ -375,14 +675,25 @@ void add_status_report_methods(Dispatcher& dispatcher, core::Registry& registry)
             return "OK";
         });
     };
-    dispatcher.add({"sr_set_status",
-                    "sets the status (and optional details) of an identifier of a public group",
-                    {{{"group", "status"}, set_status},
-                     {{"group", "status", "details"}, set_status},
-                     {{"group", "identifier", "status"}, set_status},
-                     {{"group", "identifier", "status", "details"}, set_status}},
-                    "",
-                    Role::kWrite});
+    dispatcher.add({
+        .name = "sr_set_status",
+        .help = "sets the status (and optional details) of an identifier of a public group",
+        .recipes = {{{"group", "status"}, set_status},
+                    {{"group", "status", "details"}, set_status},
+                    {{"group", "identifier", "status"}, set_status},
+                    {{"group", "identifier", "status", "details"}, set_status}},
+        .role = Role::kWrite,
+        .params = {{"group", schema_ref("GroupName")},
+                   {"identifier", schema_ref("IdentifierName")},
+                   {"status", schema_ref("StatusParam")},
+                   {"details", schema_ref("DetailsParam")}},
+        .result = schema_ref("OkResult"),
+        .errors = {invalid_params_doc("Parameter 'status' must be an integer"),
+                   invalid_params_doc("Parameter 'details' must be a string"),
+                   group_not_found_doc(), identifier_not_found_doc(), forbidden_doc()},
+        .description = "Only public groups can be written: an internal group such as `core`\n"
+                       "gives 403 `Forbidden`.",
+    });
 
     auto add_report = [&registry](const Params& p) -> Reply {
         if (!p["report"].is_string()) {
@@ -395,12 +706,24 @@ void add_status_report_methods(Dispatcher& dispatcher, core::Registry& registry)
             return "OK";
         });
     };
-    dispatcher.add(
-        {"sr_add_report",
-         "adds a report to an identifier of a public group",
-         {{{"group", "report"}, add_report}, {{"group", "identifier", "report"}, add_report}},
-         "",
-         Role::kWrite});
+    dispatcher.add({
+        .name = "sr_add_report",
+        .help = "adds a report to an identifier of a public group",
+        .recipes = {{{"group", "report"}, add_report},
+                    {{"group", "identifier", "report"}, add_report}},
+        .role = Role::kWrite,
+        .params = {{"group", schema_ref("GroupName")},
+                   {"identifier", schema_ref("IdentifierName")},
+                   {"report", schema_ref("ReportParam")}},
+        .result = schema_ref("OkResult"),
+        .errors = {invalid_params_doc("Parameter 'report' must be a string"),
+                   group_not_found_doc(),
+                   identifier_not_found_doc(),
+                   forbidden_doc(),
+                   {400, "Identifier does not accept reports", "",
+                    "the identifier has `max_reports` 0"}},
+        .description = "Only public groups can be written (else 403 `Forbidden`).",
+    });
     add_identifier_methods(dispatcher, registry);
 }
 

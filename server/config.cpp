@@ -783,6 +783,7 @@ std::string usage() {
     return R"(Usage: srmi [serve] [OPTIONS]
        srmi call [--url URL] [--timeout SECONDS] [--raw-strings] METHOD [PARAM...]
        srmi watch [--url URL] [--pretty] [EVENT...]
+       srmi openapi
 
 Serves the OpenSIPS Status/Report registry over JSON-RPC 2.0 at POST /mi.
 
@@ -792,6 +793,7 @@ Subcommands:
                        'srmi call --help' for more
   watch                print a running server's events as they come (GET /events);
                        'srmi watch --help' for more
+  openapi              print the OpenAPI document of the HTTP API (openapi/srmi.yaml)
 
 Options (serve):
   --listen HOST:PORT   address to listen on (default 127.0.0.1:8888; [::1]:8888 for IPv6)

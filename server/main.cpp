@@ -1,5 +1,6 @@
 // srmi: parse the command line, build the server, serve until SIGINT/SIGTERM;
-// or, as `srmi call` / `srmi watch`, be a client of a running server.
+// or, as `srmi call` / `srmi watch`, be a client of a running server; or, as
+// `srmi openapi`, print the API description.
 #include <malloc.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -10,6 +11,8 @@
 #include <iostream>
 #include <string_view>
 
+#include "openapi_pages.h"
+#include "rpc/openapi.h"
 #include "server/client.h"
 #include "server/config.h"
 #include "server/server.h"
@@ -20,6 +23,10 @@ int main(int argc, char** argv) {
     const std::string_view command = argc > 1 ? argv[1] : "";
     if (command == "call") return run_call(argc - 2, argv + 2);
     if (command == "watch") return run_watch(argc - 2, argv + 2);
+    if (command == "openapi") {  // openapi/srmi.yaml is this output, committed
+        std::cout << srmi::rpc::openapi_document(srmi::generated::kOpenapiPages);
+        return 0;
+    }
     if (command == "serve") {  // the options follow; "serve" stands in for argv[0]
         --argc;
         ++argv;

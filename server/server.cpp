@@ -122,11 +122,9 @@ Server::Server(Config config)
         registry_.add_group(group.name, core::Visibility::kPublic, std::move(group.identifiers));
     }
     if (!config_.state_dir.empty()) restore_state();
-    rpc::add_status_report_methods(dispatcher_, registry_);
-    rpc::add_event_methods(dispatcher_, hub_);
-    if (profiler_) rpc::add_profiling_methods(dispatcher_, profiler_->enabled());
-    rpc::add_core_methods(
-        dispatcher_, rpc::ServerInfo{kServerString, static_cast<std::int64_t>(std::time(nullptr))});
+    rpc::add_all_methods(
+        dispatcher_, registry_, hub_, profiler_ ? &profiler_->enabled() : nullptr,
+        rpc::ServerInfo{kServerString, static_cast<std::int64_t>(std::time(nullptr))});
 
     // Last: requests are labelled by the finished method table, deliveries by
     // the events published by now.

@@ -6,7 +6,10 @@ what the document says: every JSON-RPC method of `x-jsonrpc-methods` (named
 and positional calls, aliases, errors), the probes, /metrics, the dashboard
 and /events. A method that the server's `which` lists but the document does
 not describe (or the other way round) fails the test, so the document cannot
-lag behind the code.
+lag behind the code. The methods part of the document is generated from the
+dispatch table (`srmi openapi`; srmi_openapi_current keeps the committed file
+equal to it), so what this checks is that the table tells the truth about
+its handlers: each method needs its case in CASES below.
 
 Needs PyYAML and jsonschema with JSON Schema 2020-12 (Debian: python3-yaml,
 python3-jsonschema).
