@@ -15,14 +15,13 @@
 #include <unordered_set>
 
 #include "core/detail/folded_map.h"
-#include "rpc/json_reader.h"
 
 namespace srmi::server {
 
 namespace {
 
-// Ordered: read_json's tree (the file's order of keys, which is also the
-// order in which unknown keys are named).
+// Ordered: the file's order of keys, which is also the order in which unknown
+// keys are named.
 using json = nlohmann::ordered_json;
 
 constexpr std::array kLogLevels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
@@ -426,63 +425,6 @@ void check_groups(const std::vector<GroupConfig>& groups) {
     }
 }
 
-// The usual large config, read straight into GroupConfig without a tree:
-// groups given by name, or as objects of a "name" and "identifiers" listed by
-// name. 10 000 groups of 10 took 7 ms to build as a tree, 7 ms to copy out
-// and 4 ms to free. Returns false for anything else (other group keys, a key
-// given twice, comments, an error), which the tree path then reads, with its
-// messages; `root` then holds the other top-level members, as a tree.
-bool read_plain_groups(std::string_view content, std::size_t depth, json& root,
-                       std::vector<GroupConfig>& groups) {
-    rpc::JsonPullReader in(content, depth);
-    // A group's identifiers are read into one reused list, then moved into a
-    // vector of their number: growing each group's own by doubling took
-    // several allocations and half again the memory per group.
-    std::vector<core::IdentifierSpec> scratch;
-    auto identifier = [&] {
-        auto& spec = scratch.emplace_back();
-        spec.name.clear();  // not the default identifier's name
-        return in.string(spec.name) && !spec.name.empty();
-    };
-    auto group = [&] {
-        GroupConfig& g = groups.emplace_back();
-        if (in.peek() == '"') {
-            g.identifiers.emplace_back();
-            return in.string(g.name);
-        }
-        bool named = false, listed = false;
-        const bool read = in.object([&](std::string& key) {
-            if (key == "name" && !named) {
-                named = true;
-                return in.string(g.name);
-            }
-            if (key == "identifiers" && !listed) {
-                listed = true;
-                scratch.clear();
-                if (!in.array(identifier) || scratch.empty()) return false;
-                g.identifiers.assign(std::make_move_iterator(scratch.begin()),
-                                     std::make_move_iterator(scratch.end()));
-                return true;
-            }
-            return false;
-        });
-        if (!listed) g.identifiers.emplace_back();
-        return read && named;
-    };
-    root = json::object();
-    bool grouped = false;
-    const bool read = in.object([&](std::string& key) {
-        if (key == "groups") {
-            if (grouped) return false;
-            grouped = true;
-            return in.array(group);
-        }
-        if (root.contains(key)) return false;
-        return in.value(root[key]);
-    });
-    return read && in.at_end();
-}
-
 }  // namespace
 
 void parse_listen(const std::string& text, Config& config) {
@@ -507,21 +449,12 @@ void load_config_file(const std::string& path, Config& config) {
     text << in.rdbuf();
     const std::string content = std::move(text).str();
 
-    // The dispatcher's reader first: a config of 100 000 identifiers is read
-    // in half the time (start-up). What it refuses (a file with comments, or
-    // one in error) goes to nlohmann's parser, which allows comments and says
-    // where an error is.
-    constexpr std::size_t kDepth = 64;
+    // nlohmann's parser, which allows comments and says where an error is.
     json root;
-    std::vector<GroupConfig> plain_groups;
-    const bool plain = read_plain_groups(content, kDepth, root, plain_groups);
-    if (!plain && !rpc::read_json(content, root, kDepth)) {
-        try {
-            root =
-                json::parse(content, nullptr, /*allow_exceptions=*/true, /*ignore_comments=*/true);
-        } catch (const json::parse_error& e) {
-            throw ConfigError(path + ": not valid JSON: " + e.what());
-        }
+    try {
+        root = json::parse(content, nullptr, /*allow_exceptions=*/true, /*ignore_comments=*/true);
+    } catch (const json::parse_error& e) {
+        throw ConfigError(path + ": not valid JSON: " + e.what());
     }
     FileReader reader(path);
     if (!root.is_object()) reader.fail("top level", "must be an object");
@@ -672,10 +605,7 @@ void load_config_file(const std::string& path, Config& config) {
         config.profiling_proc = check_profiling(
             reader.string(root["profiling_proc"], "profiling_proc"), path + ": profiling_proc");
     }
-    if (plain) {
-        config.groups.insert(config.groups.end(), std::make_move_iterator(plain_groups.begin()),
-                             std::make_move_iterator(plain_groups.end()));
-    } else if (root.contains("groups")) {
+    if (root.contains("groups")) {
         const auto& groups = root["groups"];
         if (!groups.is_array()) reader.fail("groups", "must be an array");
         config.groups.reserve(groups.size());
