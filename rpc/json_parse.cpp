@@ -160,9 +160,8 @@ class TreeBuilder {
         if (open_.size() == max_depth_) return false;
         Json& container = target();
         container = std::move(empty);
-        open_.push_back({&container, container.is_object()
-                                         ? std::make_unique<Members>(container, 0)
-                                         : nullptr});
+        open_.push_back({&container, container.is_object() ? std::make_unique<Members>(container, 0)
+                                                           : nullptr});
         return true;
     }
 
