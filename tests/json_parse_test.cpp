@@ -248,3 +248,16 @@ TEST_CASE("parse_json refuses nesting deeper than it was given") {
         CHECK_FALSE(parse_json("\xEF\xBB\xBF{\"a\":{\"b\":{\"c\":{}}}}", out, 3));
     }
 }
+
+TEST_CASE("parse_json reads a large body (a parser of its own) as nlohmann does") {
+    std::string text = "[";
+    for (int i = 0; i < 2000; ++i) {
+        if (i != 0) text += ',';
+        text += R"({"jsonrpc":"2.0","method":"sr_get_status","params":{"group":"g)" +
+                std::to_string(i) + R"("},"id":)" + std::to_string(i) + "}";
+    }
+    text += ']';
+    REQUIRE(text.size() > 64 * 1024);
+    CHECK(disagreement(text) == "");
+    CHECK(disagreement(text + "x") == "");
+}
