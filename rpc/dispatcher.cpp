@@ -8,7 +8,7 @@
 #include <exception>
 #include <stdexcept>
 
-#include "rpc/json_reader.h"
+#include "rpc/json_parse.h"
 #include "rpc/json_writer.h"
 
 namespace srmi::rpc {
@@ -310,9 +310,9 @@ std::optional<std::string> Dispatcher::handle(std::string_view body, const Calle
         };
         Json request;
         std::string out;
-        if (!read_json(body, request, limits_.max_depth)) {
+        if (!parse_json(body, request, limits_.max_depth)) {
             // Refused for its depth if it nests too deep anywhere, valid or
-            // not, as a flat scan sees it; read_json's bound kept it from
+            // not, as a flat scan sees it; parse_json's bound kept it from
             // recursing that far. Checked only here: a body read whole is no
             // deeper than the bound.
             if (nests_deeper_than(body, limits_.max_depth)) {

@@ -15,14 +15,13 @@
 #include <unordered_set>
 
 #include "core/detail/folded_map.h"
-#include "rpc/json_reader.h"
 
 namespace srmi::server {
 
 namespace {
 
-// Ordered: read_json's tree (the file's order of keys, which is also the
-// order in which unknown keys are named).
+// Ordered: the file's order of keys, which is also the order in which unknown
+// keys are named.
 using json = nlohmann::ordered_json;
 
 constexpr std::array kLogLevels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
@@ -426,62 +425,207 @@ void check_groups(const std::vector<GroupConfig>& groups) {
     }
 }
 
-// The usual large config, read straight into GroupConfig without a tree:
-// groups given by name, or as objects of a "name" and "identifiers" listed by
-// name. 10 000 groups of 10 took 7 ms to build as a tree, 7 ms to copy out
-// and 4 ms to free. Returns false for anything else (other group keys, a key
-// given twice, comments, an error), which the tree path then reads, with its
-// messages; `root` then holds the other top-level members, as a tree.
-bool read_plain_groups(std::string_view content, std::size_t depth, json& root,
-                       std::vector<GroupConfig>& groups) {
-    rpc::JsonPullReader in(content, depth);
-    // A group's identifiers are read into one reused list, then moved into a
-    // vector of their number: growing each group's own by doubling took
-    // several allocations and half again the memory per group.
-    std::vector<core::IdentifierSpec> scratch;
-    auto identifier = [&] {
-        auto& spec = scratch.emplace_back();
-        spec.name.clear();  // not the default identifier's name
-        return in.string(spec.name) && !spec.name.empty();
-    };
-    auto group = [&] {
-        GroupConfig& g = groups.emplace_back();
-        if (in.peek() == '"') {
-            g.identifiers.emplace_back();
-            return in.string(g.name);
-        }
-        bool named = false, listed = false;
-        const bool read = in.object([&](std::string& key) {
-            if (key == "name" && !named) {
-                named = true;
-                return in.string(g.name);
-            }
-            if (key == "identifiers" && !listed) {
-                listed = true;
-                scratch.clear();
-                if (!in.array(identifier) || scratch.empty()) return false;
-                g.identifiers.assign(std::make_move_iterator(scratch.begin()),
-                                     std::make_move_iterator(scratch.end()));
+// The usual large config, read by nlohmann's SAX parser straight into
+// GroupConfig without a tree: groups given by name, or as objects of a "name"
+// and "identifiers" listed by name. 10 000 groups of 10 took 7 ms to build as
+// a tree, 7 ms to copy out and 4 ms to free. Any other shape (other group
+// keys, a key given twice, an empty list) or an error makes it return false,
+// and the tree path then reads the file, with its messages; the other
+// top-level members are built into `root` as nlohmann's parser builds them.
+class PlainGroupsReader {
+  public:
+    PlainGroupsReader(json& root, std::vector<GroupConfig>& groups)
+        : root_(root), groups_(groups) {}
+
+    bool null() { return scalar(nullptr); }
+    bool boolean(bool value) { return scalar(value); }
+    bool number_integer(json::number_integer_t value) { return scalar(value); }
+    bool number_unsigned(json::number_unsigned_t value) { return scalar(value); }
+    bool number_float(json::number_float_t value, const std::string&) { return scalar(value); }
+    bool binary(json::binary_t&) { return false; }
+    bool parse_error(std::size_t, const std::string&, const json::exception&) { return false; }
+
+    bool string(std::string& value) {
+        switch (state_) {
+            case State::kMember:
+                return scalar(std::move(value));
+            case State::kGroups: {
+                GroupConfig& g = groups_.emplace_back();
+                g.name = std::move(value);
+                g.identifiers.emplace_back();
                 return true;
             }
-            return false;
-        });
-        if (!listed) g.identifiers.emplace_back();
-        return read && named;
-    };
-    root = json::object();
-    bool grouped = false;
-    const bool read = in.object([&](std::string& key) {
-        if (key == "groups") {
-            if (grouped) return false;
-            grouped = true;
-            return in.array(group);
+            case State::kGroupName:
+                groups_.back().name = std::move(value);
+                state_ = State::kGroup;
+                return true;
+            case State::kIdentifiers:
+                if (value.empty()) return false;
+                scratch_.emplace_back().name = std::move(value);
+                return true;
+            default:
+                return false;
         }
-        if (root.contains(key)) return false;
-        return in.value(root[key]);
-    });
-    return read && in.at_end();
-}
+    }
+
+    bool start_object(std::size_t) {
+        switch (state_) {
+            case State::kStart:
+                root_ = json::object();
+                state_ = State::kRoot;
+                return true;
+            case State::kMember:
+                return open(json::object());
+            case State::kGroups:
+                groups_.emplace_back();
+                named_ = listed_ = false;
+                state_ = State::kGroup;
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    bool key(std::string& key) {
+        switch (state_) {
+            case State::kRoot:
+                if (key == "groups") {
+                    if (grouped_) return false;
+                    grouped_ = true;
+                    state_ = State::kGroupsStart;
+                    return true;
+                }
+                if (root_.contains(key)) return false;
+                slot_ = &root_[key];
+                state_ = State::kMember;
+                return true;
+            case State::kMember:
+                slot_ = &(*open_.back())[key];
+                return true;
+            case State::kGroup:
+                if (key == "name" && !named_) {
+                    named_ = true;
+                    state_ = State::kGroupName;
+                    return true;
+                }
+                if (key == "identifiers" && !listed_) {
+                    listed_ = true;
+                    scratch_.clear();
+                    state_ = State::kIdentifiersStart;
+                    return true;
+                }
+                return false;
+            default:
+                return false;
+        }
+    }
+
+    bool end_object() {
+        switch (state_) {
+            case State::kRoot:
+                state_ = State::kEnd;
+                return true;
+            case State::kMember:
+                return close();
+            case State::kGroup:
+                if (!listed_) groups_.back().identifiers.emplace_back();
+                state_ = State::kGroups;
+                return named_;
+            default:
+                return false;
+        }
+    }
+
+    bool start_array(std::size_t) {
+        switch (state_) {
+            case State::kMember:
+                return open(json::array());
+            case State::kGroupsStart:
+                state_ = State::kGroups;
+                return true;
+            case State::kIdentifiersStart:
+                state_ = State::kIdentifiers;
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    bool end_array() {
+        switch (state_) {
+            case State::kMember:
+                return close();
+            case State::kGroups:
+                state_ = State::kRoot;
+                return true;
+            case State::kIdentifiers: {
+                // Moved into a vector of their number: growing each group's
+                // own by doubling took several allocations and half again
+                // the memory per group.
+                if (scratch_.empty()) return false;
+                auto& ids = groups_.back().identifiers;
+                ids.assign(std::make_move_iterator(scratch_.begin()),
+                           std::make_move_iterator(scratch_.end()));
+                state_ = State::kGroup;
+                return true;
+            }
+            default:
+                return false;
+        }
+    }
+
+  private:
+    enum class State {
+        kStart,             // before the top-level object
+        kRoot,              // in it, between members
+        kMember,            // a member other than "groups", built as a tree
+        kGroupsStart,       // after "groups":
+        kGroups,            // in the groups array, between groups
+        kGroup,             // in a group object, between its members
+        kGroupName,         // after "name":
+        kIdentifiersStart,  // after "identifiers":
+        kIdentifiers,       // in the identifiers array
+        kEnd,               // after the top-level object
+    };
+
+    // Where a member's next value goes: the member itself, the next element
+    // of the open array, or the slot of the key just read.
+    json& target() {
+        if (open_.empty() || open_.back()->is_object()) return *slot_;
+        open_.back()->push_back(nullptr);
+        return open_.back()->back();
+    }
+
+    template <class T>
+    bool scalar(T&& value) {
+        if (state_ != State::kMember) return false;
+        target() = std::forward<T>(value);
+        if (open_.empty()) state_ = State::kRoot;
+        return true;
+    }
+
+    bool open(json empty) {
+        json& container = target();
+        container = std::move(empty);
+        open_.push_back(&container);
+        return true;
+    }
+
+    bool close() {
+        open_.pop_back();
+        if (open_.empty()) state_ = State::kRoot;
+        return true;
+    }
+
+    json& root_;
+    std::vector<GroupConfig>& groups_;
+    State state_ = State::kStart;
+    bool grouped_ = false, named_ = false, listed_ = false;
+    json* slot_ = nullptr;
+    std::vector<json*> open_;  // the containers of the member being built
+    // A group's identifiers, read into one reused list.
+    std::vector<core::IdentifierSpec> scratch_;
+};
 
 }  // namespace
 
@@ -507,15 +651,15 @@ void load_config_file(const std::string& path, Config& config) {
     text << in.rdbuf();
     const std::string content = std::move(text).str();
 
-    // The dispatcher's reader first: a config of 100 000 identifiers is read
-    // in half the time (start-up). What it refuses (a file with comments, or
-    // one in error) goes to nlohmann's parser, which allows comments and says
-    // where an error is.
-    constexpr std::size_t kDepth = 64;
+    // nlohmann's parser, comments allowed: the SAX reader of plain group lists
+    // first (start-up with a large config); what it refuses is read as a tree,
+    // and an error there is reported with its place.
     json root;
     std::vector<GroupConfig> plain_groups;
-    const bool plain = read_plain_groups(content, kDepth, root, plain_groups);
-    if (!plain && !rpc::read_json(content, root, kDepth)) {
+    PlainGroupsReader plain_reader(root, plain_groups);
+    const bool plain = json::sax_parse(content, &plain_reader, json::input_format_t::json,
+                                       /*strict=*/true, /*ignore_comments=*/true);
+    if (!plain) {
         try {
             root =
                 json::parse(content, nullptr, /*allow_exceptions=*/true, /*ignore_comments=*/true);

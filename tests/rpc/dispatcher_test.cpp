@@ -179,6 +179,57 @@ TEST_CASE("requests that are not valid JSON-RPC are rejected as the table says")
     }
 }
 
+TEST_CASE("the body is read as nlohmann reads JSON") {
+    TestTable t;
+    const json parse_error = error_answer(-32700, "Parse error", nullptr);
+
+    SUBCASE("a byte order mark before the request is skipped") {
+        CHECK(t.answer("\xEF\xBB\xBF"
+                       R"({"jsonrpc":"2.0","method":"echo","id":1})") ==
+              result_answer(echoed(""), 1));
+        CHECK(t.answer("\xEF\xBB"
+                       R"({"jsonrpc":"2.0","method":"echo","id":1})") == parse_error);
+    }
+    SUBCASE("a NUL byte ends the text; inside a string it is an error") {
+        const std::string request = R"({"jsonrpc":"2.0","method":"echo","id":1})";
+        CHECK(t.answer(request + std::string("\0 trailing junk", 15)) ==
+              result_answer(echoed(""), 1));
+        CHECK(t.answer(std::string(R"({"jsonrpc":"2.0","method":"ec)") + '\0' + R"(ho","id":1})") ==
+              parse_error);
+    }
+    SUBCASE("a key given twice keeps its first place and its last value") {
+        CHECK(t.answer(R"({"jsonrpc":"2.0","method":"nope","id":1,"method":"echo"})") ==
+              result_answer(echoed(""), 1));
+        CHECK(t.call("echo", {{"a", 1}, {"b", 2}}) == result_answer(echoed("a,b", {1, 2}), 1));
+        CHECK(
+            t.answer(R"({"jsonrpc":"2.0","method":"echo","params":{"a":1,"b":2,"a":3},"id":1})") ==
+            result_answer(echoed("a,b", {3, 2}), 1));
+    }
+    SUBCASE("strings: UTF-8 checked, escapes as UTF-16 pairs") {
+        CHECK(t.answer(
+                  R"({"jsonrpc":"2.0","method":"echo","params":["\u00e9\uD83D\uDE00"],"id":1})") ==
+              result_answer(echoed("a", {"\xC3\xA9\xF0\x9F\x98\x80"}), 1));
+        for (const char* bad : {"\xC0\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80", "\xFF", "\\uD83D",
+                                "\\uDE00", "\\uD83D\\u0041", "\t"}) {
+            CAPTURE(bad);
+            CHECK(t.answer(std::string(R"({"jsonrpc":"2.0","method":"echo","params":[")") + bad +
+                           R"("],"id":1})") == parse_error);
+        }
+    }
+    SUBCASE("numbers: 64-bit integers kept, larger ones read as doubles, overflow refused") {
+        auto text = t.dispatcher.handle(
+            R"({"jsonrpc":"2.0","method":"echo","params":[-9223372036854775808],"id":123456789012345678901234567890})");
+        REQUIRE(text.has_value());
+        CHECK(text->find(R"("values":[-9223372036854775808])") != std::string::npos);
+        CHECK(text->find(R"("id":1.2345678901234568e+29)") != std::string::npos);
+        CHECK(t.answer(R"({"jsonrpc":"2.0","method":"echo","params":[1e400],"id":1})") ==
+              parse_error);
+        CHECK(t.answer(R"({"jsonrpc":"2.0","method":"echo","params":[01],"id":1})") == parse_error);
+        CHECK(t.answer(R"({"jsonrpc":"2.0","method":"echo","id":-0})") ==
+              result_answer(echoed(""), 0));
+    }
+}
+
 TEST_CASE("the id is echoed exactly as sent") {
     TestTable t;
     const json result = echoed("");

@@ -1,7 +1,8 @@
-// read_json against nlohmann's Json::parse: the same verdict on every text,
+// parse_json against nlohmann's Json::parse: the same verdict on every text,
 // and when both accept, the same tree (types included: 1 is unsigned, -1
-// signed, 1.0 a double), over hand-picked edge cases and seeded mutations.
-#include "rpc/json_reader.h"
+// signed, 1.0 a double), over hand-picked edge cases and seeded mutations;
+// the cases simdjson refuses and nlohmann accepts take the SAX path.
+#include "rpc/json_parse.h"
 
 #include <doctest/doctest.h>
 
@@ -11,11 +12,10 @@
 #include <string>
 #include <vector>
 
-#include "tests/support/pull_json.h"
 #include "tests/support/same_json.h"
 
 using srmi::rpc::Json;
-using srmi::rpc::read_json;
+using srmi::rpc::parse_json;
 
 namespace {
 
@@ -23,7 +23,7 @@ namespace {
 std::string disagreement(const std::string& text) {
     const Json theirs = Json::parse(text, nullptr, /*allow_exceptions=*/false);
     Json ours;
-    const bool accepted = read_json(text, ours, 10000);
+    const bool accepted = parse_json(text, ours, 10000);
     if (accepted != !theirs.is_discarded()) {
         return std::string(accepted ? "accepted" : "refused") + " what nlohmann " +
                (accepted ? "refuses" : "accepts") + ": " + text;
@@ -163,18 +163,22 @@ const std::vector<std::string> kCases = {
     R"({"jsonrpc":"2.0","method":"sr_get_status","params":{"group":"core"},"id":1})",
     R"([{"jsonrpc":"2.0","method":"version","id":"a"},{"jsonrpc":"2.0","method":"x"}])",
     R"({"jsonrpc":"2.0","method":"sr_set_status","params":["g","i",-2,"d"],"id":18446744073709551615})",
+    // what simdjson refuses and nlohmann reads: whole trees on the SAX path
+    R"({"id":123456789012345678901234567890,"params":[-9223372036854775809,{"a":1,"a":[2]}]})",
+    "\xEF\xBB\xBF{\"jsonrpc\":\"2.0\",\"params\":{\"a\":[1,-1,1.5,\"\\u00e9\",null,true]}}",
+    std::string("{\"a\":[1,{\"b\":2,\"b\":3}]}\0{", 25),
 };
 
 }  // namespace
 
-TEST_CASE("read_json agrees with nlohmann on edge cases") {
+TEST_CASE("parse_json agrees with nlohmann on edge cases") {
     for (const auto& text : kCases) {
         CAPTURE(text);
         CHECK(disagreement(text) == "");
     }
 }
 
-TEST_CASE("read_json agrees with nlohmann on mutations of valid documents") {
+TEST_CASE("parse_json agrees with nlohmann on mutations of valid documents") {
     // Seeded, bounded: the same 20 000 texts on every run.
     std::mt19937 random(20261123);
     const std::vector<std::string> seeds = {
@@ -213,45 +217,47 @@ TEST_CASE("read_json agrees with nlohmann on mutations of valid documents") {
 }
 
 TEST_CASE(
-    "read_json: a key given many times in a large object keeps its first place and last value") {
+    "parse_json: a key given many times in a large object keeps its first place and last value") {
     std::string text = "{";
     for (int i = 0; i < 100; ++i)
         text += "\"k" + std::to_string(i) + "\":" + std::to_string(i) + ",";
     text += R"("k3":"last","k50":[1]})";
     CHECK(disagreement(text) == "");
     Json ours;
-    REQUIRE(read_json(text, ours, 10));
+    REQUIRE(parse_json(text, ours, 10));
+    CHECK(ours.size() == 100);
+    CHECK(ours.begin().key() == "k0");
+    CHECK(ours["k3"] == "last");
+    CHECK(std::next(ours.begin(), 3).key() == "k3");
+    // The same through nlohmann's SAX path, which a byte order mark takes.
+    REQUIRE(parse_json("\xEF\xBB\xBF" + text, ours, 10));
     CHECK(ours.size() == 100);
     CHECK(ours.begin().key() == "k0");
     CHECK(ours["k3"] == "last");
     CHECK(std::next(ours.begin(), 3).key() == "k3");
 }
 
-TEST_CASE("JsonPullReader accepts, refuses and reads as read_json does") {
-    for (const auto& text : kCases) {
-        CAPTURE(text);
-        Json tree, pulled;
-        const bool read = read_json(text, tree, 10000);
-        srmi::rpc::JsonPullReader in(text, 10000);
-        const bool walked = srmi::test::pull_json(in, pulled) && in.at_end();
-        CHECK(walked == read);
-        if (read && walked) CHECK(srmi::test::same_json(pulled, tree));
-    }
-    srmi::rpc::JsonPullReader deep("[[[[]]]]", 3);
+TEST_CASE("parse_json refuses nesting deeper than it was given") {
     Json out;
-    CHECK_FALSE(srmi::test::pull_json(deep, out));
-    srmi::rpc::JsonPullReader wrong(R"({"a": 1})", 10);
-    CHECK_FALSE(wrong.array([] { return true; }));  // an object is no array
-    srmi::rpc::JsonPullReader refused(R"({"a": 1, "b": 2})", 10);
-    CHECK_FALSE(refused.object([&](std::string& key) {  // a callback's false ends the read
-        Json v;
-        return refused.value(v) && key == "a";
-    }));
+    CHECK(parse_json("[[[]]]", out, 3));
+    CHECK_FALSE(parse_json("[[[[]]]]", out, 3));
+    CHECK_FALSE(parse_json(R"({"a":{"b":{"c":{}}}})", out, 3));
+    SUBCASE("also on nlohmann's path (a byte order mark takes it)") {
+        CHECK(parse_json("\xEF\xBB\xBF[[[]]]", out, 3));
+        CHECK_FALSE(parse_json("\xEF\xBB\xBF[[[[]]]]", out, 3));
+        CHECK_FALSE(parse_json("\xEF\xBB\xBF{\"a\":{\"b\":{\"c\":{}}}}", out, 3));
+    }
 }
 
-TEST_CASE("read_json refuses nesting deeper than it was given") {
-    Json out;
-    CHECK(read_json("[[[]]]", out, 3));
-    CHECK_FALSE(read_json("[[[[]]]]", out, 3));
-    CHECK_FALSE(read_json(R"({"a":{"b":{"c":{}}}})", out, 3));
+TEST_CASE("parse_json reads a large body (a parser of its own) as nlohmann does") {
+    std::string text = "[";
+    for (int i = 0; i < 2000; ++i) {
+        if (i != 0) text += ',';
+        text += R"({"jsonrpc":"2.0","method":"sr_get_status","params":{"group":"g)" +
+                std::to_string(i) + R"("},"id":)" + std::to_string(i) + "}";
+    }
+    text += ']';
+    REQUIRE(text.size() > 64 * 1024);
+    CHECK(disagreement(text) == "");
+    CHECK(disagreement(text + "x") == "");
 }
