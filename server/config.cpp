@@ -334,7 +334,7 @@ void check_exposure(const Config& config) {
     if (!ec && address.is_loopback()) return;
     throw ConfigError("refusing to listen on " + config.listen_host +
                       " without access control: anyone who can reach it could change the registry. "
-                      "Configure \"tokens\" (README, Security) or pass --insecure");
+                      "Configure \"tokens\" (docs/security.md) or pass --insecure");
 }
 
 void check_ready_requires(const Config& config) {

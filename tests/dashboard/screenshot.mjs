@@ -1,4 +1,4 @@
-// Makes docs/dashboard.png, the README's picture of the dashboard: srmi with a
+// Makes docs/dashboard.png, the picture of the dashboard in docs/dashboard.md: srmi with a
 // few groups, statuses and reports, in Debian's Chromium.
 // Run: SRMI_BIN=build/srmi node tests/dashboard/screenshot.mjs [OUTPUT.png]
 import path from 'node:path';
