@@ -36,6 +36,16 @@ namespace {
 constexpr std::chrono::seconds kLingerTime{2};
 constexpr std::size_t kReadSize = 4096;  // a request of the usual size arrives in one read
 
+// On epoll, an answer is written at once from a non-blocking socket when it
+// fits. Asio's io_uring backend gives each operation to the ring instead,
+// and reads a non-blocking socket by a poll then a recv, so there the
+// socket stays blocking and every answer goes through async_write.
+#ifdef BOOST_ASIO_HAS_IO_URING_AS_DEFAULT
+constexpr bool kWriteAtOnce = false;
+#else
+constexpr bool kWriteAtOnce = true;
+#endif
+
 // The time at the kernel's last tick, on steady_clock's scale (both are
 // CLOCK_MONOTONIC): at most a tick early, which deadlines of seconds do not
 // notice, for a fraction of a precise read. A deadline is set per request.
@@ -77,7 +87,7 @@ HttpSession<Stream>::HttpSession(net::ip::tcp::socket&& socket,
     beast::error_code ignored;
     client_ = tcp().socket().remote_endpoint(ignored);
     local_ = tcp().socket().local_endpoint(ignored);
-    tcp().socket().non_blocking(true, ignored);  // for send's write at once
+    if constexpr (kWriteAtOnce) tcp().socket().non_blocking(true, ignored);
     buffer_.reserve(kReadSize);
 }
 
@@ -303,7 +313,7 @@ template <class Stream>
 void HttpSession<Stream>::send(Response response, bool counted) {
     response_ = std::move(response);
     serializer_.emplace(response_);
-    if constexpr (!kIsTls<Stream>) {
+    if constexpr (kWriteAtOnce && !kIsTls<Stream>) {
         // Most answers fit the socket's send buffer: written at once (the
         // socket is non-blocking), they need no operation and no deadline.
         // Not with a pipelined request waiting, which would be handled from
