@@ -1,30 +1,30 @@
 // HttpSession: the read -> handle -> write loop of Beast's example servers,
-// with the parser fed and the answer written by hand (a third less CPU per
-// small request, docs/PERFORMANCE.md), plus 100-continue (curl sends it for
-// bodies over 1 KiB), a lingering close so that an error answer reaches a
-// client still sending its body, and over TLS a handshake first. One
-// template serves both streams; the few steps where TLS differs are
-// `if constexpr`.
+// on Beast's public parser (http::async_read_header, then http::async_read
+// for the body), serializer (http::response_serializer) and stream, plus
+// 100-continue (curl sends it for bodies over 1 KiB), a lingering close so
+// that an error answer reaches a client still sending its body, and over TLS
+// a handshake first. What keeps it fast: the wait for a request's first byte
+// is a plain read into the parser's buffer (so the header's deadline starts
+// at that byte, and the parser finds the request whole); an answer that fits
+// the socket's buffer is written at once by the serializer (no operation, no
+// deadline); one timer serves every deadline. One template serves both
+// streams; the few steps where TLS differs are `if constexpr`.
 #include "server/http/session.h"
-
-#include "core/event_hub.h"
-#include "core/state_journal.h"
-#include "server/http/access_control.h"
-#include "server/http/router.h"
-#include "server/http/worker_pool.h"
-#include "server/observe/profiler.h"
 
 #include <spdlog/spdlog.h>
 
-#include <array>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/write.hpp>
 #include <ctime>
 
-#include "server/http/detail/draining_read.h"
+#include "core/event_hub.h"
+#include "core/state_journal.h"
 #include "server/events/event_stream.h"
+#include "server/http/access_control.h"
+#include "server/http/router.h"
 #include "server/http/tls.h"
+#include "server/http/worker_pool.h"
+#include "server/observe/profiler.h"
 
 namespace srmi::server {
 
@@ -34,8 +34,17 @@ namespace net = boost::asio;
 namespace {
 
 constexpr std::chrono::seconds kLingerTime{2};
-constexpr std::size_t kFirstRead = 4096;
-constexpr std::size_t kJoinedBody = 16 * 1024;  // a body up to this size is copied into the head
+constexpr std::size_t kReadSize = 4096;  // a request of the usual size arrives in one read
+
+// On epoll, an answer is written at once from a non-blocking socket when it
+// fits. Asio's io_uring backend gives each operation to the ring instead,
+// and reads a non-blocking socket by a poll then a recv, so there the
+// socket stays blocking and every answer goes through async_write.
+#ifdef BOOST_ASIO_HAS_IO_URING_AS_DEFAULT
+constexpr bool kWriteAtOnce = false;
+#else
+constexpr bool kWriteAtOnce = true;
+#endif
 
 // The time at the kernel's last tick, on steady_clock's scale (both are
 // CLOCK_MONOTONIC): at most a tick early, which deadlines of seconds do not
@@ -51,30 +60,10 @@ std::chrono::steady_clock::time_point coarse_now() noexcept {
     return std::chrono::steady_clock::now();
 }
 
-// The status line and fields of `response`, byte for byte as Beast's
-// serializer writes them.
-void write_head(const Response& response, std::string& out) {
-    out.clear();
-    const unsigned version = response.version();
-    out += "HTTP/";
-    out += static_cast<char>('0' + version / 10 % 10);
-    out += '.';
-    out += static_cast<char>('0' + version % 10);
-    out += ' ';
-    const unsigned code = response.result_int();
-    out += static_cast<char>('0' + code / 100 % 10);
-    out += static_cast<char>('0' + code / 10 % 10);
-    out += static_cast<char>('0' + code % 10);
-    out += ' ';
-    out += response.reason();
-    out += "\r\n";
-    for (const auto& field : response) {
-        out += field.name_string();
-        out += ": ";
-        out += field.value();
-        out += "\r\n";
-    }
-    out += "\r\n";
+// An error of the request's syntax or limits (which gets an answer), rather
+// than of the connection (which does not).
+bool is_parse_error(beast::error_code ec) {
+    return ec.category() == beast::error_code(http::error::bad_version).category();
 }
 
 template <class Stream>
@@ -98,8 +87,8 @@ HttpSession<Stream>::HttpSession(net::ip::tcp::socket&& socket,
     beast::error_code ignored;
     client_ = tcp().socket().remote_endpoint(ignored);
     local_ = tcp().socket().local_endpoint(ignored);
-    tcp().socket().non_blocking(true, ignored);  // for send's write at once, and the draining read
-    if constexpr (!kIsTls<Stream>) reactor_ = detail::prepare_draining(tcp().socket());
+    if constexpr (kWriteAtOnce) tcp().socket().non_blocking(true, ignored);
+    buffer_.reserve(kReadSize);
 }
 
 template <class Stream>
@@ -144,132 +133,99 @@ void HttpSession<Stream>::on_handshake([[maybe_unused]] beast::error_code ec) {
 
 template <class Stream>
 void HttpSession<Stream>::do_read() {
-    parser_.emplace();
-    parser_->body_limit(context_->body_limit);
-    parser_->header_limit(static_cast<std::uint32_t>(context_->limits.header_limit));
-    parser_->eager(false);  // stop at the end of the header: on_header looks at it first
-    header_bytes_ = 0;
-    begun_ = buffer_.size() > 0;
-    if (begun_) {  // pipelined: the request has begun
-        wait_ = Wait::kHeader;
+    if (buffer_.size() > 0) {  // pipelined: the next request has begun
         expire_after(context_->limits.header_timeout);
-        return parse();
+        return read_header();
     }
-    // Until the first byte, the connection is idle (on a new one, the header's time).
-    wait_ = Wait::kIdle;
+    // Until the first byte the connection is idle (on a new one, that is the
+    // header's time). The read goes to the buffer the parser reads from.
     expire_after(answered_ ? context_->limits.idle_timeout : context_->limits.header_timeout);
-    read_more();
+    stream_.async_read_some(
+        buffer_.prepare(kReadSize),
+        beast::bind_front_handler(&HttpSession::on_first_bytes, this->shared_from_this()));
 }
 
 template <class Stream>
-void HttpSession<Stream>::read_more() {
-    // We drive the parser ourselves: Beast's read operations post their
-    // completion even when the whole request is already in the buffer.
-    if constexpr (!kIsTls<Stream>) {
-        // Between keep-alive requests the socket is empty: this read costs
-        // no syscall until the client's next bytes arrive.
-        detail::async_read_draining(
-            tcp().socket(), reactor_, buffer_.prepare(kFirstRead),
-            beast::bind_front_handler(&HttpSession::on_bytes, this->shared_from_this()));
-    } else {
-        stream_.async_read_some(
-            buffer_.prepare(kFirstRead),
-            beast::bind_front_handler(&HttpSession::on_bytes, this->shared_from_this()));
-    }
-}
-
-template <class Stream>
-void HttpSession<Stream>::wait_for_more() {
-    // A request that came whole (the usual case) never gets here, and so
-    // costs no deadline of its own.
-    const Wait wait = parser_->is_header_done() ? Wait::kBody : Wait::kHeader;
-    if (wait != wait_) {
-        // From the first byte: a client trickling its header (slowloris) gets 408.
-        wait_ = wait;
-        expire_after(wait == Wait::kHeader ? context_->limits.header_timeout
-                                           : context_->limits.body_timeout);
-    }
-    read_more();
-}
-
-template <class Stream>
-void HttpSession<Stream>::on_bytes(beast::error_code ec, std::size_t bytes) {
+void HttpSession<Stream>::on_first_bytes(beast::error_code ec, std::size_t bytes) {
     buffer_.commit(bytes);
     if (ec) {
         // Nothing begun, so nothing to answer: a client that closed, or stayed idle too long.
-        if (!begun_) {
-            if (ec == net::error::eof || timed_out(ec)) do_shutdown();
-            return;
-        }
-        // A request begun is owed an answer, as long as the client may read it.
-        if (timed_out(ec)) return reject(http::status::request_timeout);
-        if (ec == net::error::eof) return reject(http::status::bad_request);  // cut short
-        return;  // reset, TLS cut short: nothing to answer
+        if (ec == net::error::eof || timed_out(ec)) do_shutdown();
+        return;
     }
-    begun_ = true;
-    parse();
+    // From the first byte: a client trickling its header (slowloris) gets 408.
+    expire_after(context_->limits.header_timeout);
+    read_header();
 }
 
 template <class Stream>
-void HttpSession<Stream>::parse() {
-    for (;;) {
-        if (buffer_.size() == 0) return wait_for_more();
-        const bool header_was_done = parser_->is_header_done();
-        beast::error_code ec;
-        const std::size_t used = parser_->put(buffer_.data(), ec);
-        buffer_.consume(used);
-        if (ec && ec != http::error::need_more) {
-            if (ec == http::error::body_limit) return reject(http::status::payload_too_large);
-            if (ec == http::error::header_limit)
-                return reject(http::status::request_header_fields_too_large);
-            return reject(http::status::bad_request);
-        }
-        if (!header_was_done) {
-            // Beast's header_limit bounds only the part not yet parsed: fields
-            // parsed one read at a time would let a header grow without end.
-            // The total is bounded here.
-            header_bytes_ += used;
-            const std::size_t unparsed = parser_->is_header_done() ? 0 : buffer_.size();
-            if (header_bytes_ + unparsed > context_->limits.header_limit) {
-                return reject(http::status::request_header_fields_too_large);
-            }
-            if (parser_->is_header_done() && !on_header()) return;
-        }
-        if (parser_->is_done()) return on_request();
-        if (ec == http::error::need_more) return wait_for_more();
-    }
+void HttpSession<Stream>::read_header() {
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(context_->limits.header_limit));
+    parser_->body_limit(context_->body_limit);
+    parser_->eager(false);  // stop at the end of the header: on_header looks at it first
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        beast::bind_front_handler(&HttpSession::on_header, this->shared_from_this()));
 }
 
 template <class Stream>
-bool HttpSession<Stream>::on_header() {
+void HttpSession<Stream>::on_header(beast::error_code ec, std::size_t bytes) {
+    if (ec) return on_read_error(ec);
+    // Beast's header_limit bounds the request line and the fields each; the
+    // limit is for the whole block, which is what the header's read used.
+    if (bytes > context_->limits.header_limit)
+        return reject(http::status::request_header_fields_too_large);
     const auto& request = parser_->get();
-    if (request.target().size() > context_->limits.url_limit) {
-        reject(http::status::uri_too_long);
-        return false;
-    }
+    if (request.target().size() > context_->limits.url_limit)
+        return reject(http::status::uri_too_long);
+    if (parser_->is_done()) return on_request();  // no body
     if (beast::iequals(request[http::field::expect], "100-continue")) {
         interim_ = {http::status::continue_, request.version()};
         expire_after(context_->limits.write_timeout);
-        http::async_write(
+        return http::async_write(
             stream_, interim_,
             beast::bind_front_handler(&HttpSession::on_continue_sent, this->shared_from_this()));
-        return false;
     }
-    return true;
+    read_body();
 }
 
 template <class Stream>
 void HttpSession<Stream>::on_continue_sent(beast::error_code ec, std::size_t) {
-    if (ec) return;       // the client is gone
-    wait_ = Wait::kIdle;  // the body's time starts now
-    parse();
+    if (ec) return;  // the client is gone
+    read_body();
+}
+
+template <class Stream>
+void HttpSession<Stream>::read_body() {
+    expire_after(context_->limits.body_timeout);  // from the header's end (or the 100's)
+    parser_->eager(true);
+    http::async_read(stream_, buffer_, *parser_,
+                     beast::bind_front_handler(&HttpSession::on_body, this->shared_from_this()));
+}
+
+template <class Stream>
+void HttpSession<Stream>::on_body(beast::error_code ec, std::size_t) {
+    if (ec) return on_read_error(ec);
+    on_request();
+}
+
+template <class Stream>
+void HttpSession<Stream>::on_read_error(beast::error_code ec) {
+    // A request begun is owed an answer, as long as the client may read it.
+    if (timed_out(ec)) return reject(http::status::request_timeout);
+    if (ec == http::error::body_limit) return reject(http::status::payload_too_large);
+    if (ec == http::error::header_limit)
+        return reject(http::status::request_header_fields_too_large);
+    // A request cut short by the client's close (end_of_stream: it closed
+    // before the header's end) is answered too, for a client that half-closed.
+    if (is_parse_error(ec)) return reject(http::status::bad_request);
+    // Reset, TLS cut short: nothing to answer.
 }
 
 template <class Stream>
 void HttpSession<Stream>::on_request() {
-    // No deadline while the request is handled; the answer's write sets its own.
-    deadline_at_ = std::chrono::steady_clock::time_point::max();
-    expired_ = false;
+    expire_never();  // while the request is handled; the answer's write sets its own
     Request request = parser_->release();
     if (request.method() == http::verb::get && path_of(request.target()) == kEventsPath &&
         context_->hub != nullptr) {
@@ -356,40 +312,29 @@ void HttpSession<Stream>::start_event_stream(const Request& request) {
 template <class Stream>
 void HttpSession<Stream>::send(Response response, bool counted) {
     response_ = std::move(response);
-    // Written by hand rather than by Beast's serializer, whose buffer
-    // iterators cost more than the request's parsing: the status line and
-    // fields as Beast writes them, then the body. A small body joins the
-    // head, so that the answer is one buffer (one TLS record).
-    write_head(response_, head_);
-    const std::string& body = response_.body();
-    const bool joined = body.size() <= kJoinedBody;
-    if (joined) head_ += body;
-    beast::buffers_suffix<std::array<net::const_buffer, 2>> buffers(
-        std::array<net::const_buffer, 2>{net::const_buffer(net::buffer(head_)),
-                                         joined ? net::const_buffer() : net::buffer(body)});
-    if constexpr (!kIsTls<Stream>) {
-        // Most answers fit the socket's send buffer: written at once, they
-        // need no operation and no deadline. Not with a pipelined request
-        // waiting, which would be handled from here, and so on recursively.
+    serializer_.emplace(response_);
+    if constexpr (kWriteAtOnce && !kIsTls<Stream>) {
+        // Most answers fit the socket's send buffer: written at once (the
+        // socket is non-blocking), they need no operation and no deadline.
+        // Not with a pipelined request waiting, which would be handled from
+        // here, and so on recursively.
         if (buffer_.size() == 0) {
             beast::error_code ec;
-            const std::size_t written = tcp().socket().write_some(buffers, ec);
-            if (ec != net::error::would_block && ec != net::error::try_again) {
-                if (ec || written == net::buffer_size(buffers))
-                    return on_write(counted, ec, written);
-                buffers.consume(written);
-            }
+            const std::size_t written = http::write(stream_, *serializer_, ec);
+            if (ec != net::error::would_block && ec != net::error::try_again)
+                return on_write(counted, ec, written);
         }
     }
     expire_after(context_->limits.write_timeout);
-    net::async_write(
-        stream_, buffers,
+    http::async_write(
+        stream_, *serializer_,
         beast::bind_front_handler(&HttpSession::on_write, this->shared_from_this(), counted));
 }
 
 template <class Stream>
 void HttpSession<Stream>::on_write(bool counted, beast::error_code ec, std::size_t) {
     const bool keep_alive = response_.keep_alive();
+    serializer_.reset();
     response_ = {};
     if (counted) --context_->in_flight;
     if (ec) return;  // gone, or not reading within write_timeout
@@ -450,6 +395,12 @@ void HttpSession<Stream>::expire_after(std::chrono::steady_clock::duration timeo
 }
 
 template <class Stream>
+void HttpSession<Stream>::expire_never() {
+    expired_ = false;
+    deadline_at_ = std::chrono::steady_clock::time_point::max();
+}
+
+template <class Stream>
 void HttpSession<Stream>::arm_deadline() {
     armed_at_ = deadline_at_;
     deadline_.expires_at(armed_at_);  // a wait for a later time ends, and is seen as superseded
@@ -468,11 +419,6 @@ void HttpSession<Stream>::on_deadline(std::uint64_t id, beast::error_code ec) {
     if (std::chrono::steady_clock::now() < deadline_at_) return arm_deadline();  // moved later
     expired_ = true;
     tcp().cancel();  // the pending operation ends with operation_aborted
-}
-
-template <class Stream>
-bool HttpSession<Stream>::timed_out(beast::error_code ec) {
-    return ec && expired_;
 }
 
 template class HttpSession<PlainStream>;
