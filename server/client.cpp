@@ -24,6 +24,8 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/url/parse.hpp>
+#include <boost/url/url.hpp>
 #include <nlohmann/json.hpp>
 
 #include "version.h"
@@ -86,84 +88,47 @@ bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 
 // --- URLs ------------------------------------------------------------------------
 
-/// An http:// URL, split for connecting and for the request line.
+/// An http:// URL (Boost.URL), with what connecting and the request line need.
 struct Url {
-    std::string host;       // without IPv6 brackets, for the resolver
-    std::string port;       // digits
-    std::string authority;  // host[:port] as written, for the Host header
-    std::string path;       // begins with '/'
-    std::string query;      // without '?'; may be empty
+    boost::urls::url url;  // no fragment; its path at least "/"
 
+    std::string host() const { return url.host_address(); }  // IPv6 without brackets
+    std::string port() const { return url.has_port() ? std::to_string(url.port_number()) : "80"; }
+    std::string authority() const {
+        return std::string(url.encoded_host_and_port());
+    }  // the Host header
+    std::string target() const { return std::string(url.encoded_target()); }
+    std::string text() const { return std::string(url.buffer()); }
     std::string endpoint() const {
-        return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + port;
+        return (url.host_type() == boost::urls::host_type::ipv6 ? "[" + host() + "]" : host()) +
+               ":" + port();
     }
-    std::string target() const { return query.empty() ? path : path + "?" + query; }
-    std::string text() const { return "http://" + authority + target(); }
 };
 
 Url parse_url(const std::string& text) {
     const auto bad = [&text](const std::string& why) {
         return UsageError("bad URL '" + text + "': " + why, false);
     };
-    const auto sep = text.find("://");
-    if (sep == std::string::npos) throw bad("it must begin with http://");
-    const auto scheme = fold(std::string_view(text).substr(0, sep));
-    if (scheme == "https") {
-        throw UsageError("https URLs are not supported: call and watch speak plain http:// only", false);
+    auto parsed = boost::urls::parse_uri(text);
+    if (!parsed) {
+        throw bad(text.find("://") == std::string::npos ? "it must begin with http://"
+                                                        : parsed.error().message());
     }
-    if (scheme != "http") throw bad("only http:// is supported");
-
-    Url url;
-    std::string rest = text.substr(sep + 3);
-    if (const auto hash = rest.find('#'); hash != std::string::npos) rest.resize(hash);
-    const auto end = rest.find_first_of("/?");
-    url.authority = rest.substr(0, end);
-    const std::string tail = end == std::string::npos ? "" : rest.substr(end);
-    const auto question = tail.find('?');
-    url.path = tail.substr(0, question);
-    if (question != std::string::npos) url.query = tail.substr(question + 1);
-    if (url.path.empty()) url.path = "/";
-
-    const std::string& auth = url.authority;
-    if (auth.empty()) throw bad("no host");
-    if (auth.find('@') != std::string::npos) throw bad("user names are not supported");
-    std::string port_text;
-    bool has_port = false;
-    if (auth.front() == '[') {
-        const auto close = auth.find(']');
-        if (close == std::string::npos) throw bad("unclosed '['");
-        url.host = auth.substr(1, close - 1);
-        const std::string after = auth.substr(close + 1);
-        if (!after.empty()) {
-            if (after.front() != ':') throw bad("unexpected text after ']'");
-            has_port = true;
-            port_text = after.substr(1);
-        }
-    } else {
-        const auto colon = auth.find(':');
-        if (colon != std::string::npos && auth.find(':', colon + 1) != std::string::npos) {
-            throw bad("an IPv6 address needs brackets: http://[::1]:8888/mi");
-        }
-        url.host = auth.substr(0, colon);
-        if (colon != std::string::npos) {
-            has_port = true;
-            port_text = auth.substr(colon + 1);
-        }
+    Url url{*parsed};
+    if (url.url.scheme_id() == boost::urls::scheme::https) {
+        throw UsageError("https URLs are not supported: call and watch speak plain http:// only",
+                         false);
     }
-    if (url.host.empty()) throw bad("no host");
-    if (!has_port) {
-        url.port = "80";
-        return url;
-    }
-    unsigned long port = 0;
-    for (char c : port_text) {
-        if (!is_digit(c) || port > 65535) throw bad("port must be a number from 1 to 65535");
-        port = port * 10 + static_cast<unsigned long>(c - '0');
-    }
-    if (port_text.empty() || port == 0 || port > 65535) {
+    if (url.url.scheme_id() != boost::urls::scheme::http) throw bad("only http:// is supported");
+    if (url.url.encoded_host().empty()) throw bad("no host");
+    if (url.url.has_userinfo()) throw bad("user names are not supported");
+    if (url.url.host_type() == boost::urls::host_type::ipvfuture)
+        throw bad("unknown kind of address");
+    // port_number() is 0 for a port that does not fit 16 bits.
+    if (url.url.has_port() && url.url.port_number() == 0)
         throw bad("port must be a number from 1 to 65535");
-    }
-    url.port = std::to_string(port);
+    url.url.remove_fragment();
+    if (url.url.encoded_path().empty()) url.url.set_encoded_path("/");
     return url;
 }
 
@@ -171,32 +136,15 @@ Url parse_url(const std::string& text) {
 /// default's) or without a path is followed at /events; any other path is
 /// taken as the events URL itself (e.g. behind a proxy).
 Url events_url(Url url) {
-    const std::string_view path = url.path;
+    const std::string path(url.url.encoded_path());
     if (path == "/") {
-        url.path = "/events";
-    } else if (path.size() >= 3 && path.substr(path.size() - 3) == "/mi") {
-        url.path = url.path.substr(0, url.path.size() - 2) + "events";
-    } else if (path.size() >= 4 && path.substr(path.size() - 4) == "/mi/") {
-        url.path = url.path.substr(0, url.path.size() - 3) + "events";
+        url.url.set_encoded_path("/events");
+    } else if (path.ends_with("/mi")) {
+        url.url.set_encoded_path(path.substr(0, path.size() - 2) + "events");
+    } else if (path.ends_with("/mi/")) {
+        url.url.set_encoded_path(path.substr(0, path.size() - 3) + "events");
     }
     return url;
-}
-
-/// Percent-encodes everything but RFC 3986's unreserved characters.
-std::string url_encode(std::string_view text) {
-    static constexpr char kHex[] = "0123456789ABCDEF";
-    std::string out;
-    for (const char c : text) {
-        if (is_alpha(c) || is_digit(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-            out += c;
-        } else {
-            const auto byte = static_cast<unsigned char>(c);
-            out += '%';
-            out += kHex[byte >> 4];
-            out += kHex[byte & 0x0F];
-        }
-    }
-    return out;
 }
 
 // --- One connection ---------------------------------------------------------------
@@ -231,8 +179,8 @@ public:
     void connect(Clock::time_point deadline) {
         tcp::resolver resolver(ioc_);
         beast::error_code ec;
-        const auto endpoints = resolver.resolve(url_.host, url_.port, ec);
-        if (ec) throw Unreachable("cannot resolve " + url_.host + ": " + ec.message());
+        const auto endpoints = resolver.resolve(url_.host(), url_.port(), ec);
+        if (ec) throw Unreachable("cannot resolve " + url_.host() + ": " + ec.message());
         stream_.expires_at(deadline);
         ec = complete(ioc_, [&](auto handler) { stream_.async_connect(endpoints, std::move(handler)); });
         if (ec) throw Unreachable("cannot connect to " + url_.endpoint() + ": " + describe(ec));
@@ -241,7 +189,7 @@ public:
     /// Sends `request` before `deadline`. Throws Unreachable.
     template <class Body>
     void send(http::request<Body>& request, Clock::time_point deadline) {
-        request.set(http::field::host, url_.authority);
+        request.set(http::field::host, url_.authority());
         request.set(http::field::user_agent, std::string("srmi/") + srmi::kVersion);
         // From the environment, not a flag: a command line is visible to every user.
         if (const char* token = std::getenv("SRMI_TOKEN"); token != nullptr && *token != '\0') {
@@ -672,10 +620,8 @@ void print_event(const std::string& data, bool pretty) {
 
 int watch(const WatchOptions& options) {
     Url url = events_url(parse_url(options.url));
-    for (const auto& event : options.events) {
-        if (!url.query.empty()) url.query += '&';
-        url.query += "event=" + url_encode(event);
-    }
+    for (const auto& event : options.events)
+        url.url.params().append({"event", event});  // %-encoded
 
     net::io_context ioc;
     Connection connection(ioc, url, std::to_string(kWatchConnectTimeout.count()) + " s");

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "server/events/event_stream.h"
 #include "tests/support/test_server.h"
 #include "tests/support/rpc_over_http.h"
 #include "tests/support/udp_receiver.h"
@@ -427,4 +428,22 @@ TEST_CASE("a subscriber that never reads costs only its own events") {
         heard = json::parse(*text)["params"]["status"] == 7;
     }
     CHECK(heard);
+}
+
+TEST_CASE("event_filter: ?event= values are %-decoded, '+' is a space there") {
+    srmi::core::EventHub hub(
+        [](std::string_view) -> std::variant<std::shared_ptr<srmi::core::EventSink>, std::string> {
+            return std::string("no transports here");
+        });
+    REQUIRE(hub.publish("E_A") == 0);
+    REQUIRE(hub.publish("E B+C") == 1);
+    using Ids = std::vector<int>;
+    auto filter = [&](std::string_view target) { return srmi::server::event_filter(target, hub); };
+    CHECK(std::get<Ids>(filter("/events")).empty());
+    CHECK(std::get<Ids>(filter("/events?event=E_A&other=1&event=E+B%2BC")) == Ids{0, 1});
+    CHECK(std::get<Ids>(filter("/events?event=%45_A")) == Ids{0});
+    CHECK(std::get<Ids>(filter("/events?event")).empty());  // no value: not a filter
+    CHECK(std::get<std::string>(filter("/events?event=E%20B%2bC%2")) ==
+          "the request target is not a URL path and query");  // a malformed %XX
+    CHECK(std::get<std::string>(filter("/events?event=E+A")) == "unknown event 'E A'");
 }
