@@ -5,7 +5,9 @@
 // the read in progress) both work.
 #include "server/client.h"
 
+#include <algorithm>
 #include <array>
+#include <charconv>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
@@ -24,10 +26,13 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/program_options/options_description.hpp>
+#include <boost/program_options/value_semantic.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/url.hpp>
 #include <nlohmann/json.hpp>
 
+#include "server/arguments.h"
 #include "version.h"
 
 namespace srmi::server {
@@ -109,24 +114,32 @@ Url parse_url(const std::string& text) {
     const auto bad = [&text](const std::string& why) {
         return UsageError("bad URL '" + text + "': " + why, false);
     };
+    if (text.find("://") == std::string::npos) throw bad("it must begin with http://");
     auto parsed = boost::urls::parse_uri(text);
-    if (!parsed) {
-        throw bad(text.find("://") == std::string::npos ? "it must begin with http://"
-                                                        : parsed.error().message());
-    }
+    if (!parsed) throw bad("not a URL (" + parsed.error().message() + ")");
     Url url{*parsed};
     if (url.url.scheme_id() == boost::urls::scheme::https) {
         throw UsageError("https URLs are not supported: call and watch speak plain http:// only",
                          false);
     }
     if (url.url.scheme_id() != boost::urls::scheme::http) throw bad("only http:// is supported");
-    if (url.url.encoded_host().empty()) throw bad("no host");
+    if (url.url.encoded_host().empty()) {
+        const bool ipv6 = std::count(text.begin(), text.end(), ':') > 2;
+        throw bad(ipv6 ? "an IPv6 address needs brackets: http://[::1]:8888/mi" : "no host");
+    }
     if (url.url.has_userinfo()) throw bad("user names are not supported");
     if (url.url.host_type() == boost::urls::host_type::ipvfuture)
         throw bad("unknown kind of address");
-    // port_number() is 0 for a port that does not fit 16 bits.
-    if (url.url.has_port() && url.url.port_number() == 0)
-        throw bad("port must be a number from 1 to 65535");
+    if (url.url.has_port()) {
+        // Digits by the URL grammar, but of any number: port_number() wraps.
+        const std::string_view digits = url.url.port();
+        unsigned port = 0;
+        const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+        if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size() ||
+            port == 0 || port > 65535) {
+            throw bad("port must be a number from 1 to 65535");
+        }
+    }
     url.url.remove_fragment();
     if (url.url.encoded_path().empty()) url.url.set_encoded_path("/");
     return url;
@@ -343,50 +356,43 @@ double parse_timeout(const std::string& text) {
     return value;
 }
 
+/// `args` read by `described` (Boost.Program_options, as the server's flags).
+/// Throws UsageError.
+std::vector<Argument> client_arguments(
+    int argc, const char* const* argv,
+    const boost::program_options::options_description& described) {
+    try {
+        return read_arguments(std::vector<std::string>(argv, argv + argc), described);
+    } catch (const ArgumentError& e) {
+        throw UsageError(e.what());
+    }
+}
+
 CallOptions parse_call(int argc, const char* const* argv) {
+    namespace po = boost::program_options;
+    po::options_description described;
+    described.add_options()("help", "")("raw-strings", "")("url", po::value<std::string>())(
+        "timeout", po::value<std::string>());
     CallOptions options;
-    bool options_done = false;
-    for (int i = 0; i < argc; ++i) {
-        std::string arg = argv[i];
-        if (!options_done && arg == "--") {
-            options_done = true;
-            continue;
-        }
-        if (!options_done && (arg == "-h" || arg == "--help")) {
+    for (auto& [name, value] : client_arguments(argc, argv, described)) {
+        if (name == "help") {
             options.help = true;
             return options;
         }
-        if (!options_done && arg.starts_with("--")) {
-            std::optional<std::string> value;
-            if (const auto eq = arg.find('='); eq != std::string::npos) {
-                value = arg.substr(eq + 1);
-                arg.resize(eq);
-            }
-            if (arg == "--raw-strings") {
-                if (value) throw UsageError("--raw-strings takes no value");
-                options.raw_strings = true;
-                continue;
-            }
-            if (arg != "--url" && arg != "--timeout") throw UsageError("unknown option '" + arg + "'");
-            if (!value) {
-                if (i + 1 >= argc) throw UsageError("option " + arg + " needs a value");
-                value = argv[++i];
-            }
-            if (arg == "--url") {
-                options.url = *value;
-            } else {
-                options.timeout = parse_timeout(*value);
-            }
-            continue;
-        }
-        if (options.method.empty()) {
-            if (arg.empty()) throw UsageError("METHOD is empty");
-            options.method = arg;
+        if (name == "raw-strings") {
+            options.raw_strings = true;
+        } else if (name == "url") {
+            options.url = value;
+        } else if (name == "timeout") {
+            options.timeout = parse_timeout(value);
+        } else if (options.method.empty()) {
+            if (value.empty()) throw UsageError("METHOD is empty");
+            options.method = value;
         } else {
-            options.params.push_back(arg);
+            options.params.push_back(value);
         }
     }
-    if (!options.help && options.method.empty()) throw UsageError("no METHOD given");
+    if (options.method.empty()) throw UsageError("no METHOD given");
     return options;
 }
 
@@ -518,39 +524,23 @@ struct WatchOptions {
 };
 
 WatchOptions parse_watch(int argc, const char* const* argv) {
+    namespace po = boost::program_options;
+    po::options_description described;
+    described.add_options()("help", "")("pretty", "")("url", po::value<std::string>());
     WatchOptions options;
-    bool options_done = false;
-    for (int i = 0; i < argc; ++i) {
-        std::string arg = argv[i];
-        if (!options_done && arg == "--") {
-            options_done = true;
-            continue;
-        }
-        if (!options_done && (arg == "-h" || arg == "--help")) {
+    for (auto& [name, value] : client_arguments(argc, argv, described)) {
+        if (name == "help") {
             options.help = true;
             return options;
         }
-        if (!options_done && arg.starts_with("--")) {
-            std::optional<std::string> value;
-            if (const auto eq = arg.find('='); eq != std::string::npos) {
-                value = arg.substr(eq + 1);
-                arg.resize(eq);
-            }
-            if (arg == "--pretty") {
-                if (value) throw UsageError("--pretty takes no value");
-                options.pretty = true;
-                continue;
-            }
-            if (arg != "--url") throw UsageError("unknown option '" + arg + "'");
-            if (!value) {
-                if (i + 1 >= argc) throw UsageError("option --url needs a value");
-                value = argv[++i];
-            }
-            options.url = *value;
-            continue;
+        if (name == "pretty") {
+            options.pretty = true;
+        } else if (name == "url") {
+            options.url = value;
+        } else {
+            if (value.empty()) throw UsageError("an EVENT name is empty");
+            options.events.push_back(value);
         }
-        if (arg.empty()) throw UsageError("an EVENT name is empty");
-        options.events.push_back(arg);
     }
     return options;
 }

@@ -533,6 +533,17 @@ class Cli(unittest.TestCase):
         r = run("call", "--url", "https://127.0.0.1/mi", "which")
         self.assertEqual(r.returncode, 2)
         self.assertIn("https URLs are not supported: call and watch speak plain http:// only", r.stderr)
+        for url, why in (("127.0.0.1:8888", "it must begin with http://"), ("ftp://h/mi", "only http://"),
+                         ("http://h:99999/mi", "port must be a number from 1 to 65535"),
+                         ("http://u@h/mi", "user names are not supported"), ("http://[::1", "not a URL"),
+                         ("http://::1:8888/mi", "an IPv6 address needs brackets")):
+            with self.subTest(url=url):
+                r = run("call", "--url", url, "which")
+                self.assertEqual(r.returncode, 2)
+                self.assertIn(f"srmi call: bad URL '{url}': {why}", r.stderr)
+        r = run("call", "--raw-strings=yes", "which")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("option --raw-strings takes no value", r.stderr)
         r = run("call", "--help")
         self.assertEqual(r.returncode, 0)
         self.assertIn("Usage: srmi call", r.stdout)
