@@ -11,7 +11,6 @@ import json
 import os
 import queue
 import random
-import re
 import shutil
 import signal
 import socket
@@ -23,6 +22,9 @@ import threading
 import time
 import unittest
 import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from srmi_test import LISTENING, wait_until  # noqa: E402
 
 SRMI = os.path.abspath(sys.argv.pop(1)) if len(sys.argv) > 1 else "build/srmi"
 DEADLINE = 10  # seconds for any single wait
@@ -43,7 +45,7 @@ class Srmi:
             if not line:
                 break
             self.log.append(line)
-            m = re.search(r"listening on (https?)://127\.0\.0\.1:(\d+)/mi", line)
+            m = LISTENING.search(line)
             if m:
                 scheme, self.port = m.group(1), int(m.group(2))
         if self.port is None:
@@ -294,9 +296,11 @@ class DurableState(unittest.TestCase):
                         acknowledged.append(text)
                 done.set()
 
+            before = len(acknowledged)
             writer = threading.Thread(target=write)
             writer.start()
-            time.sleep(0.3)  # let writes flow, then kill in the middle of them
+            # Killed in the middle of writes: once some of this round's are acknowledged.
+            self.assertTrue(wait_until(lambda: len(acknowledged) >= before + 20, DEADLINE))
             srmi.proc.kill()
             srmi.proc.wait(timeout=DEADLINE)
             writer.join(timeout=DEADLINE)

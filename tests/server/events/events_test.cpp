@@ -19,8 +19,11 @@
 #include "tests/support/test_server.h"
 #include "tests/support/rpc_over_http.h"
 #include "tests/support/udp_receiver.h"
+#include "tests/support/wait_until.h"
 
 namespace {
+
+using srmi::test::wait_until;
 
 using nlohmann::json;
 using srmi::test::HttpClient;
@@ -32,16 +35,6 @@ using srmi::test::result;
 
 
 
-
-template <class Predicate>
-bool eventually(Predicate predicate) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (predicate()) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    return false;
-}
 
 }  // namespace
 
@@ -147,7 +140,7 @@ TEST_CASE("subscriptions expire and disappear") {
     UdpReceiver udp;
     result(client, "event_subscribe", {"E_CORE_SR_STATUS_CHANGED", udp.socket(), 1});
     CHECK(result(client, "subscribers_list")["Events"].size() == 1);
-    CHECK(eventually([&] { return result(client, "subscribers_list")["Events"].empty(); }));
+    CHECK(wait_until([&] { return result(client, "subscribers_list")["Events"].empty(); }));
     CHECK(error(client, "raise_event", {"E_CORE_SR_STATUS_CHANGED"})["code"] == 480);
 }
 
@@ -415,7 +408,7 @@ TEST_CASE("a subscriber that never reads costs only its own events") {
         if (res.result_int() == 200 && json::parse(res.body()).size() == 50) ++answered;
     }
     CHECK(answered == 200);
-    CHECK(eventually([&] {
+    CHECK(wait_until([&] {
         auto list = result(client, "subscribers_list", {"E_CORE_SR_STATUS_CHANGED", socket});
         return list["Event"]["Subscribers"][0]["dropped"].get<std::uint64_t>() > 0;
     }));
