@@ -5,7 +5,9 @@
 // the read in progress) both work.
 #include "server/client.h"
 
+#include <algorithm>
 #include <array>
+#include <charconv>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
@@ -24,8 +26,13 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/program_options/options_description.hpp>
+#include <boost/program_options/value_semantic.hpp>
+#include <boost/url/parse.hpp>
+#include <boost/url/url.hpp>
 #include <nlohmann/json.hpp>
 
+#include "server/arguments.h"
 #include "version.h"
 
 namespace srmi::server {
@@ -86,84 +93,55 @@ bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 
 // --- URLs ------------------------------------------------------------------------
 
-/// An http:// URL, split for connecting and for the request line.
+/// An http:// URL (Boost.URL), with what connecting and the request line need.
 struct Url {
-    std::string host;       // without IPv6 brackets, for the resolver
-    std::string port;       // digits
-    std::string authority;  // host[:port] as written, for the Host header
-    std::string path;       // begins with '/'
-    std::string query;      // without '?'; may be empty
+    boost::urls::url url;  // no fragment; its path at least "/"
 
+    std::string host() const { return url.host_address(); }  // IPv6 without brackets
+    std::string port() const { return url.has_port() ? std::to_string(url.port_number()) : "80"; }
+    std::string authority() const {
+        return std::string(url.encoded_host_and_port());
+    }  // the Host header
+    std::string target() const { return std::string(url.encoded_target()); }
+    std::string text() const { return std::string(url.buffer()); }
     std::string endpoint() const {
-        return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + port;
+        return (url.host_type() == boost::urls::host_type::ipv6 ? "[" + host() + "]" : host()) +
+               ":" + port();
     }
-    std::string target() const { return query.empty() ? path : path + "?" + query; }
-    std::string text() const { return "http://" + authority + target(); }
 };
 
 Url parse_url(const std::string& text) {
     const auto bad = [&text](const std::string& why) {
         return UsageError("bad URL '" + text + "': " + why, false);
     };
-    const auto sep = text.find("://");
-    if (sep == std::string::npos) throw bad("it must begin with http://");
-    const auto scheme = fold(std::string_view(text).substr(0, sep));
-    if (scheme == "https") {
-        throw UsageError("https URLs are not supported: call and watch speak plain http:// only", false);
+    if (text.find("://") == std::string::npos) throw bad("it must begin with http://");
+    auto parsed = boost::urls::parse_uri(text);
+    if (!parsed) throw bad("not a URL (" + parsed.error().message() + ")");
+    Url url{*parsed};
+    if (url.url.scheme_id() == boost::urls::scheme::https) {
+        throw UsageError("https URLs are not supported: call and watch speak plain http:// only",
+                         false);
     }
-    if (scheme != "http") throw bad("only http:// is supported");
-
-    Url url;
-    std::string rest = text.substr(sep + 3);
-    if (const auto hash = rest.find('#'); hash != std::string::npos) rest.resize(hash);
-    const auto end = rest.find_first_of("/?");
-    url.authority = rest.substr(0, end);
-    const std::string tail = end == std::string::npos ? "" : rest.substr(end);
-    const auto question = tail.find('?');
-    url.path = tail.substr(0, question);
-    if (question != std::string::npos) url.query = tail.substr(question + 1);
-    if (url.path.empty()) url.path = "/";
-
-    const std::string& auth = url.authority;
-    if (auth.empty()) throw bad("no host");
-    if (auth.find('@') != std::string::npos) throw bad("user names are not supported");
-    std::string port_text;
-    bool has_port = false;
-    if (auth.front() == '[') {
-        const auto close = auth.find(']');
-        if (close == std::string::npos) throw bad("unclosed '['");
-        url.host = auth.substr(1, close - 1);
-        const std::string after = auth.substr(close + 1);
-        if (!after.empty()) {
-            if (after.front() != ':') throw bad("unexpected text after ']'");
-            has_port = true;
-            port_text = after.substr(1);
-        }
-    } else {
-        const auto colon = auth.find(':');
-        if (colon != std::string::npos && auth.find(':', colon + 1) != std::string::npos) {
-            throw bad("an IPv6 address needs brackets: http://[::1]:8888/mi");
-        }
-        url.host = auth.substr(0, colon);
-        if (colon != std::string::npos) {
-            has_port = true;
-            port_text = auth.substr(colon + 1);
+    if (url.url.scheme_id() != boost::urls::scheme::http) throw bad("only http:// is supported");
+    if (url.url.encoded_host().empty()) {
+        const bool ipv6 = std::count(text.begin(), text.end(), ':') > 2;
+        throw bad(ipv6 ? "an IPv6 address needs brackets: http://[::1]:8888/mi" : "no host");
+    }
+    if (url.url.has_userinfo()) throw bad("user names are not supported");
+    if (url.url.host_type() == boost::urls::host_type::ipvfuture)
+        throw bad("unknown kind of address");
+    if (url.url.has_port()) {
+        // Digits by the URL grammar, but of any number: port_number() wraps.
+        const std::string_view digits = url.url.port();
+        unsigned port = 0;
+        const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+        if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size() ||
+            port == 0 || port > 65535) {
+            throw bad("port must be a number from 1 to 65535");
         }
     }
-    if (url.host.empty()) throw bad("no host");
-    if (!has_port) {
-        url.port = "80";
-        return url;
-    }
-    unsigned long port = 0;
-    for (char c : port_text) {
-        if (!is_digit(c) || port > 65535) throw bad("port must be a number from 1 to 65535");
-        port = port * 10 + static_cast<unsigned long>(c - '0');
-    }
-    if (port_text.empty() || port == 0 || port > 65535) {
-        throw bad("port must be a number from 1 to 65535");
-    }
-    url.port = std::to_string(port);
+    url.url.remove_fragment();
+    if (url.url.encoded_path().empty()) url.url.set_encoded_path("/");
     return url;
 }
 
@@ -171,32 +149,15 @@ Url parse_url(const std::string& text) {
 /// default's) or without a path is followed at /events; any other path is
 /// taken as the events URL itself (e.g. behind a proxy).
 Url events_url(Url url) {
-    const std::string_view path = url.path;
+    const std::string path(url.url.encoded_path());
     if (path == "/") {
-        url.path = "/events";
-    } else if (path.size() >= 3 && path.substr(path.size() - 3) == "/mi") {
-        url.path = url.path.substr(0, url.path.size() - 2) + "events";
-    } else if (path.size() >= 4 && path.substr(path.size() - 4) == "/mi/") {
-        url.path = url.path.substr(0, url.path.size() - 3) + "events";
+        url.url.set_encoded_path("/events");
+    } else if (path.ends_with("/mi")) {
+        url.url.set_encoded_path(path.substr(0, path.size() - 2) + "events");
+    } else if (path.ends_with("/mi/")) {
+        url.url.set_encoded_path(path.substr(0, path.size() - 3) + "events");
     }
     return url;
-}
-
-/// Percent-encodes everything but RFC 3986's unreserved characters.
-std::string url_encode(std::string_view text) {
-    static constexpr char kHex[] = "0123456789ABCDEF";
-    std::string out;
-    for (const char c : text) {
-        if (is_alpha(c) || is_digit(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-            out += c;
-        } else {
-            const auto byte = static_cast<unsigned char>(c);
-            out += '%';
-            out += kHex[byte >> 4];
-            out += kHex[byte & 0x0F];
-        }
-    }
-    return out;
 }
 
 // --- One connection ---------------------------------------------------------------
@@ -231,8 +192,8 @@ public:
     void connect(Clock::time_point deadline) {
         tcp::resolver resolver(ioc_);
         beast::error_code ec;
-        const auto endpoints = resolver.resolve(url_.host, url_.port, ec);
-        if (ec) throw Unreachable("cannot resolve " + url_.host + ": " + ec.message());
+        const auto endpoints = resolver.resolve(url_.host(), url_.port(), ec);
+        if (ec) throw Unreachable("cannot resolve " + url_.host() + ": " + ec.message());
         stream_.expires_at(deadline);
         ec = complete(ioc_, [&](auto handler) { stream_.async_connect(endpoints, std::move(handler)); });
         if (ec) throw Unreachable("cannot connect to " + url_.endpoint() + ": " + describe(ec));
@@ -241,7 +202,7 @@ public:
     /// Sends `request` before `deadline`. Throws Unreachable.
     template <class Body>
     void send(http::request<Body>& request, Clock::time_point deadline) {
-        request.set(http::field::host, url_.authority);
+        request.set(http::field::host, url_.authority());
         request.set(http::field::user_agent, std::string("srmi/") + srmi::kVersion);
         // From the environment, not a flag: a command line is visible to every user.
         if (const char* token = std::getenv("SRMI_TOKEN"); token != nullptr && *token != '\0') {
@@ -395,50 +356,43 @@ double parse_timeout(const std::string& text) {
     return value;
 }
 
+/// `args` read by `described` (Boost.Program_options, as the server's flags).
+/// Throws UsageError.
+std::vector<Argument> client_arguments(
+    int argc, const char* const* argv,
+    const boost::program_options::options_description& described) {
+    try {
+        return read_arguments(std::vector<std::string>(argv, argv + argc), described);
+    } catch (const ArgumentError& e) {
+        throw UsageError(e.what());
+    }
+}
+
 CallOptions parse_call(int argc, const char* const* argv) {
+    namespace po = boost::program_options;
+    po::options_description described;
+    described.add_options()("help", "")("raw-strings", "")("url", po::value<std::string>())(
+        "timeout", po::value<std::string>());
     CallOptions options;
-    bool options_done = false;
-    for (int i = 0; i < argc; ++i) {
-        std::string arg = argv[i];
-        if (!options_done && arg == "--") {
-            options_done = true;
-            continue;
-        }
-        if (!options_done && (arg == "-h" || arg == "--help")) {
+    for (auto& [name, value] : client_arguments(argc, argv, described)) {
+        if (name == "help") {
             options.help = true;
             return options;
         }
-        if (!options_done && arg.starts_with("--")) {
-            std::optional<std::string> value;
-            if (const auto eq = arg.find('='); eq != std::string::npos) {
-                value = arg.substr(eq + 1);
-                arg.resize(eq);
-            }
-            if (arg == "--raw-strings") {
-                if (value) throw UsageError("--raw-strings takes no value");
-                options.raw_strings = true;
-                continue;
-            }
-            if (arg != "--url" && arg != "--timeout") throw UsageError("unknown option '" + arg + "'");
-            if (!value) {
-                if (i + 1 >= argc) throw UsageError("option " + arg + " needs a value");
-                value = argv[++i];
-            }
-            if (arg == "--url") {
-                options.url = *value;
-            } else {
-                options.timeout = parse_timeout(*value);
-            }
-            continue;
-        }
-        if (options.method.empty()) {
-            if (arg.empty()) throw UsageError("METHOD is empty");
-            options.method = arg;
+        if (name == "raw-strings") {
+            options.raw_strings = true;
+        } else if (name == "url") {
+            options.url = value;
+        } else if (name == "timeout") {
+            options.timeout = parse_timeout(value);
+        } else if (options.method.empty()) {
+            if (value.empty()) throw UsageError("METHOD is empty");
+            options.method = value;
         } else {
-            options.params.push_back(arg);
+            options.params.push_back(value);
         }
     }
-    if (!options.help && options.method.empty()) throw UsageError("no METHOD given");
+    if (options.method.empty()) throw UsageError("no METHOD given");
     return options;
 }
 
@@ -570,39 +524,23 @@ struct WatchOptions {
 };
 
 WatchOptions parse_watch(int argc, const char* const* argv) {
+    namespace po = boost::program_options;
+    po::options_description described;
+    described.add_options()("help", "")("pretty", "")("url", po::value<std::string>());
     WatchOptions options;
-    bool options_done = false;
-    for (int i = 0; i < argc; ++i) {
-        std::string arg = argv[i];
-        if (!options_done && arg == "--") {
-            options_done = true;
-            continue;
-        }
-        if (!options_done && (arg == "-h" || arg == "--help")) {
+    for (auto& [name, value] : client_arguments(argc, argv, described)) {
+        if (name == "help") {
             options.help = true;
             return options;
         }
-        if (!options_done && arg.starts_with("--")) {
-            std::optional<std::string> value;
-            if (const auto eq = arg.find('='); eq != std::string::npos) {
-                value = arg.substr(eq + 1);
-                arg.resize(eq);
-            }
-            if (arg == "--pretty") {
-                if (value) throw UsageError("--pretty takes no value");
-                options.pretty = true;
-                continue;
-            }
-            if (arg != "--url") throw UsageError("unknown option '" + arg + "'");
-            if (!value) {
-                if (i + 1 >= argc) throw UsageError("option --url needs a value");
-                value = argv[++i];
-            }
-            options.url = *value;
-            continue;
+        if (name == "pretty") {
+            options.pretty = true;
+        } else if (name == "url") {
+            options.url = value;
+        } else {
+            if (value.empty()) throw UsageError("an EVENT name is empty");
+            options.events.push_back(value);
         }
-        if (arg.empty()) throw UsageError("an EVENT name is empty");
-        options.events.push_back(arg);
     }
     return options;
 }
@@ -672,10 +610,8 @@ void print_event(const std::string& data, bool pretty) {
 
 int watch(const WatchOptions& options) {
     Url url = events_url(parse_url(options.url));
-    for (const auto& event : options.events) {
-        if (!url.query.empty()) url.query += '&';
-        url.query += "event=" + url_encode(event);
-    }
+    for (const auto& event : options.events)
+        url.url.params().append({"event", event});  // %-encoded
 
     net::io_context ioc;
     Connection connection(ioc, url, std::to_string(kWatchConnectTimeout.count()) + " s");

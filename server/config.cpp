@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <array>
 #include <boost/asio/ip/address.hpp>
+#include <boost/program_options/options_description.hpp>
+#include <boost/program_options/value_semantic.hpp>
 #include <charconv>
 #include <fstream>
 #include <iterator>
@@ -15,6 +17,7 @@
 #include <unordered_set>
 
 #include "core/detail/folded_map.h"
+#include "server/arguments.h"
 
 namespace srmi::server {
 
@@ -36,25 +39,6 @@ constexpr std::int64_t kMaxJsonDepth = 1000;  // nlohmann dumps recursively: kee
 constexpr std::int64_t kMaxConnections = 1'000'000;
 constexpr std::int64_t kMaxTimeoutMs = 3'600'000;
 constexpr std::int64_t kMaxHeaderLimit = std::int64_t{1} << 20;
-
-// The options that take a value, as `--name VALUE` or `--name=VALUE`.
-constexpr std::array kValuedFlags = {"--listen",           "--group",
-                                     "--config",           "--threads",
-                                     "--log-level",        "--exec-threshold-us",
-                                     "--profiling-proc",   "--state-dir",
-                                     "--tls-cert",         "--tls-key",
-                                     "--tls-client-ca",    "--event-tls-ca",
-                                     "--max-connections",  "--header-timeout-ms",
-                                     "--body-timeout-ms",  "--idle-timeout-ms",
-                                     "--write-timeout-ms", "--header-limit",
-                                     "--url-limit"};
-
-bool takes_value(const std::string& flag) {
-    for (const char* known : kValuedFlags) {
-        if (flag == known) return true;
-    }
-    return false;
-}
 
 // The limits, by config key and flag; each strictly positive.
 struct LimitKey {
@@ -834,42 +818,52 @@ void load_config_file(const std::string& path, Config& config) {
     }
 }
 
+namespace {
+
+/// The server's options, for Boost.Program_options: whether each takes a
+/// value (what each means: usage()).
+boost::program_options::options_description serve_options() {
+    namespace po = boost::program_options;
+    po::options_description options;
+    for (const char* name : {"help", "version", "access-log", "log-events", "insecure"}) {
+        options.add_options()(name, "");
+    }
+    for (const char* name :
+         {"listen", "group", "config", "threads", "log-level", "exec-threshold-us",
+          "profiling-proc", "state-dir", "tls-cert", "tls-key", "tls-client-ca", "event-tls-ca"}) {
+        options.add_options()(name, po::value<std::string>());
+    }
+    for (const auto& limit : kLimitKeys) {
+        options.add_options()(limit.flag + 2, po::value<std::string>());  // without "--"
+    }
+    return options;
+}
+
+}  // namespace
+
 CommandLine parse_command_line(int argc, const char* const* argv) {
     CommandLine cl;
     std::vector<std::pair<std::string, std::string>> flags;  // applied after --config
     std::string config_path;
 
-    for (int i = 1; i < argc; ++i) {
-        std::string arg = argv[i];
-        if (arg == "-h" || arg == "--help") {
-            cl.action = Action::kHelp;
+    std::vector<Argument> arguments;
+    try {
+        arguments = read_arguments(std::vector<std::string>(argv + std::min(argc, 1), argv + argc),
+                                   serve_options());
+    } catch (const ArgumentError& e) {
+        throw ConfigError(e.what());
+    }
+    for (auto& [name, value] : arguments) {
+        if (name.empty()) throw ConfigError("unknown option '" + value + "'");
+        if (name == "help" || name == "version") {
+            cl.action = name == "help" ? Action::kHelp : Action::kVersion;
             return cl;
         }
-        if (arg == "-V" || arg == "--version") {
-            cl.action = Action::kVersion;
-            return cl;
-        }
-        if (arg == "--access-log" || arg == "--log-events" || arg == "--insecure") {
-            flags.emplace_back(arg, "");
-            continue;
-        }
-        std::string value;
-        if (auto eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
-            value = arg.substr(eq + 1);
-            arg = arg.substr(0, eq);
-        } else if (takes_value(arg)) {
-            if (i + 1 >= argc) throw ConfigError("option " + arg + " needs a value");
-            value = argv[++i];
-        } else {
-            throw ConfigError("unknown option '" + arg + "'");
-        }
-        if (arg == "--config") {
+        if (name == "config") {
             if (!config_path.empty()) throw ConfigError("option --config given twice");
             config_path = value;
-        } else if (takes_value(arg)) {
-            flags.emplace_back(arg, value);
         } else {
-            throw ConfigError("unknown option '" + arg + "'");
+            flags.emplace_back("--" + name, std::move(value));
         }
     }
 

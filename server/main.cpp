@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
     if (command == "call") return run_call(argc - 2, argv + 2);
     if (command == "watch") return run_watch(argc - 2, argv + 2);
     if (command == "openapi") {  // openapi/srmi.yaml is this output, committed
-        std::cout << srmi::rpc::openapi_document(srmi::generated::kOpenapiPages);
+        std::cout << srmi::rpc::openapi_document(srmi::generated::openapi_pages());
         return 0;
     }
     if (command == "serve") {  // the options follow; "serve" stands in for argv[0]

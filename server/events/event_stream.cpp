@@ -9,6 +9,7 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/url/parse.hpp>
 
 namespace srmi::server {
 
@@ -34,18 +35,13 @@ constexpr std::string_view kHeader =
 std::variant<std::vector<int>, std::string> event_filter(std::string_view target,
                                                          const core::EventHub& hub) {
     std::vector<int> ids;
-    const auto question = target.find('?');
-    if (question == std::string_view::npos) return ids;
-    std::string_view query = target.substr(question + 1);
-    while (!query.empty()) {
-        const auto amp = query.find('&');
-        const auto pair = query.substr(0, amp);
-        query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
-        const auto eq = pair.find('=');
-        if (pair.substr(0, eq) != "event" || eq == std::string_view::npos) continue;
-        const auto name = url_decode(pair.substr(eq + 1), true);
-        const auto id = hub.find(name);
-        if (!id) return "unknown event '" + name + "'";
+    // Query values decoded as forms send them: %XX, and '+' for a space.
+    const auto url = boost::urls::parse_origin_form(target);
+    if (!url) return "the request target is not a URL path and query";
+    for (const auto& param : url->params()) {
+        if (param.key != "event" || !param.has_value) continue;
+        const auto id = hub.find(param.value);
+        if (!id) return "unknown event '" + param.value + "'";
         ids.push_back(*id);
     }
     return ids;

@@ -1,12 +1,15 @@
-// The answers every page shares: errors, 405s, no-store pages; URL decoding.
+// The answers every page shares: errors, 405s, no-store pages; the path of a target.
 #include "server/http/message.h"
 
-#include <cctype>
+#include <boost/url/parse.hpp>
 
 namespace srmi::server {
 
 std::string_view path_of(std::string_view target) {
-    return target.substr(0, target.find_first_of("?#"));
+    const auto url = boost::urls::parse_origin_form(target);
+    if (!url) return {};
+    const std::string_view path = url->encoded_path();
+    return path;  // a view of `target`, which url_view only points into
 }
 
 Response error_response(http::status status, unsigned version, bool keep_alive) {
@@ -36,24 +39,6 @@ Response page_response(const Request& request, http::status status, std::string_
     res.body() = std::move(body);
     res.prepare_payload();
     return res;
-}
-
-std::string url_decode(std::string_view text, bool plus_is_space) {
-    auto hex = [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; };
-    auto value = [](char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; };
-    std::string out;
-    out.reserve(text.size());
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        if (text[i] == '%' && i + 2 < text.size() && hex(text[i + 1]) && hex(text[i + 2])) {
-            out += static_cast<char>(value(text[i + 1]) * 16 + value(text[i + 2]));
-            i += 2;
-        } else if (text[i] == '+' && plus_is_space) {
-            out += ' ';
-        } else {
-            out += text[i];
-        }
-    }
-    return out;
 }
 
 }  // namespace srmi::server

@@ -16,7 +16,9 @@ inline constexpr std::string_view kRpcPath = "/mi";
 inline constexpr std::string_view kEventsPath = "/events";
 inline constexpr std::string_view kMetricsPath = "/metrics";
 
-/// The path of a request target, without query or fragment.
+/// The path of a request target, still %-encoded: the target must be RFC 3986
+/// origin-form ("/path?query", read by Boost.URL's parse_origin_form); for any
+/// other (absolute-form, '*', a malformed %XX) it is empty, which no page answers.
 std::string_view path_of(std::string_view target);
 
 /// 405 for `request`, with the `Allow` header naming what the path accepts.
@@ -30,9 +32,6 @@ inline bool is_get_or_head(const Request& request) {
 /// A `no-store` answer of `content_type` with `body`, for the read-only pages.
 Response page_response(const Request& request, http::status status, std::string_view content_type,
                        std::string body);
-
-/// %XX decoding of a URL component; '+' becomes a space only in query values.
-std::string url_decode(std::string_view text, bool plus_is_space);
 
 /// A plain-text error response (400, 404, 405, 413, ...) for `version`.
 Response error_response(http::status status, unsigned version, bool keep_alive);

@@ -3,8 +3,11 @@
 // the Kubernetes API server's probes do.
 #include "server/observe/probes.h"
 
+#include <iterator>
+#include <string>
 #include <string_view>
 
+#include <boost/url/parse.hpp>
 #include <nlohmann/json.hpp>
 
 #include "core/core_status.h"
@@ -17,18 +20,10 @@ using Json = nlohmann::ordered_json;
 
 constexpr std::string_view kHealthPrefix = "/health/";
 
+/// Whether the target's query has `flag` ("?verbose", "?verbose=1").
 bool has_flag(std::string_view target, std::string_view flag) {
-    const auto question = target.find('?');
-    if (question == std::string_view::npos) return false;
-    auto query = target.substr(question + 1);
-    while (!query.empty()) {
-        const auto amp = query.find('&');
-        const auto item = query.substr(0, amp);
-        if (item == flag || item.substr(0, item.find('=')) == flag) return true;
-        if (amp == std::string_view::npos) break;
-        query = query.substr(amp + 1);
-    }
-    return false;
+    const auto url = boost::urls::parse_origin_form(target);
+    return url && url->params().contains(flag);
 }
 
 Response json_response(const Request& request, http::status status, const Json& body) {
@@ -41,11 +36,19 @@ int core_status(const core::Registry& registry) {
     return status ? status->status : core::kStateNone;
 }
 
-Response health(const Request& request, std::string_view rest, const core::Registry& registry) {
-    const auto slash = rest.find('/');
-    const auto group = url_decode(rest.substr(0, slash), false);
-    const auto identifier = slash == std::string_view::npos ? std::string(core::kMainIdentifier)
-                                                            : url_decode(rest.substr(slash + 1), false);
+/// /health/GROUP[/IDENTIFIER], each segment %-decoded ('+' is itself in a
+/// path); an identifier may hold '/' as %2F.
+Response health(const Request& request, const core::Registry& registry) {
+    const boost::urls::url_view url = *boost::urls::parse_origin_form(request.target());
+    const auto segments = url.segments();        // a view into `url`, which must outlive it
+    auto segment = std::next(segments.begin());  // after "health"
+    const std::string group = *segment++;
+    const std::string identifier =
+        segment == segments.end() ? std::string(core::kMainIdentifier) : std::string(*segment++);
+    if (segment != segments.end()) {
+        return json_response(request, http::status::not_found,
+                             Json{{"error", "Identifier not found"}});
+    }
     auto status = registry.status(group, identifier);
     if (!status) {
         Json body = Json::object();
@@ -111,7 +114,7 @@ std::optional<Response> answer_probe(const Request& request, const ProbeContext&
     if (!is_get_or_head(request)) return method_not_allowed(request, "GET, HEAD");
     if (path == "/livez") return livez(request, probes.registry);
     if (path == "/readyz") return readyz(request, probes);
-    return health(request, path.substr(kHealthPrefix.size()), probes.registry);
+    return health(request, probes.registry);  // path_of parsed the target
 }
 
 }  // namespace srmi::server

@@ -503,6 +503,7 @@ TEST_CASE("the done hook times each call of a batch on its own") {
                           "sleeps 100 ms",
                           {{{},
                             [](const Params&) -> Reply {
+                                // The slowness under test, not a wait.
                                 std::this_thread::sleep_for(std::chrono::milliseconds(100));
                                 return srmi::rpc::Json(true);
                             }}},

@@ -95,6 +95,11 @@ TEST_CASE("flags") {
 TEST_CASE("bad flags are refused with a message naming the problem") {
     CHECK(error_of({"--bogus"}) == "unknown option '--bogus'");
     CHECK(error_of({"--listen"}) == "option --listen needs a value");
+    CHECK(error_of({"--insecure=yes"}) == "option --insecure takes no value");
+    CHECK(error_of({"--lis", "127.0.0.1:0"}) == "unknown option '--lis'");  // no abbreviations
+    CHECK(error_of({"--bogus=1"}) == "unknown option '--bogus'");
+    CHECK(error_of({"serve"}) == "unknown option 'serve'");  // main takes "serve" off first
+    CHECK(error_of({"--operand", "x"}) == "unknown option '--operand'");
     CHECK(error_of({"--listen", "localhost"}).find("HOST:PORT") != std::string::npos);
     CHECK(error_of({"--listen", "1.2.3.4:99999"}).find("99999") != std::string::npos);
     CHECK(error_of({"--threads", "x"}).find("--threads") != std::string::npos);

@@ -11,7 +11,6 @@ import json
 import os
 import queue
 import random
-import re
 import shutil
 import signal
 import socket
@@ -23,6 +22,9 @@ import threading
 import time
 import unittest
 import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from srmi_test import LISTENING, wait_until  # noqa: E402
 
 SRMI = os.path.abspath(sys.argv.pop(1)) if len(sys.argv) > 1 else "build/srmi"
 DEADLINE = 10  # seconds for any single wait
@@ -43,7 +45,7 @@ class Srmi:
             if not line:
                 break
             self.log.append(line)
-            m = re.search(r"listening on (https?)://127\.0\.0\.1:(\d+)/mi", line)
+            m = LISTENING.search(line)
             if m:
                 scheme, self.port = m.group(1), int(m.group(2))
         if self.port is None:
@@ -294,9 +296,11 @@ class DurableState(unittest.TestCase):
                         acknowledged.append(text)
                 done.set()
 
+            before = len(acknowledged)
             writer = threading.Thread(target=write)
             writer.start()
-            time.sleep(0.3)  # let writes flow, then kill in the middle of them
+            # Killed in the middle of writes: once some of this round's are acknowledged.
+            self.assertTrue(wait_until(lambda: len(acknowledged) >= before + 20, DEADLINE))
             srmi.proc.kill()
             srmi.proc.wait(timeout=DEADLINE)
             writer.join(timeout=DEADLINE)
@@ -533,6 +537,17 @@ class Cli(unittest.TestCase):
         r = run("call", "--url", "https://127.0.0.1/mi", "which")
         self.assertEqual(r.returncode, 2)
         self.assertIn("https URLs are not supported: call and watch speak plain http:// only", r.stderr)
+        for url, why in (("127.0.0.1:8888", "it must begin with http://"), ("ftp://h/mi", "only http://"),
+                         ("http://h:99999/mi", "port must be a number from 1 to 65535"),
+                         ("http://u@h/mi", "user names are not supported"), ("http://[::1", "not a URL"),
+                         ("http://::1:8888/mi", "an IPv6 address needs brackets")):
+            with self.subTest(url=url):
+                r = run("call", "--url", url, "which")
+                self.assertEqual(r.returncode, 2)
+                self.assertIn(f"srmi call: bad URL '{url}': {why}", r.stderr)
+        r = run("call", "--raw-strings=yes", "which")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("option --raw-strings takes no value", r.stderr)
         r = run("call", "--help")
         self.assertEqual(r.returncode, 0)
         self.assertIn("Usage: srmi call", r.stdout)

@@ -20,6 +20,9 @@ import threading
 import time
 import unittest
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from srmi_test import LISTENING, wait_until  # noqa: E402
+
 SRMI = os.path.abspath(sys.argv.pop(1)) if len(sys.argv) > 1 else "build/srmi"
 DEADLINE = 20  # seconds for any single wait
 RSS_MARGIN_KIB = 24 * 1024  # "near the baseline": allocator caches, thread stacks
@@ -81,15 +84,14 @@ class Srmi:
         self.log = tempfile.NamedTemporaryFile(prefix="srmi-hostile-", suffix=".log", delete=False)
         self.proc = subprocess.Popen([SRMI, "--listen", "127.0.0.1:0", "--group", "app", *args],
                                      stdout=subprocess.DEVNULL, stderr=self.log)
-        end = time.monotonic() + DEADLINE
-        self.port = None
-        while time.monotonic() < end and self.port is None and self.proc.poll() is None:
+
+        def listening_port():
             with open(self.log.name) as f:
-                m = re.search(r"listening on http://127\.0\.0\.1:(\d+)/mi", f.read())
-            if m:
-                self.port = int(m.group(1))
-            else:
-                time.sleep(0.01)
+                m = LISTENING.search(f.read())
+            return int(m.group(2)) if m else None
+
+        wait_until(lambda: self.proc.poll() is not None or listening_port() is not None, DEADLINE)
+        self.port = listening_port()
         if self.port is None:
             log = open(self.log.name).read()
             self.stop()
@@ -139,9 +141,8 @@ class Hostile(unittest.TestCase):
         status, _, body = self.srmi.call()
         self.assertEqual(status, 200)
         self.assertEqual(json.loads(body)["result"]["Status"], 1)
-        end = time.monotonic() + 5
-        while self.srmi.rss_kib() > self.baseline + RSS_MARGIN_KIB and time.monotonic() < end:
-            time.sleep(0.1)  # connections still closing
+        # Connections may still be closing.
+        wait_until(lambda: self.srmi.rss_kib() <= self.baseline + RSS_MARGIN_KIB, 5, interval=0.1)
         self.assertLessEqual(self.srmi.rss_kib(), self.baseline + RSS_MARGIN_KIB,
                              "resident memory did not come back near its baseline (%d KiB)" % self.baseline)
 

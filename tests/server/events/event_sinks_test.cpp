@@ -7,6 +7,8 @@
 #include <sys/socket.h>
 
 #include <array>
+#include <atomic>
+#include <boost/asio/post.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -26,7 +28,11 @@
 #include <variant>
 #include <vector>
 
+#include "tests/support/wait_until.h"
+
 namespace {
+
+using srmi::test::wait_until;
 
 using namespace std::chrono_literals;
 namespace beast = boost::beast;
@@ -39,17 +45,6 @@ using srmi::core::EventSink;
 using srmi::core::SinkFactory;
 using srmi::server::make_sink_factory;
 using srmi::server::SinkOptions;
-
-/// Polls `done` every 5 ms for up to `limit`; true as soon as it holds.
-template <class Predicate>
-bool wait_until(Predicate done, std::chrono::milliseconds limit = 5s) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    for (;;) {
-        if (done()) return true;
-        if (std::chrono::steady_clock::now() >= deadline) return false;
-        std::this_thread::sleep_for(5ms);
-    }
-}
 
 /// The sinks' io_context, run on its own thread for the test's lifetime.
 struct SinkThread {
@@ -350,7 +345,11 @@ TEST_CASE("udp sink reaches a subscriber that was down and is back") {
 
     receiver.reset();  // down: the next datagram comes back as "port unreachable"
     sink->push(payload(notification(2)));
-    std::this_thread::sleep_for(50ms);
+    // Sent while nobody listens: the sink's thread has passed it once a task
+    // posted after it has run.
+    std::atomic<bool> passed{false};
+    net::post(io.ioc, [&] { passed = true; });
+    REQUIRE(wait_until([&] { return passed.load(); }));
     receiver.emplace(receiver_ioc, udp::endpoint(net::ip::address_v4::loopback(), port));
     receiver->non_blocking(true);
 

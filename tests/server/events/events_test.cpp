@@ -15,11 +15,15 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "server/events/event_stream.h"
 #include "tests/support/test_server.h"
 #include "tests/support/rpc_over_http.h"
 #include "tests/support/udp_receiver.h"
+#include "tests/support/wait_until.h"
 
 namespace {
+
+using srmi::test::wait_until;
 
 using nlohmann::json;
 using srmi::test::HttpClient;
@@ -31,16 +35,6 @@ using srmi::test::result;
 
 
 
-
-template <class Predicate>
-bool eventually(Predicate predicate) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (predicate()) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    return false;
-}
 
 }  // namespace
 
@@ -146,7 +140,7 @@ TEST_CASE("subscriptions expire and disappear") {
     UdpReceiver udp;
     result(client, "event_subscribe", {"E_CORE_SR_STATUS_CHANGED", udp.socket(), 1});
     CHECK(result(client, "subscribers_list")["Events"].size() == 1);
-    CHECK(eventually([&] { return result(client, "subscribers_list")["Events"].empty(); }));
+    CHECK(wait_until([&] { return result(client, "subscribers_list")["Events"].empty(); }));
     CHECK(error(client, "raise_event", {"E_CORE_SR_STATUS_CHANGED"})["code"] == 480);
 }
 
@@ -414,7 +408,7 @@ TEST_CASE("a subscriber that never reads costs only its own events") {
         if (res.result_int() == 200 && json::parse(res.body()).size() == 50) ++answered;
     }
     CHECK(answered == 200);
-    CHECK(eventually([&] {
+    CHECK(wait_until([&] {
         auto list = result(client, "subscribers_list", {"E_CORE_SR_STATUS_CHANGED", socket});
         return list["Event"]["Subscribers"][0]["dropped"].get<std::uint64_t>() > 0;
     }));
@@ -427,4 +421,22 @@ TEST_CASE("a subscriber that never reads costs only its own events") {
         heard = json::parse(*text)["params"]["status"] == 7;
     }
     CHECK(heard);
+}
+
+TEST_CASE("event_filter: ?event= values are %-decoded, '+' is a space there") {
+    srmi::core::EventHub hub(
+        [](std::string_view) -> std::variant<std::shared_ptr<srmi::core::EventSink>, std::string> {
+            return std::string("no transports here");
+        });
+    REQUIRE(hub.publish("E_A") == 0);
+    REQUIRE(hub.publish("E B+C") == 1);
+    using Ids = std::vector<int>;
+    auto filter = [&](std::string_view target) { return srmi::server::event_filter(target, hub); };
+    CHECK(std::get<Ids>(filter("/events")).empty());
+    CHECK(std::get<Ids>(filter("/events?event=E_A&other=1&event=E+B%2BC")) == Ids{0, 1});
+    CHECK(std::get<Ids>(filter("/events?event=%45_A")) == Ids{0});
+    CHECK(std::get<Ids>(filter("/events?event")).empty());  // no value: not a filter
+    CHECK(std::get<std::string>(filter("/events?event=E%20B%2bC%2")) ==
+          "the request target is not a URL path and query");  // a malformed %XX
+    CHECK(std::get<std::string>(filter("/events?event=E+A")) == "unknown event 'E A'");
 }

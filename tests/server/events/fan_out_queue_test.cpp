@@ -15,7 +15,11 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/wait_until.h"
+
 namespace {
+
+using srmi::test::wait_until;
 
 using namespace std::chrono_literals;
 namespace net = boost::asio;
@@ -40,17 +44,6 @@ struct IoThread {
         thread.join();
     }
 };
-
-/// Polls `done` every 2 ms for up to `limit`; true as soon as it holds.
-template <class Predicate>
-bool wait_until(Predicate done, std::chrono::milliseconds limit = 5s) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (!done()) {
-        if (std::chrono::steady_clock::now() >= deadline) return false;
-        std::this_thread::sleep_for(2ms);
-    }
-    return true;
-}
 
 }  // namespace
 
@@ -123,6 +116,8 @@ TEST_CASE("flush() runs the tasks whose wake-up a stopped I/O context will never
         });
         REQUIRE(wait_until([&] { return pushed.load(); }));
     }
+    // Proving that something does not happen takes its time: five coalescing
+    // periods, in which a wake-up timer would have run the task.
     std::this_thread::sleep_for(FanOutQueue::kCoalesce * 5);
     CHECK_FALSE(ran.load());
     queue.flush();

@@ -14,8 +14,11 @@
 
 #include "tests/support/raw_client.h"
 #include "tests/support/test_server.h"
+#include "tests/support/wait_until.h"
 
 namespace {
+
+using srmi::test::wait_until;
 
 using namespace std::chrono_literals;
 using nlohmann::json;
@@ -42,16 +45,6 @@ std::int64_t metric(HttpClient& client, const std::string& name) {
     const auto at = body.find("\n" + name + " ");
     REQUIRE(at != std::string::npos);
     return std::stoll(body.substr(at + name.size() + 2));
-}
-
-template <class Predicate>
-bool eventually(Predicate predicate, Clock::duration limit = 10s) {
-    const auto deadline = Clock::now() + limit;
-    while (Clock::now() < deadline) {
-        if (predicate()) return true;
-        std::this_thread::sleep_for(10ms);
-    }
-    return false;
 }
 
 srmi::server::Config short_timeouts() {
@@ -129,7 +122,7 @@ TEST_CASE("a client that does not read its answer is dropped after write_timeout
     RawClient reader_that_stops(server.port(), 4096);
     reader_that_stops.write(post_request(batch));
     // Handling the batch takes a while; then the write stalls and its deadline passes.
-    CHECK(eventually([&] { return metric(observer, "srmi_http_connections") == 1; }));
+    CHECK(wait_until([&] { return metric(observer, "srmi_http_connections") == 1; }));
     CHECK(observer.post(kVersion).result_int() == 200);
 }
 
@@ -138,12 +131,12 @@ TEST_CASE("an event stream whose client stops reading is dropped after write_tim
     HttpClient writer(server.port());
     RawClient stream(server.port(), 4096);
     stream.write("GET /events?event=E_SRMI_REPORT_ADDED HTTP/1.1\r\nHost: x\r\n\r\n");
-    REQUIRE(eventually([&] { return metric(writer, "srmi_http_connections") == 2; }));
+    REQUIRE(wait_until([&] { return metric(writer, "srmi_http_connections") == 2; }));
 
     const json report = {{"jsonrpc", "2.0"}, {"method", "sr_add_report"},
                          {"params", {"alarms", std::string(64 * 1024, 'r')}}, {"id", 1}};
     int sent = 0;
-    CHECK(eventually([&] {
+    CHECK(wait_until([&] {
         for (int i = 0; i < 10 && sent < 2000; ++i, ++sent) writer.post(report.dump());
         return metric(writer, "srmi_http_connections") == 1;
     }));
@@ -172,7 +165,7 @@ TEST_CASE("beyond max_connections new clients are turned away and existing ones 
     for (auto& client : clients) CHECK(client->post(kVersion).result_int() == 200);
 
     clients.pop_back();  // one leaves: its place is free again, once the server has seen it go
-    CHECK(eventually([&] {
+    CHECK(wait_until([&] {
         RawClient next(server.port());
         next.write(post_request(kVersion, false));
         return next.read_until_closed(3s).data.starts_with("HTTP/1.1 200 OK\r\n");

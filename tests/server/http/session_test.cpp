@@ -229,6 +229,8 @@ TEST_CASE("a large answer reaches a client that is slow to read, whole") {
     batch += "]";
     client.write_raw("POST /mi HTTP/1.1\r\nHost: x\r\nContent-Length: " +
                      std::to_string(batch.size()) + "\r\n\r\n" + batch);
+    // The stall is what is tested: the client reads only once the server has
+    // had to leave part of the answer for later.
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     auto res = client.read();
     REQUIRE(res.result_int() == 200);

@@ -34,8 +34,11 @@
 #include "server/http/tls.h"
 #include "tests/support/test_server.h"
 #include "tests/support/udp_receiver.h"
+#include "tests/support/wait_until.h"
 
 namespace {
+
+using srmi::test::wait_until;
 
 using namespace std::chrono_literals;
 using nlohmann::json;
@@ -51,16 +54,6 @@ namespace ssl = net::ssl;
 using net::ip::tcp;
 
 const std::string kVersion = R"({"jsonrpc":"2.0","method":"version","id":1})";
-
-template <class Predicate>
-bool eventually(Predicate predicate, std::chrono::milliseconds limit = 10s) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (predicate()) return true;
-        std::this_thread::sleep_for(5ms);
-    }
-    return false;
-}
 
 /// Two CAs and certificates they sign, made once per test run in a private
 /// directory (EC P-256 keys: quick to make). `ca` signs `server` (for
@@ -503,8 +496,8 @@ TEST_CASE("https:// subscribers receive events over TLS, verified against event_
     const std::vector<std::string> expected = {
         R"({"jsonrpc":"2.0","method":"E_CORE_SR_STATUS_CHANGED",)"
         R"("params":{"group":"custom","identifier":"main","status":-3,"old_status":1}})"};
-    CHECK(eventually([&] { return by_address.bodies() == expected; }));
-    CHECK(eventually([&] { return by_name.bodies() == expected; }));
+    CHECK(wait_until([&] { return by_address.bodies() == expected; }));
+    CHECK(wait_until([&] { return by_name.bodies() == expected; }));
 }
 
 TEST_CASE("https sink drops events for a receiver it cannot verify") {
@@ -517,7 +510,7 @@ TEST_CASE("https sink drops events for a receiver it cannot verify") {
         TlsReceiver receiver("wrong-host");
         auto sink = make_sink(trusting, "https://127.0.0.1:" + std::to_string(receiver.port()) + "/");
         sink->push(std::make_shared<const std::string>("{}"));
-        CHECK(eventually([&] { return sink->dropped() == 1; }));
+        CHECK(wait_until([&] { return sink->dropped() == 1; }));
         CHECK(receiver.bodies().empty());
         sink->close();
     }
@@ -526,7 +519,7 @@ TEST_CASE("https sink drops events for a receiver it cannot verify") {
         auto sink = make_sink(srmi::server::make_sink_factory(io.ioc),
                               "https://127.0.0.1:" + std::to_string(receiver.port()) + "/");
         sink->push(std::make_shared<const std::string>("{}"));
-        CHECK(eventually([&] { return sink->dropped() == 1; }));
+        CHECK(wait_until([&] { return sink->dropped() == 1; }));
         CHECK(receiver.bodies().empty());
         sink->close();
     }
@@ -535,7 +528,7 @@ TEST_CASE("https sink drops events for a receiver it cannot verify") {
         auto sink = make_sink(trusting, "https://localhost:" + std::to_string(receiver.port()) + "/x");
         CHECK(sink->transport() == "https");
         for (int n = 0; n < 3; ++n) sink->push(std::make_shared<const std::string>(std::to_string(n)));
-        CHECK(eventually([&] { return receiver.bodies() == std::vector<std::string>{"0", "1", "2"}; }));
+        CHECK(wait_until([&] { return receiver.bodies() == std::vector<std::string>{"0", "1", "2"}; }));
         CHECK(sink->dropped() == 0);
         CHECK(receiver.failed_handshakes() == 0);
         sink->close();

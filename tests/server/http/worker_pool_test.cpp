@@ -13,21 +13,15 @@
 
 #include "server/http/worker_pool.h"
 
+#include "tests/support/wait_until.h"
+
 namespace {
+
+using srmi::test::wait_until;
 
 using namespace std::chrono_literals;
 using srmi::server::WorkerPool;
 using srmi::server::WorkerPoolOptions;
-
-/// Polls `done` every 2 ms; false if it still does not hold after `limit`.
-bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds limit = 5s) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (!done()) {
-        if (std::chrono::steady_clock::now() >= deadline) return false;
-        std::this_thread::sleep_for(2ms);
-    }
-    return true;
-}
 
 struct ScaleEvent {
     int load;
@@ -85,7 +79,7 @@ struct Burst {
                 ++submitted;
                 pool.submit([this] {
                     ++started;
-                    std::this_thread::sleep_for(3ms);
+                    std::this_thread::sleep_for(3ms);  // the work itself: load is what is tested
                     ++finished;
                 });
             }
@@ -238,7 +232,7 @@ TEST_CASE("worker pool destruction discards queued jobs and finishes the running
     std::atomic<bool> finished{false};
     pool->submit([&] {
         running = true;
-        while (!release) std::this_thread::sleep_for(1ms);
+        wait_until([&] { return release.load(); }, 60s);
         finished = true;
     });
     REQUIRE(wait_until([&] { return running.load(); }));

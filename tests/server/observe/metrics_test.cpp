@@ -28,9 +28,12 @@
 #include "tests/support/rpc_over_http.h"
 #include "tests/support/test_server.h"
 #include "tests/support/udp_receiver.h"
+#include "tests/support/wait_until.h"
 #include "version.h"
 
 namespace {
+
+using srmi::test::wait_until;
 
 using nlohmann::json;
 using srmi::test::HttpClient;
@@ -314,16 +317,6 @@ Exposition scrape(HttpClient& client) {
     return parse_checked(res.body());
 }
 
-template <class Predicate>
-bool eventually(Predicate predicate) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (predicate()) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    return false;
-}
-
 /// A sink that only counts, as a stand-in transport in the unit tests.
 struct NullSink : srmi::core::EventSink {
     void push(srmi::core::EventPayload) override {}
@@ -533,7 +526,7 @@ TEST_CASE("GET /metrics after real traffic: every counter moves, the format hold
 
         // Drops happen on the sink's strand, after the answers.
         double drops = 0;
-        CHECK(eventually([&] {
+        CHECK(wait_until([&] {
             drops = scrape(client).counter("srmi_event_drops_total");
             return drops - before.counter("srmi_event_drops_total") >= 2;
         }));
@@ -544,7 +537,7 @@ TEST_CASE("GET /metrics after real traffic: every counter moves, the format hold
         // The second connection leaves; the server notices when it reads EOF.
         second.stream().socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both);
         second.stream().close();
-        CHECK(eventually([&] { return scrape(client).value("srmi_http_connections") == 1; }));
+        CHECK(wait_until([&] { return scrape(client).value("srmi_http_connections") == 1; }));
     }
 
     SUBCASE("an event stream is a connection and an sse transport") {
@@ -560,7 +553,7 @@ TEST_CASE("GET /metrics after real traffic: every counter moves, the format hold
         CHECK(scrape(client).value("srmi_http_connections") == 2);
         CHECK(result(client, "sr_set_status", {"alarms", "-1"}) == "OK");
         // Fanned out on the events thread, after the answer.
-        CHECK(eventually([&] {
+        CHECK(wait_until([&] {
             return scrape(client).counter(
                        "srmi_event_deliveries_total",
                        {{"event", "E_CORE_SR_STATUS_CHANGED"}, {"transport", "sse"}}) == 1;

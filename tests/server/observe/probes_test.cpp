@@ -77,6 +77,19 @@ TEST_CASE_FIXTURE(ProbeFixture, "/health/{group}[/{identifier}]") {
     CHECK(code("/health/db/nope") == 404);
     CHECK(code("/health/core") == 503);  // core at -100 until running
     CHECK(code("/health/") == 404);
+    CHECK(code("/health/db/main/more") == 404);
+}
+
+TEST_CASE_FIXTURE(ProbeFixture, "/health/ segments are %-decoded; '+' is itself in a path") {
+    registry.add_group("a b+c", srmi::core::Visibility::kPublic,
+                       {srmi::core::IdentifierSpec{"x/y", 1, std::nullopt, 50}});
+    CHECK(body("/health/a%20b+c/x%2Fy") ==
+          json{{"group", "a b+c"}, {"identifier", "x/y"}, {"status", 1}, {"readiness", true}});
+    CHECK(code("/health/w%65b") == 200);
+    CHECK(code("/health/a+b+c/x%2Fy") == 404);
+    CHECK(code("/health/a%20b+c/x/y") == 404);  // a '/' of its own ends the identifier
+    CHECK(code("/health/w%6") == 404);          // a malformed %XX: not a URL path
+    CHECK(code("/health/web?verbose") == 200);
 
     auto res = get("/health/web");
     CHECK(res[http::field::cache_control] == "no-store");
