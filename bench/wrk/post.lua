@@ -2,7 +2,7 @@
 -- The body is read from the file named by BENCH_BODY; "{T}" in it is replaced
 -- by the wrk thread's number (0, 1, ...), so that with -t N -c N each
 -- connection can write its own identifier. done() prints one line
--- "BENCH_JSON {...}" with the figures bench/bench.py reads.
+-- "BENCH_JSON {...}" with the figures bench/driver/wrk.py reads.
 local next_thread = 0
 
 function setup(thread)
