@@ -21,7 +21,6 @@ struct EventHub::Event {
     EventInfo info;
     std::vector<Subscription> subscriptions;
     std::atomic<std::size_t> audience{0};  // subscriptions + taps that want it
-    bool listed = true;                    // shown by events()
 };
 
 struct EventHub::Tap {
@@ -47,13 +46,12 @@ EventHub::~EventHub() {
     for (auto& tap : taps_) tap.sink->close();
 }
 
-int EventHub::publish(std::string name, bool listed) {
+int EventHub::publish(std::string name) {
     if (name.empty()) throw std::invalid_argument("event name is empty");
     std::unique_lock lock(mutex_);
     if (find_locked(name) != nullptr) throw std::invalid_argument("event '" + name + "' published twice");
     auto event = std::make_unique<Event>();
     event->info = EventInfo{std::move(name), static_cast<int>(events_.size())};
-    event->listed = listed;
     for (const auto& tap : taps_) {
         if (tap.wants(event->info.id)) ++event->audience;
     }
@@ -62,16 +60,6 @@ int EventHub::publish(std::string name, bool listed) {
 }
 
 std::vector<EventInfo> EventHub::events() const {
-    std::shared_lock lock(mutex_);
-    std::vector<EventInfo> out;
-    out.reserve(events_.size());
-    for (const auto& e : events_) {
-        if (e->listed) out.push_back(e->info);
-    }
-    return out;
-}
-
-std::vector<EventInfo> EventHub::all_events() const {
     std::shared_lock lock(mutex_);
     std::vector<EventInfo> out;
     out.reserve(events_.size());

@@ -2,7 +2,7 @@
 //
 // Transport-free: a subscriber's socket string is turned into an EventSink by
 // a factory the embedding program supplies (the server's UDP, Unix, TCP and
-// HTTP transports), and an event travels as its ready-made notification text.
+// HTTP transports), and an event travels as its ready-made payload text.
 #pragma once
 
 #include <atomic>
@@ -16,14 +16,11 @@
 #include <variant>
 #include <vector>
 
+#include "core/event.h"
 #include "core/registry.h"
 #include "core/result.h"
 
 namespace srmi::core {
-
-/// The JSON-RPC notification text of one raised event, shared by every
-/// subscriber it goes to.
-using EventPayload = std::shared_ptr<const std::string>;
 
 /// Where one subscriber's events go. push() must never block the raiser: an
 /// implementation queues (bounded, dropping its oldest and counting the drop)
@@ -81,16 +78,11 @@ public:
     EventHub(const EventHub&) = delete;
     EventHub& operator=(const EventHub&) = delete;
 
-    /// Publishes an event; ids count from 0 in publication order. An event
-    /// published with `listed` false is left out of events() (so events_list
-    /// shows OpenSIPS's events only) but is found, subscribed and raised by
-    /// name like any other. Throws std::invalid_argument for a duplicate or
-    /// empty name.
-    int publish(std::string name, bool listed = true);
-    /// The listed events, in publication order.
+    /// Publishes an event; ids count from 0 in publication order. Throws
+    /// std::invalid_argument for a duplicate or empty name.
+    int publish(std::string name);
+    /// Every published event, in publication order (so indexed by id).
     std::vector<EventInfo> events() const;
-    /// Every event, listed or not, in publication order (so indexed by id).
-    std::vector<EventInfo> all_events() const;
     /// Exact (case-sensitive) name lookup, as OpenSIPS does.
     std::optional<int> find(std::string_view name) const;
 

@@ -21,14 +21,15 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "core/core_events.h"
 #include "core/core_status.h"
 #include "core/event_hub.h"
 #include "core/registry.h"
 #include "fuzz/null_sink.h"
 #include "rpc/dispatcher.h"
 #include "rpc/methods.h"
+#include "rpc/notification.h"
 #include "server/config.h"
-#include "rpc/core_events.h"
 #include "server/events/event_stream.h"
 #include "server/http/router.h"
 #include "server/observe/metrics.h"
@@ -55,10 +56,10 @@ constexpr int kMaxRequests = 64;
 struct World {
     srmi::core::Registry registry{srmi::fuzz::fixed_clock};
     srmi::core::EventHub hub{srmi::fuzz::null_sink_factory(), srmi::fuzz::fixed_clock};
-    srmi::server::CoreEvents core_events{hub};
+    srmi::core::CoreEvents core_events{hub, srmi::rpc::render_notification, {.profiling = true}};
     srmi::core::CoreStatus core{registry};
     srmi::server::ProbeContext probes{registry, {"custom"}};
-    srmi::server::Profiler profiler{hub, true};
+    srmi::server::Profiler profiler{core_events, true};
     srmi::rpc::Dispatcher dispatcher;
     std::unique_ptr<srmi::server::Metrics> metrics;
 
@@ -69,7 +70,6 @@ struct World {
             core_events.threshold(call.method, call.micros, call.request);
         });
         dispatcher.on_call([this](const srmi::rpc::CallTrace& call) { profiler.trace(call); });
-        core_events.publish_srmi_events();
         registry.on_report([this](const srmi::core::ReportAdded& r) { core_events.report_added(r); });
         hub.add_tap({}, std::make_shared<srmi::fuzz::NullSink>());
 

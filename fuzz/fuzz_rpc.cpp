@@ -50,7 +50,7 @@ struct World {
                             IdentifierSpec{"no-reports", 1, std::nullopt, 0}});
         hub.publish("E_CORE_SR_STATUS_CHANGED");
         hub.publish("E_CORE_THRESHOLD");
-        hub.publish("E_SRMI_REPORT_ADDED", /*listed=*/false);
+        hub.publish("E_SRMI_REPORT_ADDED");
         srmi::rpc::add_status_report_methods(dispatcher, registry);
         srmi::rpc::add_event_methods(dispatcher, hub);
         srmi::rpc::add_profiling_methods(dispatcher, profiling);

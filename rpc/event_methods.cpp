@@ -190,8 +190,9 @@ void add_event_methods(Dispatcher& dispatcher, core::EventHub& hub) {
         .role = Role::kRead,
         .result = R"yaml(
 description: |
-  Every published event, in publication (id) order: the core events
-  0..6, then `E_PROFILING_PROC` (7) when profiling is configured.
+  Every event one can subscribe to, in id order: OpenSIPS's core events
+  0..6, then `E_PROFILING_PROC` (7) when profiling is configured, then
+  srmi's own `E_SRMI_REPORT_ADDED`.
 type: object
 required: [Events]
 additionalProperties: false
@@ -210,7 +211,7 @@ examples:
       - {name: E_CORE_PROC_AUTO_SCALE, id: 4}
       - {name: E_CORE_TCP_DISCONNECT, id: 5}
       - {name: E_CORE_LOG, id: 6}
-      - {name: E_PROFILING_PROC, id: 7}
+      - {name: E_SRMI_REPORT_ADDED, id: 7}
 )yaml",
     });
 

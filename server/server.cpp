@@ -11,6 +11,7 @@
 #include <ctime>
 
 #include "rpc/methods.h"
+#include "rpc/notification.h"
 #include "server/events/event_sinks.h"
 #include "server/http/listener.h"
 #include "server/events/log_event_sink.h"
@@ -43,7 +44,8 @@ core::SinkFactory checked_sink_factory(boost::asio::io_context& ioc, const Confi
 Server::Server(Config config)
     : config_(std::move(config)),
       hub_(checked_sink_factory(events_ioc_, config_)),
-      core_events_(hub_),
+      core_events_(hub_, rpc::render_notification,
+                   core::CoreEvents::Options{.profiling = !config_.profiling_proc.empty()}),
       memory_watch_(
           core_events_,
           MemoryWatch::Options{config_.event_pkg_threshold, config_.pkg_memory_size,
@@ -57,7 +59,8 @@ Server::Server(Config config)
       drain_timer_(ioc_),
       maintenance_timer_(ioc_) {
     registry_.set_store_limit(config_.registry_memory_limit);
-    // One queue and one thread, so deferred fan-outs keep the order of the changes.
+    // One queue and one thread, so deferred fan-outs keep the order of the
+    // changes; their payloads are built there, outside the registry's locks.
     core_events_.defer_fan_out(
         [this](std::function<void()> task) { fan_out_.push(std::move(task)); });
     registry_.on_store_change([this](std::uint64_t used) { memory_watch_.store_changed(used); });
@@ -80,7 +83,9 @@ Server::Server(Config config)
     context_->on_disconnect = [this](const net::ip::tcp::endpoint& client,
                                      const net::ip::tcp::endpoint& local,
                                      std::string_view transport) {
-        core_events_.tcp_disconnect(client, local, transport);
+        if (!core_events_.wanted(core::CoreEvent::tcp_disconnect)) return;
+        core_events_.tcp_disconnect({client.address().to_string(), client.port()},
+                                    {local.address().to_string(), local.port()}, transport);
     };
     if (config_.exec_threshold_us > 0) {
         dispatcher_.on_slow_call(std::chrono::microseconds(config_.exec_threshold_us),
@@ -91,13 +96,11 @@ Server::Server(Config config)
                                  });
     }
     if (!config_.profiling_proc.empty()) {
-        profiler_ = std::make_unique<Profiler>(hub_, config_.profiling_proc == "on");
+        profiler_ = std::make_unique<Profiler>(core_events_, config_.profiling_proc == "on");
         context_->profiler = profiler_.get();
         dispatcher_.on_call(
             [profiler = profiler_.get()](const rpc::CallTrace& call) { profiler->trace(call); });
     }
-    // After every listed event, so that those keep OpenSIPS's ids.
-    core_events_.publish_srmi_events();
     registry_.on_report(
         [this](const core::ReportAdded& report) { core_events_.report_added(report); });
     if (config_.max_workers > 0) {

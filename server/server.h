@@ -18,7 +18,7 @@
 #include "core/registry.h"
 #include "rpc/dispatcher.h"
 #include "server/config.h"
-#include "rpc/core_events.h"
+#include "core/core_events.h"
 #include "server/events/fan_out_queue.h"
 #include "server/http/session.h"
 #include "server/observe/memory_watch.h"
@@ -83,12 +83,12 @@ private:
     /// subscribers is answered as fast as one with none.
     boost::asio::io_context events_ioc_{1};
     boost::asio::executor_work_guard<boost::asio::io_context::executor_type> events_work_{events_ioc_.get_executor()};
-    FanOutQueue fan_out_{events_ioc_};  // status changes to the events thread, in order
+    FanOutQueue fan_out_{events_ioc_};  // status changes and reports to the events thread, in order
     std::thread events_thread_;
     std::unique_ptr<Metrics> metrics_;  // made once the method table is; outlives every hook into it
     core::Registry registry_;
     core::EventHub hub_;
-    CoreEvents core_events_;
+    core::CoreEvents core_events_;
     MemoryWatch memory_watch_;
     std::unique_ptr<Profiler> profiler_;  // when profiling_proc is configured
     std::unique_ptr<WorkerPool> workers_;  // when max_workers > 0

@@ -31,7 +31,7 @@ void LogEventSink::log(const spdlog::details::log_msg& msg) {
     if (t_raising) return;
     t_raising = true;
     try {
-        events_.log(CoreEvents::LogLine{
+        events_.log(core::CoreEvents::LogLine{
             opensips_level(msg.level),
             std::string_view(msg.logger_name.data(), msg.logger_name.size()),
             msg.source.funcname != nullptr ? std::string_view(msg.source.funcname) : std::string_view{},

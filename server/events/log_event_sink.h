@@ -7,7 +7,7 @@
 
 #include <spdlog/sinks/sink.h>
 
-#include "rpc/core_events.h"
+#include "core/core_events.h"
 
 namespace srmi::server {
 
@@ -17,7 +17,7 @@ namespace srmi::server {
 /// so a nested log call cannot deadlock on it.
 class LogEventSink : public spdlog::sinks::sink {
 public:
-    explicit LogEventSink(const CoreEvents& events) : events_(events) {}
+    explicit LogEventSink(const core::CoreEvents& events) : events_(events) {}
 
     void log(const spdlog::details::log_msg& msg) override;
     void flush() override {}
@@ -25,7 +25,7 @@ public:
     void set_formatter(std::unique_ptr<spdlog::formatter>) override {}
 
 private:
-    const CoreEvents& events_;
+    const core::CoreEvents& events_;
 };
 
 }  // namespace srmi::server

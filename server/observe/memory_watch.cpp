@@ -17,7 +17,7 @@ std::uint64_t physical_memory() {
 
 }  // namespace
 
-MemoryWatch::MemoryWatch(const CoreEvents& events, Options options)
+MemoryWatch::MemoryWatch(const core::CoreEvents& events, Options options)
     : events_(events),
       pkg_{options.pkg_threshold, options.pkg_size != 0 ? options.pkg_size : physical_memory()},
       shm_{options.shm_threshold, options.shm_size} {}

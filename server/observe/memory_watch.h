@@ -5,7 +5,7 @@
 #include <atomic>
 #include <cstdint>
 
-#include "rpc/core_events.h"
+#include "core/core_events.h"
 
 namespace srmi::server {
 
@@ -21,7 +21,7 @@ public:
         std::uint64_t shm_size = 0;      ///< the registry's store limit; 0 = off
     };
 
-    MemoryWatch(const CoreEvents& events, Options options);
+    MemoryWatch(const core::CoreEvents& events, Options options);
 
     /// The registry's store now holds `used` bytes.
     void store_changed(std::uint64_t used);
@@ -39,7 +39,7 @@ private:
     };
     void check(Gauge& gauge, bool pkg, std::uint64_t used);
 
-    const CoreEvents& events_;
+    const core::CoreEvents& events_;
     Gauge pkg_;
     Gauge shm_;
 };

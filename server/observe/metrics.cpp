@@ -268,7 +268,7 @@ struct Metrics::MethodStats {
 
 Metrics::Metrics(MetricSources sources)
     : sources_(std::move(sources)),
-      deliveries_((sources_.hub.all_events().size() + 1) * (kTransports.size() + 1)) {
+      deliveries_((sources_.hub.events().size() + 1) * (kTransports.size() + 1)) {
     for (const auto& name : sources_.methods) {
         const bool known = std::any_of(methods_.begin(), methods_.end(),
                                        [&](const auto& m) { return m->name == name; });
@@ -278,7 +278,7 @@ Metrics::Metrics(MetricSources sources)
     for (const auto& m : methods_) by_name_.emplace_back(m->name, m.get());
     std::sort(by_name_.begin(), by_name_.end(),
               [](const auto& a, const auto& b) { return a.first < b.first; });
-    for (const auto& event : sources_.hub.all_events()) events_.push_back(event.name);
+    for (const auto& event : sources_.hub.events()) events_.push_back(event.name);
 }
 
 Metrics::~Metrics() = default;

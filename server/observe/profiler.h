@@ -6,18 +6,19 @@
 #include <cstdint>
 #include <string_view>
 
-#include "core/event_hub.h"
+#include "core/core_events.h"
 #include "rpc/dispatcher.h"
 
 namespace srmi::server {
 
-/// Publishes E_PROFILING_PROC and, while enabled and listened to, turns one
-/// HTTP request into `start`, an `enter`/`exit` pair per method call, and
-/// `end`. A request is traced on the thread that handles it, so the state of
-/// the current request is thread-local. Thread-safe.
+/// While enabled and listened to, turns one HTTP request into `start`, an
+/// `enter`/`exit` pair per method call, and `end` records of `events`'s
+/// E_PROFILING_PROC (which must be published: Options::profiling). A request
+/// is traced on the thread that handles it, so the state of the current
+/// request is thread-local. Thread-safe.
 class Profiler {
-public:
-    Profiler(core::EventHub& hub, bool enabled);
+  public:
+    Profiler(const core::CoreEvents& events, bool enabled);
 
     std::atomic<bool>& enabled() noexcept { return enabled_; }
 
@@ -28,9 +29,8 @@ public:
     /// Closes the profile with the request's outcome (the `end` record).
     void end(int status);
 
-private:
-    core::EventHub& hub_;
-    int event_id_;
+  private:
+    const core::CoreEvents& events_;
     std::atomic<bool> enabled_;
     std::atomic<std::uint64_t> next_session_{1};
 };

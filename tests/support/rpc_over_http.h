@@ -4,6 +4,7 @@
 #include <array>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
@@ -43,11 +44,16 @@ inline constexpr std::array<std::string_view, 7> kCoreEvents = {
     "E_CORE_SR_STATUS_CHANGED", "E_CORE_THRESHOLD",      "E_CORE_SHM_THRESHOLD", "E_CORE_PKG_THRESHOLD",
     "E_CORE_PROC_AUTO_SCALE",   "E_CORE_TCP_DISCONNECT", "E_CORE_LOG"};
 
-/// Checks that `events` (events_list's "Events") is exactly OpenSIPS's seven.
-inline void check_core_events(const nlohmann::json& events) {
-    REQUIRE(events.size() == kCoreEvents.size());
-    for (std::size_t i = 0; i < kCoreEvents.size(); ++i) {
-        CHECK(events[i]["name"] == kCoreEvents[i]);
+/// Checks that `events` (events_list's "Events") is OpenSIPS's seven at ids
+/// 0..6, then exactly `more` at the ids after them: by default what a server
+/// without profiling adds (E_PROFILING_PROC comes before it when loaded).
+inline void check_events_list(const nlohmann::json& events,
+                              std::vector<std::string_view> more = {"E_SRMI_REPORT_ADDED"}) {
+    REQUIRE(events.size() == kCoreEvents.size() + more.size());
+    for (std::size_t i = 0; i < events.size(); ++i) {
+        CAPTURE(i);
+        const auto name = i < kCoreEvents.size() ? kCoreEvents[i] : more[i - kCoreEvents.size()];
+        CHECK(events[i]["name"] == name);
         CHECK(events[i]["id"] == i);
     }
 }
