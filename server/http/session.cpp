@@ -5,7 +5,9 @@
 // that an error answer reaches a client still sending its body, and over TLS
 // a handshake first. What keeps it fast: the wait for a request's first byte
 // is a plain read into the parser's buffer (so the header's deadline starts
-// at that byte, and the parser finds the request whole); an answer that fits
+// at that byte), and what that read brought is given to the parser at once
+// (basic_parser::put), so that a request that arrived whole is handled with
+// no further operation; an answer that fits
 // the socket's buffer is written at once by the serializer (no operation, no
 // deadline); one timer serves every deadline. One template serves both
 // streams; the few steps where TLS differs are `if constexpr`.
@@ -164,6 +166,14 @@ void HttpSession<Stream>::read_header() {
     parser_->header_limit(static_cast<std::uint32_t>(context_->limits.header_limit));
     parser_->body_limit(context_->body_limit);
     parser_->eager(false);  // stop at the end of the header: on_header looks at it first
+    // Most requests arrive whole in one read: what the buffer holds is given
+    // to the parser here (basic_parser::put), which saves the operation (and
+    // its trip through the io_context) that async_read_header would make of
+    // it. Only a header still incomplete is read by an operation.
+    beast::error_code ec;
+    const std::size_t used = parser_->put(buffer_.data(), ec);
+    buffer_.consume(used);
+    if (ec != http::error::need_more) return on_header(ec, used);
     http::async_read_header(
         stream_, buffer_, *parser_,
         beast::bind_front_handler(&HttpSession::on_header, this->shared_from_this()));
@@ -198,8 +208,18 @@ void HttpSession<Stream>::on_continue_sent(beast::error_code ec, std::size_t) {
 
 template <class Stream>
 void HttpSession<Stream>::read_body() {
-    expire_after(context_->limits.body_timeout);  // from the header's end (or the 100's)
     parser_->eager(true);
+    // As for the header: the body already read is parsed here.
+    while (buffer_.size() > 0 && !parser_->is_done()) {
+        beast::error_code ec;
+        const std::size_t used = parser_->put(buffer_.data(), ec);
+        buffer_.consume(used);
+        if (ec == http::error::need_more) break;
+        if (ec) return on_read_error(ec);
+        if (used == 0) break;
+    }
+    if (parser_->is_done()) return on_request();
+    expire_after(context_->limits.body_timeout);  // from the header's end (or the 100's)
     http::async_read(stream_, buffer_, *parser_,
                      beast::bind_front_handler(&HttpSession::on_body, this->shared_from_this()));
 }
