@@ -23,7 +23,12 @@ std::string fold_case(std::string_view name) {
 
 }  // namespace detail
 
+std::string name_key(std::string_view name) { return detail::fold_case(name); }
+
 namespace {
+
+// The journal ticket of this thread's latest write (see Registry::take_ticket).
+thread_local std::uint64_t t_ticket = 0;
 
 bool is_all(std::string_view identifier) {
     return detail::equal_folded(identifier, kAllIdentifiers);
@@ -227,11 +232,23 @@ std::vector<GroupIdentifiers> Registry::list_identifiers() const {
 }
 
 Result<void> Registry::set_status(std::string_view group, std::string_view identifier, int status,
-                                  std::optional<std::string> details) {
+                                  std::optional<std::string> details, std::int64_t ttl) {
     auto* g = find_group(group);
     if (g == nullptr) return Errc::group_not_found;
     if (g->visibility != Visibility::kPublic) return Errc::forbidden;
-    return write_status(*g, identifier, status, std::move(details));
+    if (ordered_) {
+        auto id = g->find(identifier);
+        if (id == nullptr) return Errc::identifier_not_found;
+        StateChange change;
+        change.kind = StateChange::Kind::kSetStatus;
+        change.group = g->name;
+        change.identifier = id->name;
+        change.status = status == 0 ? 1 : status;
+        change.details = std::move(details);
+        change.ttl = ttl;
+        return propose(std::move(change));
+    }
+    return write_status(*g, identifier, status, std::move(details), ttl);
 }
 
 Result<void> Registry::add_report(std::string_view group, std::string_view identifier,
@@ -239,11 +256,68 @@ Result<void> Registry::add_report(std::string_view group, std::string_view ident
     auto* g = find_group(group);
     if (g == nullptr) return Errc::group_not_found;
     if (g->visibility != Visibility::kPublic) return Errc::forbidden;
+    if (ordered_) {
+        auto id = g->find(identifier);
+        if (id == nullptr) return Errc::identifier_not_found;
+        if (id->reports.capacity() == 0) return Errc::reports_disabled;
+        StateChange change;
+        change.kind = StateChange::Kind::kAddReport;
+        change.group = g->name;
+        change.identifier = id->name;
+        // Stamped once, by the instance written to: every instance keeps the same report.
+        change.report = Report{clock_(), std::move(text)};
+        return propose(std::move(change));
+    }
     return write_report(*g, identifier, std::move(text));
 }
 
+Result<void> Registry::propose(StateChange change) const {
+    const auto ticket = journal_->record(std::move(change));
+    if (ticket == 0) return Errc::store_unavailable;
+    t_ticket = ticket;
+    return {};
+}
+
+Result<void> Registry::apply(const StateChange& change) {
+    auto* g = find_group(change.group);
+    if (change.kind == StateChange::Kind::kAddGroup) {
+        if (g != nullptr) return Errc::already_exists;
+        std::vector<IdentifierSpec> specs;
+        for (const auto& id : change.identifiers) {
+            specs.push_back(IdentifierSpec{id.name, id.status, id.details, id.max_reports});
+        }
+        try {
+            add_group(change.group, Visibility::kPublic, std::move(specs));
+        } catch (const std::invalid_argument&) {
+            return Errc::invalid_name;
+        }
+        return {};
+    }
+    if (g == nullptr) return Errc::group_not_found;
+    switch (change.kind) {
+        case StateChange::Kind::kSetStatus:
+            return write_status(*g, change.identifier, change.status, change.details, change.ttl,
+                                change.lease);
+        case StateChange::Kind::kExpireLease:
+            return write_status(*g, change.identifier, -1, change.details, 0, 0, change.lease);
+        case StateChange::Kind::kAddReport:
+            return write_report(*g, change.identifier, change.report.log, change.report.timestamp);
+        case StateChange::Kind::kAddIdentifier:
+            return insert_identifier(*g,
+                                     IdentifierSpec{change.identifier, change.status,
+                                                    change.details, change.max_reports, change.ttl},
+                                     change.lease);
+        case StateChange::Kind::kRemoveIdentifier:
+            return erase_identifier(*g, change.identifier);
+        case StateChange::Kind::kAddGroup:
+            break;  // above
+    }
+    return {};
+}
+
 Result<void> Registry::write_status(detail::Group& group, std::string_view identifier, int status,
-                                    std::optional<std::string> details) const {
+                                    std::optional<std::string> details, std::int64_t ttl,
+                                    std::uint64_t lease, std::uint64_t if_lease) const {
     auto id = group.find(identifier);
     if (id == nullptr) return Errc::identifier_not_found;
     if (status == 0) status = 1;
@@ -252,11 +326,19 @@ Result<void> Registry::write_status(detail::Group& group, std::string_view ident
     {
         std::lock_guard lock(id->mutex);
         if (id->removed) return Errc::identifier_not_found;  // lost the race with its removal
+        // An expiry that a renewal (or a write without a lease) overtook does nothing.
+        if (if_lease != 0 && (id->lease_ttl == 0 || id->lease != if_lease)) return {};
         const int old_status = id->status;
         delta = static_cast<std::int64_t>(details ? details->size() : 0) -
                 static_cast<std::int64_t>(id->details ? id->details->size() : 0);
         id->status = status;
         id->details = std::move(details);
+        if (ttl > 0) {
+            arm_lease(group, id, ttl, lease != 0 ? lease : next_lease_.fetch_add(1));
+        } else {
+            id->lease_ttl = 0;
+            id->lease = 0;
+        }
         group.changed();
         journal(StateChange::Kind::kSetStatus, group, *id);
         if (old_status != status) {
@@ -269,8 +351,75 @@ Result<void> Registry::write_status(detail::Group& group, std::string_view ident
     return {};
 }
 
+void Registry::arm_lease(detail::Group& group, const std::shared_ptr<detail::Identifier>& id,
+                         std::int64_t ttl, std::uint64_t lease) const {
+    id->lease_ttl = ttl;
+    id->lease = lease;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(ttl);
+    std::lock_guard lock(leases_mutex_);
+    leases_.emplace(deadline, LeaseEntry{id, &group, lease});
+}
+
+std::string Registry::expiry_details(const detail::Group& group) const {
+    auto it = expiry_details_.find(detail::fold_case(group.name));
+    return it == expiry_details_.end() ? std::string("expired") : it->second;
+}
+
+void Registry::set_expiry_details(std::string_view group, std::string details) {
+    expiry_details_[detail::fold_case(group)] = std::move(details);
+}
+
+std::size_t Registry::expire_leases(std::chrono::steady_clock::time_point now, bool act) {
+    std::vector<LeaseEntry> due;
+    {
+        std::lock_guard lock(leases_mutex_);
+        while (!leases_.empty() && leases_.begin()->first <= now) {
+            due.push_back(std::move(leases_.begin()->second));
+            leases_.erase(leases_.begin());
+        }
+    }
+    // Looked at again later: a lease whose expiry is left to another
+    // instance, or proposed but not yet applied (it may never be, if the
+    // journal fails), until the lease ends one way or another.
+    constexpr auto kRecheck = std::chrono::seconds(1);
+    std::vector<LeaseEntry> again;
+    std::size_t ended = 0;
+    for (auto& entry : due) {
+        auto id = entry.identifier.lock();
+        if (!id) continue;
+        {
+            std::lock_guard lock(id->mutex);
+            if (id->removed || id->lease_ttl == 0 || id->lease != entry.lease) continue;
+        }
+        if (!act) {
+            again.push_back(std::move(entry));
+            continue;
+        }
+        if (ordered_) {
+            StateChange change;
+            change.kind = StateChange::Kind::kExpireLease;
+            change.group = entry.group->name;
+            change.identifier = id->name;
+            change.details = expiry_details(*entry.group);
+            change.lease = entry.lease;
+            if (journal_->record(std::move(change)) != 0) ++ended;
+            again.push_back(std::move(entry));
+            continue;
+        }
+        auto done = write_status(*entry.group, id->name, -1, expiry_details(*entry.group), 0, 0,
+                                 entry.lease);
+        if (done) ++ended;
+    }
+    if (!again.empty()) {
+        std::lock_guard lock(leases_mutex_);
+        for (auto& entry : again) leases_.emplace(now + kRecheck, std::move(entry));
+    }
+    return ended;
+}
+
 Result<void> Registry::write_report(detail::Group& group, std::string_view identifier,
-                                    std::string text) const {
+                                    std::string text,
+                                    std::optional<std::int64_t> timestamp) const {
     auto id = group.find(identifier);
     if (id == nullptr) return Errc::identifier_not_found;
     const auto added = static_cast<std::int64_t>(text.size());
@@ -282,7 +431,7 @@ Result<void> Registry::write_report(detail::Group& group, std::string_view ident
         if (id->reports.capacity() == 0) return Errc::reports_disabled;
         const bool full = id->reports.size() == id->reports.capacity();
         const auto seq = next_seq_.fetch_add(1, std::memory_order_relaxed);
-        Report report{clock_(), std::move(text)};
+        Report report{timestamp ? *timestamp : clock_(), std::move(text)};
         if (has_report_listeners_.load(std::memory_order_acquire)) heard = report;
         journal(StateChange::Kind::kAddReport, group, *id, &report);
         freed = static_cast<std::int64_t>(id->reports.push(std::move(report), seq));
@@ -366,8 +515,6 @@ void Registry::on_store_change(std::function<void(std::uint64_t)> listener) {
 }
 
 namespace {
-thread_local std::uint64_t t_ticket = 0;
-
 std::int64_t bytes_of(const detail::Identifier& id) {
     std::int64_t bytes = id.details ? static_cast<std::int64_t>(id.details->size()) : 0;
     id.reports.for_each([&](const Report& r) { bytes += static_cast<std::int64_t>(r.log.size()); });
@@ -377,7 +524,8 @@ std::int64_t bytes_of(const detail::Identifier& id) {
 
 void Registry::journal(StateChange::Kind kind, const detail::Group& group,
                        const detail::Identifier& id, const Report* report) const {
-    if (journal_ == nullptr || group.visibility != Visibility::kPublic) return;
+    // An ordering journal saw the write when it was proposed.
+    if (journal_ == nullptr || ordered_ || group.visibility != Visibility::kPublic) return;
     StateChange change;
     change.kind = kind;
     change.group = group.name;
@@ -400,14 +548,37 @@ Result<void> Registry::add_identifier(std::string_view group, IdentifierSpec spe
     if (g == nullptr) return Errc::group_not_found;
     if (g->visibility != Visibility::kPublic) return Errc::forbidden;
     if (spec.name.empty()) return Errc::invalid_name;
+    if (ordered_) {
+        if (g->find(spec.name) != nullptr) return Errc::already_exists;
+        StateChange change;
+        change.kind = StateChange::Kind::kAddIdentifier;
+        change.group = g->name;
+        change.identifier = std::move(spec.name);
+        change.status = spec.status == 0 ? 1 : spec.status;
+        change.details = std::move(spec.details);
+        change.max_reports = spec.max_reports;
+        change.ttl = spec.ttl;
+        return propose(std::move(change));
+    }
+    return insert_identifier(*g, std::move(spec));
+}
+
+Result<void> Registry::insert_identifier(detail::Group& group, IdentifierSpec spec,
+                                         std::uint64_t lease) {
+    if (spec.name.empty()) return Errc::invalid_name;
     const auto details_bytes = static_cast<std::int64_t>(spec.details ? spec.details->size() : 0);
+    const auto ttl = spec.ttl;
     {
-        std::unique_lock lock(g->mutex);
-        if (g->index.contains(spec.name)) return Errc::already_exists;
+        std::unique_lock lock(group.mutex);
+        if (group.index.contains(spec.name)) return Errc::already_exists;
         auto id = std::make_shared<detail::Identifier>(std::move(spec));
-        journal(StateChange::Kind::kAddIdentifier, *g, *id);
-        g->index.add(id);
-        g->changed();
+        if (ttl > 0) {
+            std::lock_guard id_lock(id->mutex);
+            arm_lease(group, id, ttl, lease != 0 ? lease : next_lease_.fetch_add(1));
+        }
+        journal(StateChange::Kind::kAddIdentifier, group, *id);
+        group.index.add(id);
+        group.changed();
     }
     if (details_bytes != 0) account(details_bytes);
     return {};
@@ -417,14 +588,28 @@ Result<void> Registry::remove_identifier(std::string_view group, std::string_vie
     auto* g = find_group(group);
     if (g == nullptr) return Errc::group_not_found;
     if (g->visibility != Visibility::kPublic) return Errc::forbidden;
+    if (ordered_) {
+        auto id = g->find(identifier);
+        if (id == nullptr) return Errc::identifier_not_found;
+        if (g->members().size() == 1) return Errc::last_identifier;
+        StateChange change;
+        change.kind = StateChange::Kind::kRemoveIdentifier;
+        change.group = g->name;
+        change.identifier = id->name;
+        return propose(std::move(change));
+    }
+    return erase_identifier(*g, identifier);
+}
+
+Result<void> Registry::erase_identifier(detail::Group& group, std::string_view identifier) {
     detail::IdentifierPtr removed;
     {
-        std::unique_lock lock(g->mutex);
-        if (!g->index.contains(identifier)) return Errc::identifier_not_found;
-        if (g->index.size() == 1) return Errc::last_identifier;
-        removed = g->index.remove(identifier);
-        g->changed();
-        journal(StateChange::Kind::kRemoveIdentifier, *g, *removed);
+        std::unique_lock lock(group.mutex);
+        if (!group.index.contains(identifier)) return Errc::identifier_not_found;
+        if (group.index.size() == 1) return Errc::last_identifier;
+        removed = group.index.remove(identifier);
+        group.changed();
+        journal(StateChange::Kind::kRemoveIdentifier, group, *removed);
     }
     // Readers that found it before may still hold it; its bytes leave the store now.
     std::int64_t bytes = 0;
@@ -444,8 +629,10 @@ std::vector<PersistedGroup> Registry::public_state() const {
         PersistedGroup group{g->name, {}};
         for (const auto& id : g->members()) {
             std::lock_guard lock(id->mutex);
-            group.identifiers.push_back(PersistedIdentifier{
-                id->name, id->status, id->details, id->reports.capacity(), id->reports.snapshot()});
+            group.identifiers.push_back(PersistedIdentifier{id->name, id->status, id->details,
+                                                            id->reports.capacity(),
+                                                            id->reports.snapshot(), id->lease_ttl,
+                                                            id->lease});
         }
         out.push_back(std::move(group));
     }
@@ -455,7 +642,6 @@ std::vector<PersistedGroup> Registry::public_state() const {
 Result<void> Registry::restore(const PersistedGroup& persisted) {
     auto* g = find_group(persisted.name);
     if (g == nullptr) return Errc::group_not_found;
-    if (g->visibility != Visibility::kPublic) return Errc::forbidden;
     if (persisted.identifiers.empty()) return Errc::last_identifier;
 
     detail::MemberIndex<detail::Identifier> index;
@@ -473,6 +659,11 @@ Result<void> Registry::restore(const PersistedGroup& persisted) {
             if (store_limit_ != 0) remember_report(id, seq, false);
         }
         if (p.details) added += static_cast<std::int64_t>(p.details->size());
+        if (p.ttl > 0) {
+            // Restarted in full: how long it had left was not kept.
+            std::lock_guard id_lock(id->mutex);
+            arm_lease(*g, id, p.ttl, p.lease != 0 ? p.lease : next_lease_.fetch_add(1));
+        }
         index.add(id);
     }
     {

@@ -5,10 +5,12 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -38,12 +40,19 @@ inline constexpr std::string_view kMainIdentifier = "main";
 inline constexpr std::string_view kAllIdentifiers = "all";
 inline constexpr std::size_t kPublicMaxReports = 50;
 
+/// The key a group or identifier name is looked up by: ASCII letters folded
+/// to lower case, as the registry compares names.
+std::string name_key(std::string_view name);
+
 /// How an identifier starts out.
 struct IdentifierSpec {
     std::string name{kMainIdentifier};
     int status = 1;
     std::optional<std::string> details;
     std::size_t max_reports = kPublicMaxReports;
+    /// A lease, in seconds: unless its status is set again within `ttl`, the
+    /// identifier turns -1 with details "expired". 0: none.
+    std::int64_t ttl = 0;
 };
 
 /// A copy of one identifier's status, taken under its lock.
@@ -190,8 +199,10 @@ class Registry {
     std::vector<GroupIdentifiers> list_identifiers() const;
 
     /// Writes from outside: refused with Errc::forbidden on internal groups.
+    /// `ttl` > 0 starts a lease (see IdentifierSpec::ttl); 0 ends any lease.
     Result<void> set_status(std::string_view group, std::string_view identifier, int status,
-                            std::optional<std::string> details = std::nullopt);
+                            std::optional<std::string> details = std::nullopt,
+                            std::int64_t ttl = 0);
     Result<void> add_report(std::string_view group, std::string_view identifier, std::string text);
 
     /// Adds an identifier to a public group at run time (Errc::forbidden for
@@ -202,16 +213,40 @@ class Registry {
     Result<void> remove_identifier(std::string_view group, std::string_view identifier);
 
     /// Sends every later change of a public group to `journal` (nullptr: none).
-    /// Set before serving; the journal must outlive the registry's use.
-    void set_journal(StateJournal* journal) noexcept { journal_ = journal; }
+    /// Set before serving; the journal must outlive the registry's use. If
+    /// the journal orders changes, a public write is only checked and
+    /// recorded here (Errc::store_unavailable when the journal refuses it),
+    /// and takes effect when the journal hands it to apply().
+    void set_journal(StateJournal* journal) noexcept {
+        journal_ = journal;
+        ordered_ = journal != nullptr && journal->orders_changes();
+    }
+    /// Applies a change in memory, raising events and calling listeners as a
+    /// local write does, without recording it: for an ordering journal
+    /// handing back the changes of every instance, one at a time, in order.
+    /// kAddGroup adds a public group (Errc::already_exists if one has that
+    /// name). May write to internal groups: the journal is trusted.
+    Result<void> apply(const StateChange& change);
     /// The journal ticket of this thread's latest write since the last call
     /// (0 if none), so that a caller can wait for it to be durable.
     static std::uint64_t take_ticket() noexcept;
     /// Public groups as the journal stores them.
     std::vector<PersistedGroup> public_state() const;
-    /// Replaces a public group's identifiers, statuses, details and reports by
-    /// persisted ones, without events or journal records. Before serving only.
+    /// Replaces a group's identifiers, statuses, details, reports and leases
+    /// by persisted ones, without events or journal records: for a state
+    /// store, before serving (or, for a shared one, when it reloads).
     Result<void> restore(const PersistedGroup& group);
+
+    /// Ends the leases whose time has come (see IdentifierSpec::ttl): status
+    /// -1 with the group's expiry details, an event, a journal record. With
+    /// an ordering journal the expiry is proposed instead, and takes effect
+    /// when applied, only if no renewal came before it in the order. `act`
+    /// false: this instance leaves expiring to another (in a cluster, one
+    /// does), and only keeps track. Returns the leases ended or proposed.
+    std::size_t expire_leases(std::chrono::steady_clock::time_point now, bool act = true);
+    /// The details an expired identifier of `group` gets (default "expired").
+    /// Set before serving.
+    void set_expiry_details(std::string_view group, std::string details);
 
     /// Adds a listener for status changes (see StatusListener).
     void on_status_change(StatusListener listener);
@@ -238,10 +273,22 @@ class Registry {
   private:
     friend class GroupHandle;
     detail::Group* find_group(std::string_view name) const;
+    /// `lease`: which lease a ttl starts (0: a new local one); `if_lease`: an
+    /// expiry, done only if that lease is still the identifier's.
     Result<void> write_status(detail::Group& group, std::string_view identifier, int status,
-                              std::optional<std::string> details) const;
-    Result<void> write_report(detail::Group& group, std::string_view identifier,
-                              std::string text) const;
+                              std::optional<std::string> details, std::int64_t ttl = 0,
+                              std::uint64_t lease = 0, std::uint64_t if_lease = 0) const;
+    Result<void> write_report(detail::Group& group, std::string_view identifier, std::string text,
+                              std::optional<std::int64_t> timestamp = std::nullopt) const;
+    Result<void> insert_identifier(detail::Group& group, IdentifierSpec spec,
+                                   std::uint64_t lease = 0);
+    /// Starts the lease `lease` of `ttl` seconds on `id` (locked by the caller).
+    void arm_lease(detail::Group& group, const std::shared_ptr<detail::Identifier>& id,
+                   std::int64_t ttl, std::uint64_t lease) const;
+    std::string expiry_details(const detail::Group& group) const;
+    Result<void> erase_identifier(detail::Group& group, std::string_view identifier);
+    /// Records a checked write with an ordering journal (see set_journal).
+    Result<void> propose(StateChange change) const;
     std::vector<detail::Group*> groups_snapshot() const;
     void account(std::int64_t delta) const;
     /// Records a change of a public group's identifier (no-op without a
@@ -271,7 +318,19 @@ class Registry {
     mutable std::deque<std::pair<std::weak_ptr<detail::Identifier>, std::uint64_t>>
         order_;                               // oldest first
     mutable std::size_t stale_in_order_ = 0;  // entries whose report a ring already overwrote
+    // Leases, soonest first; an entry whose lease was renewed or ended is skipped.
+    struct LeaseEntry {
+        std::weak_ptr<detail::Identifier> identifier;
+        detail::Group* group;
+        std::uint64_t lease;
+    };
+    mutable std::mutex leases_mutex_;  // taken after an identifier's lock, never before
+    mutable std::multimap<std::chrono::steady_clock::time_point, LeaseEntry> leases_;
+    mutable std::atomic<std::uint64_t> next_lease_{1};
+    std::unordered_map<std::string, std::string> expiry_details_;  // by name_key
+
     StateJournal* journal_ = nullptr;
+    bool ordered_ = false;  // journal_ orders changes: writes are proposed, then applied
 };
 
 }  // namespace srmi::core

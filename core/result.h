@@ -16,6 +16,7 @@ enum class Errc {
     already_exists,        ///< an identifier of that name is already in the group
     last_identifier,       ///< removing it would leave the group without identifiers
     invalid_name,          ///< an empty identifier name
+    store_unavailable,     ///< the shared state store cannot take writes now
 };
 
 /// A value or the reason there is none. Cheap to move; never throws on access

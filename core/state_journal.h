@@ -13,19 +13,6 @@
 
 namespace srmi::core {
 
-/// One change to a public group, with names in their registered spelling.
-struct StateChange {
-    enum class Kind { kAddIdentifier, kRemoveIdentifier, kSetStatus, kAddReport };
-
-    Kind kind = Kind::kSetStatus;
-    std::string group;
-    std::string identifier;
-    int status = 1;                       ///< kAddIdentifier, kSetStatus
-    std::optional<std::string> details;   ///< kAddIdentifier, kSetStatus
-    std::size_t max_reports = 0;          ///< kAddIdentifier
-    Report report;                        ///< kAddReport
-};
-
 /// An identifier as persisted: its state and its reports, oldest first.
 struct PersistedIdentifier {
     std::string name;
@@ -33,6 +20,34 @@ struct PersistedIdentifier {
     std::optional<std::string> details;
     std::size_t max_reports = 0;
     std::vector<Report> reports;
+    std::int64_t ttl = 0;     ///< its lease in seconds (0: none), restarted on restore
+    std::uint64_t lease = 0;  ///< which lease (see StateChange::lease)
+};
+
+/// One change to a public group, with names in their registered spelling.
+struct StateChange {
+    enum class Kind {
+        kAddIdentifier,
+        kRemoveIdentifier,
+        kSetStatus,
+        kAddReport,
+        kAddGroup,
+        kExpireLease,  ///< status -1 with `details`, if lease `lease` is still the current one
+    };
+
+    Kind kind = Kind::kSetStatus;
+    std::string group;
+    std::string identifier;
+    int status = 1;                       ///< kAddIdentifier, kSetStatus
+    std::optional<std::string> details;   ///< kAddIdentifier, kSetStatus
+    std::size_t max_reports = 0;          ///< kAddIdentifier
+    std::int64_t ttl = 0;                 ///< kAddIdentifier, kSetStatus: lease seconds (0: none)
+    Report report;                        ///< kAddReport
+    /// kExpireLease: the lease it ends. Handed back by an ordering journal:
+    /// the change's place in its order (which names the lease it starts).
+    std::uint64_t lease = 0;
+    /// kAddGroup: the group as declared (names, statuses, max_reports).
+    std::vector<PersistedIdentifier> identifiers;
 };
 
 struct PersistedGroup {
@@ -44,17 +59,27 @@ struct PersistedGroup {
 /// changed identifier is locked, so one identifier's changes arrive in order;
 /// it must only queue, never wait for I/O. Durability is asynchronous: the
 /// returned ticket becomes durable later, and when_durable() says when.
+///
+/// A journal that orders changes (shared by several instances) is told of a
+/// write before it is applied: the registry only checks it and records it,
+/// and the journal hands every change of every instance back, in one order,
+/// to Registry::apply().
 class StateJournal {
 public:
     virtual ~StateJournal() = default;
 
-    /// Queues `change`; returns its ticket (increasing, never 0).
+    /// Queues `change`; returns its ticket (increasing), or 0 when the
+    /// journal cannot take writes now (the write is then refused).
     virtual std::uint64_t record(StateChange change) = 0;
 
     /// Calls `done` once every change up to `ticket` is durable: at once (on
     /// this thread) if it already is, else later on the journal's thread.
     /// `done(false)` if the journal failed and the change may be lost.
+    /// For a journal that orders changes: once the change is also applied here.
     virtual void when_durable(std::uint64_t ticket, std::function<void(bool ok)> done) = 0;
+
+    /// Whether writes wait for Registry::apply() instead of being applied at once.
+    virtual bool orders_changes() const noexcept { return false; }
 };
 
 }  // namespace srmi::core

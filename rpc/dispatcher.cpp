@@ -181,7 +181,7 @@ Reply Dispatcher::call(const Method& method, const Json* params, const Caller& c
         }
     } else {  // array
         for (const auto& recipe : method.recipes) {
-            if (recipe.params.size() != count) continue;
+            if (recipe.params.size() != count || recipe.named_only) continue;
             if (chosen != nullptr) return errors::invalid_params(errors::kAmbiguousCall);
             chosen = &recipe;
         }
@@ -353,6 +353,38 @@ std::optional<std::string> Dispatcher::handle(std::string_view body, const Calle
         std::string out;
         write_error(out, errors::server_error(), nullptr);
         return out;
+    }
+}
+
+std::optional<std::string> Dispatcher::fail_all(std::string_view body,
+                                                const RpcError& error) const {
+    try {
+        Json request;
+        if (!parse_json(body, request, limits_.max_depth)) return std::nullopt;
+        auto id_of = [](const Json& r) -> const Json* {
+            if (!r.is_object()) return nullptr;
+            auto it = r.find("id");
+            return it == r.end() ? nullptr : &*it;
+        };
+        std::string out;
+        if (!request.is_array()) {
+            const Json* id = id_of(request);
+            if (id == nullptr) return std::nullopt;
+            write_error(out, error, *id);
+            return out;
+        }
+        out += '[';
+        for (const auto& element : request) {
+            const Json* id = id_of(element);
+            if (id == nullptr) continue;
+            if (out.size() > 1) out += ',';
+            write_error(out, error, *id);
+        }
+        if (out.size() == 1) return std::nullopt;
+        out += ']';
+        return out;
+    } catch (const std::exception&) {
+        return std::nullopt;
     }
 }
 

@@ -51,9 +51,12 @@ using Reply = std::variant<Json, RpcError, RawJson>;
 using Handler = std::function<Reply(const Params&)>;
 
 /// One accepted parameter list (names in positional order) and its handler.
+/// A named-only recipe (srmi's own parameters beside OpenSIPS's) is never
+/// matched by a positional array, so OpenSIPS's arrays keep their meaning.
 struct Recipe {
     std::vector<std::string> params;
     Handler handler;
+    bool named_only = false;
 };
 
 /// A JSON Schema fragment written as YAML text (JSON is YAML too), e.g.
@@ -156,6 +159,11 @@ class Dispatcher {
     /// (only notifications). Never throws.
     std::optional<std::string> handle(std::string_view body,
                                       const Caller& caller = unrestricted_caller()) const;
+
+    /// The answer to `body` when its writes, already handled, could not be
+    /// made durable: `error` for each of its requests that has an id.
+    /// nullopt when none has. Never throws.
+    std::optional<std::string> fail_all(std::string_view body, const RpcError& error) const;
 
     /// Sets the bounds every body is checked against. Set before serving.
     void set_limits(DispatchLimits limits) noexcept { limits_ = limits; }

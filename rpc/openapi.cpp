@@ -100,10 +100,12 @@ Json param_schema(const Method& method, const std::string& name) {
     throw std::invalid_argument(method.name + ": recipe parameter '" + name + "' has no ParamDoc");
 }
 
-// Recipes of each length; a length with several is ambiguous as an array.
+// Recipes an array may match, by length; a length with several is ambiguous.
 std::map<std::size_t, std::vector<const Recipe*>> recipes_by_size(const Method& method) {
     std::map<std::size_t, std::vector<const Recipe*>> out;
-    for (const auto& recipe : method.recipes) out[recipe.params.size()].push_back(&recipe);
+    for (const auto& recipe : method.recipes) {
+        if (!recipe.named_only) out[recipe.params.size()].push_back(&recipe);
+    }
     return out;
 }
 
@@ -164,6 +166,14 @@ Json params_schema(const Method& method) {
         text +=
             "\nPositional arrays in recipe order are accepted too: " + listing(positional, " or ") +
             ".";
+    }
+    if (std::any_of(method.recipes.begin(), method.recipes.end(),
+                    [](const Recipe& r) { return r.named_only; })) {
+        std::vector<std::string> named;
+        for (const auto& recipe : method.recipes) {
+            if (recipe.named_only) named.push_back(join(recipe.params, "{", "}"));
+        }
+        text += "\nOnly as named params: " + listing(named) + ".";
     }
     if (!ambiguous.empty()) {
         text += "\nAn array of " + listing(ambiguous, " or ") +

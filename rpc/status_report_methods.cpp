@@ -42,6 +42,8 @@ RpcError to_rpc_error(Errc error, const char* identifier_message = "Identifier n
             return {400, "Cannot remove the last identifier of a group", std::nullopt};
         case Errc::invalid_name:
             return errors::invalid_params("Parameter 'identifier' must be a non-empty string");
+        case Errc::store_unavailable:
+            return {503, "State store unavailable", std::nullopt};
     }
     return errors::server_error();
 }
@@ -189,6 +191,17 @@ std::vector<std::vector<std::string>> add_identifier_recipes() {
 }
 
 constexpr int kMaxReportsLimit = 1'000'000;
+constexpr int kMaxTtl = 31'536'000;  // a year of seconds
+constexpr const char* kTtlMessage = "Parameter 'ttl' must be an integer from 1 to 31536000";
+
+// The lease a write asks for: 0 without `ttl`, nullopt when `ttl` is not
+// a whole number of seconds from 1 to a year.
+std::optional<std::int64_t> ttl_of(const Params& p) {
+    if (!p.has("ttl")) return 0;
+    auto ttl = int_value(p["ttl"]);
+    if (!ttl || *ttl < 1 || *ttl > kMaxTtl) return std::nullopt;
+    return *ttl;
+}
 
 // What the API description says of the errors every sr_* method shares.
 ErrorDoc group_not_found_doc() {
@@ -218,6 +231,22 @@ description: |
   When omitted, `main` is meant. In `sr_get_status`, `all` (any case)
   means the whole group.
 type: string
+)yaml"});
+    dispatcher.add_schema({"TtlParam", R"yaml(
+description: |
+  srmi's own (not OpenSIPS's), named params only: a lease in seconds.
+  Unless the identifier's status is set again within `ttl`, it turns
+  -1 with details `expired` and E_CORE_SR_STATUS_CHANGED is raised, so a
+  publisher that dies is noticed. A later write without `ttl` ends the
+  lease. In a cluster exactly one instance expires it. Anything but an
+  integer from 1 to 31536000: -32602 `Parameter 'ttl' must be an integer
+  from 1 to 31536000`.
+oneOf:
+  - type: integer
+    minimum: 1
+    maximum: 31536000
+  - type: string
+    pattern: '^[0-9]+$'
 )yaml"});
     dispatcher.add_schema({"StatusParam", R"yaml(
 description: |
@@ -380,6 +409,9 @@ void add_identifier_methods(Dispatcher& dispatcher, core::Registry& registry) {
             }
             spec.max_reports = static_cast<std::size_t>(*max);
         }
+        auto ttl = ttl_of(p);
+        if (!ttl) return errors::invalid_params(kTtlMessage);
+        spec.ttl = *ttl;
         return with_group(p, [&](std::string_view group) -> Reply {
             auto done = registry.add_identifier(group, std::move(spec));
             if (!done) return to_rpc_error(done.error());
@@ -398,9 +430,11 @@ minLength: 1
 )yaml"},
                    {"status", schema_ref("StatusParam")},
                    {"details", schema_ref("DetailsParam")},
-                   {"max_reports", schema_ref("MaxReportsParam")}},
+                   {"max_reports", schema_ref("MaxReportsParam")},
+                   {"ttl", schema_ref("TtlParam")}},
         .result = schema_ref("OkResult"),
         .errors = {invalid_params_doc("Parameter 'identifier' must be a non-empty string"),
+                   invalid_params_doc(kTtlMessage),
                    invalid_params_doc("Parameter 'status' must be an integer"),
                    invalid_params_doc("Parameter 'details' must be a string"),
                    invalid_params_doc(
@@ -415,8 +449,12 @@ minLength: 1
             "gives 403 `Forbidden`. An identifier the group already has\n"
             "(case-insensitively) gives 409 `Identifier already exists`.",
     };
-    for (auto& params : add_identifier_recipes())
+    for (auto& params : add_identifier_recipes()) {
+        auto with_ttl = params;
+        with_ttl.push_back("ttl");
         add_method.recipes.push_back({std::move(params), add});
+        add_method.recipes.push_back({std::move(with_ttl), add, true});
+    }
     dispatcher.add(std::move(add_method));
 
     dispatcher.add({
@@ -668,9 +706,11 @@ oneOf:
             }
             details = p["details"].get<std::string>();
         }
+        auto ttl = ttl_of(p);
+        if (!ttl) return errors::invalid_params(kTtlMessage);
         return with_group(p, [&](std::string_view group) -> Reply {
-            auto done =
-                registry.set_status(group, identifier_or_main(p), *status, std::move(details));
+            auto done = registry.set_status(group, identifier_or_main(p), *status,
+                                            std::move(details), *ttl);
             if (!done) return to_rpc_error(done.error());
             return "OK";
         });
@@ -681,14 +721,20 @@ oneOf:
         .recipes = {{{"group", "status"}, set_status},
                     {{"group", "status", "details"}, set_status},
                     {{"group", "identifier", "status"}, set_status},
-                    {{"group", "identifier", "status", "details"}, set_status}},
+                    {{"group", "identifier", "status", "details"}, set_status},
+                    {{"group", "status", "ttl"}, set_status, true},
+                    {{"group", "status", "details", "ttl"}, set_status, true},
+                    {{"group", "identifier", "status", "ttl"}, set_status, true},
+                    {{"group", "identifier", "status", "details", "ttl"}, set_status, true}},
         .role = Role::kWrite,
         .params = {{"group", schema_ref("GroupName")},
                    {"identifier", schema_ref("IdentifierName")},
                    {"status", schema_ref("StatusParam")},
-                   {"details", schema_ref("DetailsParam")}},
+                   {"details", schema_ref("DetailsParam")},
+                   {"ttl", schema_ref("TtlParam")}},
         .result = schema_ref("OkResult"),
         .errors = {invalid_params_doc("Parameter 'status' must be an integer"),
+                   invalid_params_doc(kTtlMessage),
                    invalid_params_doc("Parameter 'details' must be a string"),
                    group_not_found_doc(), identifier_not_found_doc(), forbidden_doc()},
         .description = "Only public groups can be written: an internal group such as `core`\n"

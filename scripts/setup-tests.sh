@@ -8,6 +8,8 @@ set -euo pipefail
 
 packages=()
 command -v promtool >/dev/null || packages+=(prometheus)
+# PostgreSQL's server, for the cluster tests (tests/support/postgres_server.py).
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || packages+=(postgresql)
 # A Python that already has both (from Debian or otherwise) will do.
 if ! python3 -c 'import yaml, jsonschema; jsonschema.Draft202012Validator' 2>/dev/null; then
     packages+=(python3-yaml python3-jsonschema)

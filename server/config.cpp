@@ -672,6 +672,9 @@ void load_config_file(const std::string& path, Config& config) {
                       "max_workers",
                       "ready_requires",
                       "state_dir",
+                      "state",
+                      "node_name",
+                      "heartbeat_lapse",
                       "tokens",
                       "client_certs",
                       "open_probes",
@@ -782,6 +785,18 @@ void load_config_file(const std::string& path, Config& config) {
     }
     if (root.contains("state_dir"))
         config.state_dir = reader.string(root["state_dir"], "state_dir");
+    if (root.contains("state")) {
+        config.state_uri = reader.string(root["state"], "state");
+        if (config.state_uri.empty()) reader.fail("state", "must be a postgresql:// URI");
+    }
+    if (root.contains("heartbeat_lapse")) {
+        config.heartbeat_lapse =
+            static_cast<int>(reader.integer(root["heartbeat_lapse"], "heartbeat_lapse", 1, 3600));
+    }
+    if (root.contains("node_name")) {
+        config.node_name = reader.string(root["node_name"], "node_name");
+        if (config.node_name.empty()) reader.fail("node_name", "must be a non-empty name");
+    }
     for (auto [key, field] :
          {std::pair{"tls_cert", &config.tls_cert}, std::pair{"tls_key", &config.tls_key},
           std::pair{"tls_client_ca", &config.tls_client_ca},
@@ -830,7 +845,7 @@ boost::program_options::options_description serve_options() {
     }
     for (const char* name :
          {"listen", "group", "config", "threads", "log-level", "exec-threshold-us",
-          "profiling-proc", "state-dir", "tls-cert", "tls-key", "tls-client-ca", "event-tls-ca"}) {
+          "profiling-proc", "state-dir", "state", "node-name", "heartbeat-lapse", "tls-cert", "tls-key", "tls-client-ca", "event-tls-ca"}) {
         options.add_options()(name, po::value<std::string>());
     }
     for (const auto& limit : kLimitKeys) {
@@ -888,6 +903,14 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
         } else if (flag == "--state-dir") {
             if (value.empty()) throw ConfigError("--state-dir needs a directory");
             config.state_dir = value;
+        } else if (flag == "--state") {
+            if (value.empty()) throw ConfigError("--state needs a postgresql:// URI");
+            config.state_uri = value;
+        } else if (flag == "--heartbeat-lapse") {
+            config.heartbeat_lapse = parse_number<int>(value, "--heartbeat-lapse", 1, 3600);
+        } else if (flag == "--node-name") {
+            if (value.empty()) throw ConfigError("--node-name needs a non-empty name");
+            config.node_name = value;
         } else if (flag == "--profiling-proc") {
             config.profiling_proc = check_profiling(value, "--profiling-proc");
         } else if (flag == "--exec-threshold-us") {
@@ -910,6 +933,14 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
         }
     }
     check_groups(config.groups);
+    if (!config.state_uri.empty() && !config.state_dir.empty()) {
+        throw ConfigError(
+            "--state and --state-dir exclude each other: a PostgreSQL registry shared by several "
+            "instances, or a SQLite file of one");
+    }
+    if (config.node_name.empty()) {
+        config.node_name = config.listen_host + ":" + std::to_string(config.listen_port);
+    }
     check_tls(config);
     check_ready_requires(config);
     check_credentials(config);
@@ -946,6 +977,11 @@ Options (serve):
   --log-events         raise E_CORE_LOG for every log line (log_event_enabled)
   --state-dir DIR      keep public groups durable in DIR/srmi-state.db (SQLite);
                        a restart, even after kill -9, restores every acknowledged write
+  --state postgresql://USER[:PASSWORD]@HOST[:PORT]/DB
+                       share the registry with every srmi given the same database
+                       (docs/cluster.md); not with --state-dir
+  --node-name NAME     this instance's name in the cluster group (default HOST:PORT)
+  --heartbeat-lapse S  a member whose heartbeat lapses S seconds is unreachable (default 10)
   --profiling-proc on|off  load request profiling (E_PROFILING_PROC and the
                        profiling_proc command), switched on or off
   --insecure           allow listening beyond loopback without access tokens

@@ -59,6 +59,13 @@ struct Config {
     std::vector<std::string> ready_requires;
     /// Where public groups are kept durable (SQLite); empty: in memory only.
     std::string state_dir;
+    /// A PostgreSQL connection URI: the registry shared by every instance
+    /// given the same database (not with state_dir).
+    std::string state_uri;
+    /// This instance's name among them; empty: HOST:PORT of listen.
+    std::string node_name;
+    /// Seconds a member's heartbeat may lapse before it is `unreachable`.
+    int heartbeat_lapse = 10;
 
     // Access control and request bounds
     /// Tokens ("tokens") and client certificate names ("client_certs"); none:

@@ -25,6 +25,7 @@ namespace net = boost::asio;
 namespace {
 
 constexpr std::chrono::seconds kMaintenancePeriod{1};
+constexpr std::string_view kMembersGroup = "cluster";
 
 // The sink factory loads event_tls_ca at once: a file that cannot be used is
 // a configuration error, like the listener's own certificates.
@@ -125,6 +126,7 @@ Server::Server(Config config)
         registry_.add_group(group.name, core::Visibility::kPublic, std::move(group.identifiers));
     }
     if (!config_.state_dir.empty()) restore_state();
+    if (!config_.state_uri.empty()) join_cluster();
     rpc::add_all_methods(
         dispatcher_, registry_, hub_, profiler_ ? &profiler_->enabled() : nullptr,
         rpc::ServerInfo{kServerString, static_cast<std::int64_t>(std::time(nullptr))});
@@ -139,7 +141,13 @@ Server::Server(Config config)
         [context = context_] {
             return context->connections_rejected.load(std::memory_order_relaxed);
         },
-        [this] { return fan_out_.dropped(); }});
+        [this] { return fan_out_.dropped(); },
+        cluster_ ? std::function<StateStoreStats()>([cluster = cluster_.get()] {
+            const auto health = cluster->health();
+            return StateStoreStats{health.connected, health.leader, health.applied,
+                                   health.commits, health.changes};
+        })
+                 : nullptr});
     dispatcher_.on_call_done([metrics = metrics_.get()](std::string_view method, int code,
                                                         std::chrono::nanoseconds elapsed) {
         metrics->record_call(method, code, elapsed);
@@ -171,12 +179,43 @@ void Server::restore_state() {
     spdlog::info("state in {}: {} group(s) restored", state_->path(), restored);
 }
 
+void Server::join_cluster() {
+    PostgresOptions options;
+    options.uri = config_.state_uri;
+    options.node = config_.node_name;
+    options.lapse = std::chrono::seconds(config_.heartbeat_lapse);
+    cluster_ = std::make_unique<PostgresState>(std::move(options), registry_);
+    // The members: internal (written only through the shared log), this
+    // instance first, until the shared registry replaces the group.
+    registry_.add_group(std::string(kMembersGroup), core::Visibility::kInternal,
+                        {core::IdentifierSpec{config_.node_name, -1, "starting", 0, 0}});
+    registry_.set_expiry_details(kMembersGroup, "unreachable");
+    // The configuration's groups as declared, before the shared registry replaces them.
+    auto declared = registry_.public_state();
+    registry_.set_journal(cluster_.get());
+    context_->journal = cluster_.get();
+    probes_.state_problem = [cluster = cluster_.get()] {
+        auto health = cluster->health();
+        if (!health.conflicts.empty()) {
+            std::string names;
+            for (const auto& name : health.conflicts) names += (names.empty() ? "" : ", ") + name;
+            if (!health.problem.empty()) health.problem += "; ";
+            health.problem += "group(s) declared differently by another instance: " + names;
+        }
+        return health.problem;
+    };
+    cluster_->start(std::move(declared));
+    spdlog::info("registry shared in {} as node '{}'", cluster_->where(), config_.node_name);
+}
+
 Server::~Server() {
     stop();
     wait();
     workers_.reset();  // its last jobs use the dispatcher and the registry: end them first
+    if (cluster_) cluster_->stop();  // its follower applies changes to the registry: end it first
     registry_.set_journal(nullptr);
     state_.reset();  // commits what is queued
+    cluster_.reset();
     // Sessions still held by the stopped io_context end when it is destroyed,
     // after the rest of the server: their disconnects are no events any more.
     context_->on_disconnect = nullptr;
@@ -264,6 +303,8 @@ void Server::schedule_maintenance() {
         if (ec || stopping_) return;
         hub_.purge_expired();
         memory_watch_.sample_process();
+        // In a cluster only the leader ends leases; the others keep track.
+        registry_.expire_leases(std::chrono::steady_clock::now(), !cluster_ || cluster_->leads());
         schedule_maintenance();
     });
 }

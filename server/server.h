@@ -25,6 +25,7 @@
 #include "server/observe/metrics.h"
 #include "server/observe/probes.h"
 #include "server/observe/profiler.h"
+#include "server/state/postgres_state.h"
 #include "server/state/sqlite_state.h"
 #include "server/http/worker_pool.h"
 
@@ -38,9 +39,10 @@ class LogEventSink;
 class Server {
 public:
     /// Registers `core` (then INITIALIZING) and the configured public groups,
-    /// restoring them from the state directory when one is configured.
-    /// Throws std::invalid_argument for groups the registry refuses and
-    /// StateError for a state file that cannot be used.
+    /// restoring them from the state directory when one is configured, or
+    /// joining the registry shared in PostgreSQL. Throws std::invalid_argument
+    /// for groups the registry refuses and StateError for a state file or
+    /// database that cannot be used.
     explicit Server(Config config);
     ~Server();
     Server(const Server&) = delete;
@@ -70,6 +72,7 @@ private:
 
     void schedule_maintenance();
     void restore_state();
+    void join_cluster();
 
     Config config_;
     /// One per I/O thread beyond the first (which runs ioc_): sessions are
@@ -93,6 +96,7 @@ private:
     std::unique_ptr<Profiler> profiler_;  // when profiling_proc is configured
     std::unique_ptr<WorkerPool> workers_;  // when max_workers > 0
     std::unique_ptr<SqliteState> state_;   // when state_dir is set
+    std::unique_ptr<PostgresState> cluster_;  // when state_uri is set
     core::CoreStatus core_;
     rpc::Dispatcher dispatcher_;
     ProbeContext probes_;

@@ -33,6 +33,8 @@ struct Identifier {
     std::optional<std::string> details;
     ReportRing reports;
     std::uint64_t reports_added = 0;  // by add_report since creation; ring wraps do not reset it
+    std::int64_t lease_ttl = 0;       // seconds; 0: no lease
+    std::uint64_t lease = 0;          // which lease is running (see StateChange::lease)
     /// Set, under `mutex`, when the identifier leaves its group: a writer that
     /// found it before then must not change it (its bytes left the store with it).
     bool removed = false;

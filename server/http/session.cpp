@@ -255,15 +255,17 @@ void HttpSession<Stream>::on_request() {
     if (context_->workers != nullptr) {
         // The handler runs on the pool; the answer comes back to our strand.
         context_->workers->submit([self = this->shared_from_this(), request = std::move(request)] {
-            self->answer_when_durable(self->respond(request));
+            auto response = self->respond(request);
+            self->answer_when_durable(std::move(response), std::move(request));
         });
         return;
     }
-    answer_when_durable(respond(request));
+    auto response = respond(request);
+    answer_when_durable(std::move(response), std::move(request));
 }
 
 template <class Stream>
-void HttpSession<Stream>::answer_when_durable(Response response) {
+void HttpSession<Stream>::answer_when_durable(Response response, Request request) {
     // Runs on the thread that handled the request: the ticket is thread-local.
     const auto ticket = core::Registry::take_ticket();
     if (ticket == 0 || context_->journal == nullptr) {
@@ -274,11 +276,20 @@ void HttpSession<Stream>::answer_when_durable(Response response) {
     }
     // Acknowledged only once durable: the journal calls back after its commit.
     auto pending = std::make_shared<Response>(std::move(response));
-    context_->journal->when_durable(ticket, [self = this->shared_from_this(), pending](bool ok) {
+    context_->journal->when_durable(ticket, [self = this->shared_from_this(), pending,
+                                             request = std::move(request)](bool ok) {
         if (!ok) {
-            spdlog::error("a write could not be made durable; answering 500");
-            *pending =
-                error_response(http::status::internal_server_error, pending->version(), false);
+            // Each request of the body is told, by its id, that the store failed.
+            auto failed = self->context_->dispatcher.fail_all(
+                request.body(), rpc::RpcError{503, "State store unavailable", std::nullopt});
+            spdlog::warn("a write could not be made durable; answered 503 State store unavailable");
+            if (failed) {
+                pending->body() = std::move(*failed);
+                pending->prepare_payload();
+            } else {
+                *pending = error_response(http::status::service_unavailable, pending->version(),
+                                          false);
+            }
         }
         net::post(self->stream_.get_executor(),
                   [self, pending] { self->send(std::move(*pending), true); });

@@ -55,7 +55,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
     void on_request();
     void start_event_stream(const Request& request);
     Response respond(const Request& request) const;
-    void answer_when_durable(Response response);
+    void answer_when_durable(Response response, Request request);
     void send(Response response, bool counted);
     void on_write(bool counted, boost::beast::error_code ec, std::size_t bytes);
     void reject(boost::beast::http::status status);

@@ -430,6 +430,25 @@ std::string Metrics::render() const {
     sample(out, "srmi_event_fanout_drops_total", {},
            sources_.fan_outs_dropped ? sources_.fan_outs_dropped() : std::uint64_t{0});
 
+    if (sources_.state_store) {
+        const auto store = sources_.state_store();
+        family(out, "srmi_state_store_up", "gauge",
+               "1 while the shared state store takes writes, 0 while it is unreachable.");
+        sample(out, "srmi_state_store_up", {}, std::uint64_t{store.up ? 1U : 0U});
+        family(out, "srmi_state_log_applied", "gauge",
+               "Number of the last change of the shared log applied by this instance.");
+        sample(out, "srmi_state_log_applied", {}, store.applied);
+        family(out, "srmi_state_commits_total", "counter",
+               "Transactions (group commits) this instance committed to the shared store.");
+        sample(out, "srmi_state_commits_total", {}, store.commits);
+        family(out, "srmi_state_changes_committed_total", "counter",
+               "Changes held by those transactions.");
+        sample(out, "srmi_state_changes_committed_total", {}, store.changes);
+        family(out, "srmi_cluster_leader", "gauge",
+               "1 on the one instance of the cluster that expires leases.");
+        sample(out, "srmi_cluster_leader", {}, std::uint64_t{store.leader ? 1U : 0U});
+    }
+
     const auto process = process_stats();
     if (process.cpu_seconds) {
         family(out, "process_cpu_seconds_total", "counter",

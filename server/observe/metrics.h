@@ -18,6 +18,15 @@
 
 namespace srmi::server {
 
+/// What a shared state store says of itself (see server/state).
+struct StateStoreStats {
+    bool up = false;              ///< taking writes
+    bool leader = false;          ///< this instance expires the cluster's leases
+    std::uint64_t applied = 0;    ///< the last change of the shared log applied here
+    std::uint64_t commits = 0;    ///< transactions this instance committed
+    std::uint64_t changes = 0;    ///< changes those transactions held
+};
+
 /// What Metrics reads when it renders, besides its own counters.
 struct MetricSources {
     const core::Registry& registry;             ///< statuses, readiness, reports added
@@ -29,6 +38,8 @@ struct MetricSources {
     /// Status changes never fanned out: the events thread was too far behind
     /// (FanOutQueue's bound). May be empty.
     std::function<std::uint64_t()> fan_outs_dropped = nullptr;
+    /// The shared state store (--state postgresql://...); empty without one.
+    std::function<StateStoreStats()> state_store = nullptr;
 };
 
 /// One server's counters and their exposition. The record_* calls are

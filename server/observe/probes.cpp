@@ -82,11 +82,12 @@ Response livez(const Request& request, const core::Registry& registry) {
 Response readyz(const Request& request, const ProbeContext& probes) {
     Json checks = Json::array();
     Json failed = Json::array();
-    auto add = [&](const std::string& name, int status, bool ok) {
+    auto add = [&](const std::string& name, int status, bool ok, std::string reason = {}) {
         Json check = Json::object();
         check["name"] = name;
         check["ok"] = ok;
         check["status"] = status;
+        if (!reason.empty()) check["reason"] = std::move(reason);
         checks.push_back(std::move(check));
         if (!ok) failed.push_back(name);
     };
@@ -96,6 +97,11 @@ Response readyz(const Request& request, const ProbeContext& probes) {
         auto status = probes.registry.status(group, core::kAllIdentifiers);
         const int value = status ? status->status : -1;
         add(group, value, status && status->ready());
+    }
+    if (probes.state_problem) {
+        auto problem = probes.state_problem();
+        const bool ok = problem.empty();
+        add("state", ok ? 1 : -1, ok, std::move(problem));
     }
     Json body = Json::object();
     body["status"] = failed.empty() ? "ok" : "failed";

@@ -1,6 +1,7 @@
 // Health-check probes: GET /health/{group}[/{identifier}], /livez, /readyz.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,6 +15,9 @@ namespace srmi::server {
 struct ProbeContext {
     const core::Registry& registry;
     std::vector<std::string> ready_requires;
+    /// Why the state store keeps this instance from being ready (empty: it
+    /// does not); unset without a shared store.
+    std::function<std::string()> state_problem = {};
 };
 
 /// The answer to a probe path, or nullopt when the path is not a probe's.

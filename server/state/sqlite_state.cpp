@@ -596,6 +596,9 @@ private:
                     .run();
                 return;
             }
+            case StateChange::Kind::kAddGroup:
+            case StateChange::Kind::kExpireLease:
+                return;  // only an ordering journal is told of these
         }
     }
 

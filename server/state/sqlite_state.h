@@ -5,19 +5,13 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "core/state_journal.h"
+#include "server/state/state_error.h"
 
 namespace srmi::server {
-
-/// A state file that cannot be used; the message names the file and the problem.
-class StateError : public std::runtime_error {
-public:
-    using std::runtime_error::runtime_error;
-};
 
 /// Public groups kept in DIR/srmi-state.db. record() only queues; one writer
 /// thread applies everything queued in one transaction (group commit) and

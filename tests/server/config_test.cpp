@@ -351,3 +351,22 @@ TEST_CASE("connection limits: documented defaults, strictly positive values") {
               std::string::npos);
     }
 }
+
+TEST_CASE("a shared store: --state, --node-name, --heartbeat-lapse, and not with --state-dir") {
+    auto cl = parse({"--state", "postgresql://srmi:pw@127.0.0.1/srmi", "--listen", "127.0.0.1:9001"});
+    CHECK(cl.config.state_uri == "postgresql://srmi:pw@127.0.0.1/srmi");
+    CHECK(cl.config.node_name == "127.0.0.1:9001");  // HOST:PORT by default
+    CHECK(cl.config.heartbeat_lapse == 10);
+    cl = parse({"--state", "postgresql://h/db", "--node-name", "a", "--heartbeat-lapse", "3"});
+    CHECK(cl.config.node_name == "a");
+    CHECK(cl.config.heartbeat_lapse == 3);
+    CHECK(error_of({"--state", "postgresql://h/db", "--state-dir", "/tmp/x"})
+              .find("exclude each other") != std::string::npos);
+    CHECK(error_of({"--state", ""}).find("--state needs") != std::string::npos);
+    CHECK(error_of({"--heartbeat-lapse", "0"}) != "no error");
+    TempFile file(R"({"state": "postgresql://h/db", "node_name": "b", "heartbeat_lapse": 5})");
+    cl = parse({"--config", file.path});
+    CHECK(cl.config.state_uri == "postgresql://h/db");
+    CHECK(cl.config.node_name == "b");
+    CHECK(cl.config.heartbeat_lapse == 5);
+}

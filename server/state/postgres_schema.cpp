@@ -1,0 +1,171 @@
+// The schema: a head row (the last change's number, locked by each appending
+// transaction so that numbers are given in commit order, without gaps), the
+// ordered change log, and the state the log has led to (groups, identifiers,
+// reports), kept by srmi_append() in the same transaction.
+#include "server/state/postgres_schema.h"
+
+#include <string>
+
+#include "server/state/state_error.h"
+
+namespace srmi::server {
+
+namespace {
+
+// Taken while the schema is checked or created: instances starting together
+// on an empty database create it once.
+constexpr const char* kLockSchema = "SELECT pg_advisory_xact_lock(1936878953, 1)";
+
+constexpr const char* kCreate = R"sql(
+CREATE TABLE srmi_meta (key text PRIMARY KEY, value text NOT NULL);
+CREATE TABLE srmi_head (only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+                        seq bigint NOT NULL);
+INSERT INTO srmi_head (seq) VALUES (0);
+CREATE TABLE srmi_log (seq bigint PRIMARY KEY, node text NOT NULL, change jsonb NOT NULL);
+CREATE TABLE srmi_groups (gkey text PRIMARY KEY, name text NOT NULL, position bigint NOT NULL,
+                          declared jsonb NOT NULL, node text NOT NULL);
+CREATE TABLE srmi_identifiers (gkey text NOT NULL, ikey text NOT NULL, name text NOT NULL,
+                               position bigint NOT NULL, sub int NOT NULL DEFAULT 0,
+                               status int NOT NULL, details text, max_reports int NOT NULL,
+                               reports_added bigint NOT NULL DEFAULT 0,
+                               lease_ttl int NOT NULL DEFAULT 0, lease bigint NOT NULL DEFAULT 0,
+                               PRIMARY KEY (gkey, ikey));
+CREATE TABLE srmi_reports (gkey text NOT NULL, ikey text NOT NULL, n bigint NOT NULL,
+                           ts bigint NOT NULL, log text NOT NULL, PRIMARY KEY (gkey, ikey, n));
+
+-- Appends p_changes (a JSON array, applied in order) to the log after the
+-- head, applies each to the state tables exactly as Registry::apply() does in
+-- memory (a change that cannot apply is a no-op in both), notifies the
+-- followers, and returns the number of the last change.
+CREATE FUNCTION srmi_append(p_node text, p_changes jsonb) RETURNS bigint
+LANGUAGE plpgsql AS $fn$
+DECLARE
+    v_count int := jsonb_array_length(p_changes);
+    v_seq bigint;
+    v_last bigint;
+    c jsonb;
+    v_added bigint;
+    v_keep int;
+    v_sub int;
+    v_id jsonb;
+BEGIN
+    UPDATE srmi_head SET seq = seq + v_count RETURNING seq INTO v_last;
+    v_seq := v_last - v_count;
+    FOR i IN 0 .. v_count - 1 LOOP
+        c := p_changes -> i;
+        v_seq := v_seq + 1;
+        INSERT INTO srmi_log (seq, node, change) VALUES (v_seq, p_node, c);
+        CASE c ->> 'k'
+        WHEN 'status' THEN
+            UPDATE srmi_identifiers
+               SET status = (c ->> 's')::int, details = c ->> 'd',
+                   lease_ttl = COALESCE((c ->> 'ttl')::int, 0),
+                   lease = CASE WHEN c ? 'ttl' THEN v_seq ELSE 0 END
+             WHERE gkey = c ->> 'gk' AND ikey = c ->> 'ik';
+        WHEN 'expire' THEN
+            UPDATE srmi_identifiers SET status = -1, details = c ->> 'd', lease_ttl = 0, lease = 0
+             WHERE gkey = c ->> 'gk' AND ikey = c ->> 'ik' AND lease_ttl > 0
+               AND lease = (c ->> 'lease')::bigint;
+        WHEN 'report' THEN
+            UPDATE srmi_identifiers SET reports_added = reports_added + 1
+             WHERE gkey = c ->> 'gk' AND ikey = c ->> 'ik' AND max_reports > 0
+            RETURNING reports_added, max_reports INTO v_added, v_keep;
+            IF FOUND THEN
+                INSERT INTO srmi_reports (gkey, ikey, n, ts, log)
+                VALUES (c ->> 'gk', c ->> 'ik', v_added, (c ->> 't')::bigint, c ->> 'l');
+                DELETE FROM srmi_reports
+                 WHERE gkey = c ->> 'gk' AND ikey = c ->> 'ik' AND n <= v_added - v_keep;
+            END IF;
+        WHEN 'add' THEN
+            IF EXISTS (SELECT 1 FROM srmi_groups WHERE gkey = c ->> 'gk') THEN
+                INSERT INTO srmi_identifiers (gkey, ikey, name, position, status, details,
+                                              max_reports, lease_ttl, lease)
+                VALUES (c ->> 'gk', c ->> 'ik', c ->> 'i', v_seq, (c ->> 's')::int, c ->> 'd',
+                        (c ->> 'm')::int, COALESCE((c ->> 'ttl')::int, 0),
+                        CASE WHEN c ? 'ttl' THEN v_seq ELSE 0 END)
+                ON CONFLICT DO NOTHING;
+            END IF;
+        WHEN 'remove' THEN
+            IF (SELECT count(*) FROM srmi_identifiers WHERE gkey = c ->> 'gk') > 1 THEN
+                DELETE FROM srmi_identifiers WHERE gkey = c ->> 'gk' AND ikey = c ->> 'ik';
+                DELETE FROM srmi_reports WHERE gkey = c ->> 'gk' AND ikey = c ->> 'ik';
+            END IF;
+        WHEN 'group' THEN
+            INSERT INTO srmi_groups (gkey, name, position, declared, node)
+            VALUES (c ->> 'gk', c ->> 'g', v_seq, c -> 'ids', p_node)
+            ON CONFLICT DO NOTHING;
+            IF FOUND THEN
+                v_sub := 0;
+                FOR v_id IN SELECT value FROM jsonb_array_elements(c -> 'ids') LOOP
+                    INSERT INTO srmi_identifiers (gkey, ikey, name, position, sub, status,
+                                                  details, max_reports)
+                    VALUES (c ->> 'gk', v_id ->> 'ik', v_id ->> 'i', v_seq, v_sub,
+                            (v_id ->> 's')::int, v_id ->> 'd', (v_id ->> 'm')::int)
+                    ON CONFLICT DO NOTHING;
+                    v_sub := v_sub + 1;
+                END LOOP;
+            END IF;
+        ELSE
+            RAISE EXCEPTION 'srmi_append: unknown change kind %', c ->> 'k';
+        END CASE;
+    END LOOP;
+    PERFORM pg_notify('srmi_log', v_last::text);
+    RETURN v_last;
+END
+$fn$;
+)sql";
+
+std::string scalar(detail::PgConnection& db, const char* sql,
+                   const std::vector<std::optional<std::string>>& params = {}) {
+    auto result = db.exec(sql, params);
+    if (PQntuples(result.get()) != 1) return {};
+    return detail::pg_field(result.get(), 0, 0).value_or("");
+}
+
+}  // namespace
+
+std::string prepare_schema(detail::PgConnection& db, const std::string& where, int version) {
+    db.exec("BEGIN");
+    try {
+        db.exec(kLockSchema);
+        const bool ours = scalar(db, "SELECT to_regclass('srmi_meta') IS NOT NULL") == "t";
+        if (ours) {
+            const auto product = scalar(db, "SELECT value FROM srmi_meta WHERE key = 'product'");
+            const auto found = scalar(db, "SELECT value FROM srmi_meta WHERE key = 'schema_version'");
+            if (product != "srmi") {
+                throw StateError("state database " + where +
+                                 ": its srmi_meta table is not srmi's (product '" + product + "')");
+            }
+            if (found != std::to_string(version)) {
+                throw StateError("state database " + where + ": schema version " + found +
+                                 ", this srmi reads and writes version " +
+                                 std::to_string(version));
+            }
+        } else {
+            const auto tables = scalar(db,
+                                       "SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname "
+                                       "NOT IN ('pg_catalog', 'information_schema')");
+            if (tables != "0") {
+                throw StateError("state database " + where + ": it holds " + tables +
+                                 " table(s) and none is srmi's; give srmi an empty database "
+                                 "of its own (nothing was changed)");
+            }
+            db.exec(kCreate);
+            db.exec("INSERT INTO srmi_meta (key, value) VALUES ('product', 'srmi'), "
+                    "('schema_version', $1), ('cluster_id', gen_random_uuid()::text)",
+                    {std::to_string(version)});
+        }
+        auto id = scalar(db, "SELECT value FROM srmi_meta WHERE key = 'cluster_id'");
+        db.exec("COMMIT");
+        return id;
+    } catch (...) {
+        try {
+            db.exec("ROLLBACK");
+        } catch (const detail::PgError&) {
+            // The link is gone: the transaction went with it.
+        }
+        throw;
+    }
+}
+
+}  // namespace srmi::server

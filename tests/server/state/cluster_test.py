@@ -1,0 +1,488 @@
+#!/usr/bin/env python3
+"""Several srmi instances, one registry in PostgreSQL: real srmi binaries and a
+real PostgreSQL server (tests/support/postgres_server.py), as a user runs them.
+
+Convergence, events raised on every instance for a change made on one, racing
+writers ending identical everywhere, SIGKILL in the middle of acknowledged
+writes, the database stopped and started under load, an instance catching up
+on 10 000 changes it missed, and the refusals at start-up (exit 2).
+Usage: cluster_test.py PATH/TO/srmi
+"""
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+import urllib.error
+import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
+from srmi_test import LISTENING, wait_until  # noqa: E402
+from postgres_server import PASSWORD, PostgresServer  # noqa: E402
+
+SRMI = os.path.abspath(sys.argv.pop(1)) if len(sys.argv) > 1 else "build/srmi"
+DEADLINE = 20  # seconds for any single wait
+
+CONFIG = {
+    "groups": [
+        "gw",
+        {"name": "db", "identifiers": ["main", {"name": "replica", "max_reports": 3}]},
+    ]
+}
+
+
+class Node:
+    """One srmi of the cluster; its log is drained into self.log by a thread."""
+
+    def __init__(self, uri, name, config=CONFIG, extra=(), wait=True):
+        self.dir = tempfile.mkdtemp(prefix="srmi-node-")
+        self.config_path = os.path.join(self.dir, "srmi.json")
+        with open(self.config_path, "w") as f:
+            json.dump(config, f)
+        self.name = name
+        self.args = [SRMI, "--listen", "127.0.0.1:0", "--state", uri, "--node-name", name,
+                     "--config", self.config_path, *extra]
+        self.log = []
+        self.proc = subprocess.Popen(self.args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                     text=True)
+        self.port = None
+        self.listening = threading.Event()
+        self.reader = threading.Thread(target=self._drain, daemon=True)
+        self.reader.start()
+        if wait:
+            if not self.listening.wait(DEADLINE) or self.port is None:
+                self.proc.kill()
+                raise RuntimeError(f"srmi {name} did not start: " + "".join(self.log))
+            self.url = f"http://127.0.0.1:{self.port}"
+
+    def _drain(self):
+        for line in self.proc.stderr:
+            self.log.append(line)
+            m = LISTENING.search(line)
+            if m and self.port is None:
+                self.port = int(m.group(2))
+                self.listening.set()
+        self.listening.set()
+
+    def call(self, method, params=None, timeout=DEADLINE):
+        body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params or {}}
+        return self.post(body, timeout)
+
+    def post(self, body, timeout=DEADLINE):
+        req = urllib.request.Request(self.url + "/mi", json.dumps(body).encode(),
+                                     {"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=timeout) as reply:
+            return json.loads(reply.read())
+
+    def get(self, path):
+        try:
+            with urllib.request.urlopen(self.url + path, timeout=DEADLINE) as reply:
+                return reply.status, reply.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode()
+
+    def ready(self):
+        return self.get("/readyz")[0] == 200
+
+    def text(self, method, params=None):
+        """The result as text, for byte-for-byte comparisons between instances;
+        without the group `core`, which describes each instance's own run."""
+        result = self.call(method, params)["result"]
+        if isinstance(result, list):
+            result = [g for g in result if not (isinstance(g, dict) and g.get("Name") == "core")]
+        return json.dumps(result, sort_keys=False)
+
+    def reports(self, group, identifier):
+        return self.call("sr_list_reports", {"group": group, "identifier": identifier})["result"]
+
+    def kill(self):
+        self.proc.kill()
+        self.proc.wait(timeout=DEADLINE)
+        self.reader.join(timeout=DEADLINE)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=DEADLINE)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.reader.join(timeout=DEADLINE)
+        return self.proc.returncode
+
+
+class UdpReceiver:
+    """Datagrams of event notifications, as opensips-event reads them."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.socket = "udp:127.0.0.1:%d" % self.sock.getsockname()[1]
+
+    def next(self, timeout=DEADLINE):
+        self.sock.settimeout(timeout)
+        data, _ = self.sock.recvfrom(65536)
+        return json.loads(data)
+
+    def close(self):
+        self.sock.close()
+
+
+class ClusterTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.pg = PostgresServer()
+        try:
+            cls.pg.start()
+        except BaseException:
+            cls.pg.remove()
+            raise
+        cls.databases = 0
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.pg.remove()
+
+    def setUp(self):
+        type(self).databases += 1
+        self.uri = self.pg.create_database(f"t{self.databases}")
+        self.nodes = []
+
+    def tearDown(self):
+        for node in self.nodes:
+            if node.proc.poll() is None:
+                node.kill()
+        if any(n.proc.returncode not in (0, -9) for n in self.nodes):
+            for n in self.nodes:
+                print(f"--- log of {n.name}\n" + "".join(n.log[-40:]), file=sys.stderr)
+
+    def node(self, name, **kwargs):
+        n = Node(self.uri, name, **kwargs)
+        self.nodes.append(n)
+        return n
+
+    def cluster(self, count=3):
+        nodes = [self.node(f"n{i + 1}") for i in range(count)]
+        for n in nodes:
+            self.assertTrue(wait_until(n.ready, DEADLINE, 0.05), "".join(n.log))
+        return nodes
+
+    def converged(self, nodes, method="sr_list_status", params=None):
+        def same():
+            texts = {n.text(method, params) for n in nodes}
+            return len(texts) == 1
+        return wait_until(same, DEADLINE, 0.05)
+
+    # --- one registry ---------------------------------------------------------
+
+    def test_a_write_on_one_instance_is_read_on_every_other(self):
+        n1, n2, n3 = self.cluster()
+        self.assertEqual(n1.call("sr_set_status", {"group": "gw", "status": 3,
+                                                   "details": "up"})["result"], "OK")
+        for n in (n2, n3):
+            self.assertTrue(wait_until(
+                lambda: n.call("sr_get_status", {"group": "gw"})["result"]
+                == {"Readiness": True, "Status": 3, "Details": "up"}, DEADLINE, 0.02))
+        # Read-your-writes on the instance written to: answered once applied there.
+        n2.call("sr_add_identifier", {"group": "db", "identifier": "standby"})
+        self.assertEqual(n2.call("sr_get_status", {"group": "db", "identifier": "standby"})
+                         ["result"]["Status"], 1)
+        n3.call("sr_add_report", {"group": "db", "identifier": "replica", "report": "lag 3s"})
+        self.assertTrue(self.converged([n1, n2, n3]))
+        self.assertTrue(self.converged([n1, n2, n3], "sr_list_reports"))
+        self.assertEqual([r["Log"] for r in n1.reports("db", "replica")], ["lag 3s"])
+
+    def test_a_group_declared_by_one_instance_is_shared(self):
+        n1 = self.node("n1")
+        n2 = self.node("n2", config={"groups": ["gw", "only-on-n2"]})
+        self.assertTrue(wait_until(n2.ready, DEADLINE, 0.05))
+        self.assertTrue(wait_until(
+            lambda: "error" not in n1.call("sr_get_status", {"group": "only-on-n2"}),
+            DEADLINE, 0.05))
+        n1.call("sr_set_status", {"group": "only-on-n2", "status": -4})
+        self.assertTrue(wait_until(
+            lambda: n2.call("sr_get_status", {"group": "only-on-n2"})["result"]["Status"] == -4,
+            DEADLINE, 0.02))
+
+    def test_a_group_declared_differently_is_reported(self):
+        n1 = self.node("n1")
+        self.assertTrue(wait_until(n1.ready, DEADLINE, 0.05))
+        n2 = self.node("n2", config={"groups": [{"name": "gw", "identifiers": ["a", "b"]}]})
+        self.assertTrue(wait_until(lambda: "gw" in n2.get("/readyz?verbose")[1], DEADLINE, 0.05))
+        status, body = n2.get("/readyz?verbose")
+        self.assertEqual(status, 503)
+        self.assertIn("declared differently by another instance: gw", body)
+        self.assertTrue(any("declared differently" in line for line in n2.log))
+        # The shared registry keeps the first declaration, on both.
+        self.assertEqual(n2.text("sr_list_identifiers", {"group": "gw"}),
+                         n1.text("sr_list_identifiers", {"group": "gw"}))
+
+    # --- events ---------------------------------------------------------------
+
+    def test_a_change_on_one_instance_raises_the_event_on_another_once(self):
+        n1, n2, _ = self.cluster()
+        udp = UdpReceiver()
+        try:
+            self.assertEqual(n2.call("event_subscribe", ["E_CORE_SR_STATUS_CHANGED", udp.socket,
+                                                         60])["result"], "OK")
+            n1.call("sr_set_status", {"group": "gw", "status": -2, "details": "down"})
+            n1.call("sr_set_status", {"group": "gw", "status": -2, "details": "still down"})
+            n1.call("sr_set_status", {"group": "gw", "status": 5})
+            first, second = udp.next(), udp.next()
+            self.assertEqual(first["params"], {"group": "gw", "identifier": "main", "status": -2,
+                                               "details": "down", "old_status": 1})
+            # An unchanged status raised nothing; the next change comes next, once.
+            self.assertEqual(second["params"], {"group": "gw", "identifier": "main",
+                                                "status": 5, "old_status": -2})
+        finally:
+            udp.close()
+
+    # --- races ------------------------------------------------------------------
+
+    def test_racing_writers_end_identical_everywhere(self):
+        nodes = self.cluster()
+        errors = []
+
+        def writer(node, index):
+            try:
+                for i in range(40):  # bounded
+                    batch = [{"jsonrpc": "2.0", "id": k, "method": "sr_set_status",
+                              "params": {"group": "db", "identifier": "replica",
+                                         "status": (index * 1000 + i * 10 + k) % 7 - 3,
+                                         "details": f"{node.name}-{i}-{k}"}}
+                             for k in range(5)]
+                    batch.append({"jsonrpc": "2.0", "id": 9, "method": "sr_add_report",
+                                  "params": {"group": "db", "identifier": "replica",
+                                             "report": f"{node.name} {i}"}})
+                    for answer in node.post(batch):
+                        if answer.get("result") != "OK":
+                            errors.append(answer)
+            except Exception as e:  # noqa: BLE001 - reported below
+                errors.append(repr(e))
+
+        threads = [threading.Thread(target=writer, args=(n, i)) for i, n in enumerate(nodes)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+        self.assertEqual(errors, [])
+        self.assertTrue(self.converged(nodes))
+        self.assertTrue(self.converged(nodes, "sr_list_reports"))
+        self.assertEqual(len(nodes[0].reports("db", "replica")), 3)  # the ring bound, cluster-wide
+
+    # --- faults -----------------------------------------------------------------
+
+    def test_sigkill_in_the_middle_of_writes_loses_nothing_acknowledged(self):
+        n1, n2 = self.cluster(2)
+        acknowledged = []
+        stop = threading.Event()
+
+        def writer():
+            for i in range(100000):  # bounded; the kill ends it sooner
+                if stop.is_set():
+                    return
+                try:
+                    answer = n1.call("sr_add_identifier", {"group": "gw", "identifier": f"w{i}"},
+                                     timeout=5)
+                except Exception:  # noqa: BLE001 - the kill cuts requests off
+                    return
+                if answer.get("result") == "OK":
+                    acknowledged.append(f"w{i}")
+
+        t = threading.Thread(target=writer)
+        t.start()
+        self.assertTrue(wait_until(lambda: len(acknowledged) >= 50, DEADLINE, 0.01))
+        n1.kill()
+        stop.set()
+        t.join(timeout=DEADLINE)
+        seen = set()
+
+        def all_seen():
+            seen.clear()
+            seen.update(n2.call("sr_list_identifiers", {"group": "gw"})["result"]["Identifiers"])
+            return set(acknowledged) <= seen
+        self.assertTrue(wait_until(all_seen, DEADLINE, 0.05),
+                        f"lost: {sorted(set(acknowledged) - seen)[:10]}")
+        # Restarted, it catches up before it says it is ready.
+        again = self.node("n1")
+        self.assertTrue(wait_until(again.ready, DEADLINE, 0.05), "".join(again.log))
+        self.assertTrue(self.converged([again, n2], "sr_list_identifiers", {"group": "gw"}))
+
+    def test_the_database_stopped_and_started_under_load(self):
+        n1, n2 = self.cluster(2)
+        self.pg.stop()
+        try:
+            # Writes are refused within seconds, never hang; reads go on from memory.
+            started = time.monotonic()
+            answer = n1.call("sr_set_status", {"group": "gw", "status": 2}, timeout=15)
+            self.assertEqual(answer["error"], {"code": 503, "message": "State store unavailable"})
+            self.assertLess(time.monotonic() - started, 10)
+            self.assertEqual(n1.call("sr_get_status", {"group": "gw"})["result"]["Status"], 1)
+            self.assertTrue(wait_until(lambda: not n1.ready(), DEADLINE, 0.05))
+            status, body = n1.get("/readyz?verbose")
+            self.assertEqual(status, 503)
+            self.assertIn("state database unreachable", body)
+            self.assertNotIn(PASSWORD, body)
+        finally:
+            self.pg.start()
+        for n in (n1, n2):
+            self.assertTrue(wait_until(n.ready, 30, 0.1), "".join(n.log[-20:]))
+        answer = n1.call("sr_set_status", {"group": "gw", "status": 2})
+        open("/tmp/n1.log", "w").write("".join(n1.log))
+        self.assertEqual(answer.get("result"), "OK", f"{answer} " + "".join(n1.log[-20:]))
+        self.assertTrue(wait_until(
+            lambda: n2.call("sr_get_status", {"group": "gw"})["result"]["Status"] == 2,
+            DEADLINE, 0.02))
+        for n in (n1, n2):
+            self.assertFalse(any(PASSWORD in line for line in n.log))
+
+    def test_unreachable_at_start_it_serves_reads_and_retries(self):
+        self.pg.stop()
+        try:
+            n1 = self.node("n1")  # starts all the same
+            self.assertEqual(n1.call("sr_get_status", {"group": "gw"})["result"]["Status"], 1)
+            status, body = n1.get("/readyz?verbose")
+            self.assertEqual(status, 503)
+            self.assertIn("unreachable", body)
+            self.assertEqual(n1.call("sr_set_status", {"group": "gw", "status": 2})["error"]["code"],
+                             503)
+        finally:
+            self.pg.start()
+        self.assertTrue(wait_until(n1.ready, 30, 0.1), "".join(n1.log[-20:]))
+        self.assertEqual(n1.call("sr_set_status", {"group": "gw", "status": 2})["result"], "OK")
+
+    def test_an_instance_that_missed_10000_changes_catches_up(self):
+        n1, n3 = self.cluster(2)
+        self.assertEqual(n3.stop(), 0)
+        for b in range(100):
+            batch = [{"jsonrpc": "2.0", "id": k, "method": "sr_add_report",
+                      "params": {"group": "gw", "report": f"r{b * 100 + k}"}} for k in range(100)]
+            self.assertTrue(all(a.get("result") == "OK" for a in n1.post(batch)))
+        n1.call("sr_set_status", {"group": "gw", "status": 7})
+        again = self.node("n3")
+        self.assertTrue(wait_until(again.ready, DEADLINE, 0.05), "".join(again.log))
+        self.assertTrue(self.converged([n1, again], "sr_list_reports"))
+        self.assertEqual(again.call("sr_get_status", {"group": "gw"})["result"]["Status"], 7)
+
+    # --- leases and membership ----------------------------------------------------
+
+    def test_a_lease_expires_once_in_the_cluster(self):
+        nodes = self.cluster()
+        receivers = [UdpReceiver() for _ in nodes]
+        try:
+            for n, udp in zip(nodes, receivers):
+                n.call("event_subscribe", ["E_CORE_SR_STATUS_CHANGED", udp.socket, 60])
+            # Named params only: OpenSIPS's positional arrays keep their meaning.
+            self.assertEqual(nodes[0].call("sr_set_status", {"group": "gw", "status": 2,
+                                                             "ttl": 2})["result"], "OK")
+            for udp in receivers:
+                self.assertEqual(udp.next()["params"]["status"], 2)
+            for udp in receivers:  # raised on every instance, in the log's order
+                self.assertEqual(udp.next()["params"], {"group": "gw", "identifier": "main",
+                                                        "status": -1, "details": "expired",
+                                                        "old_status": 2})
+            db = self.uri.rsplit("/", 1)[1]
+            self.assertEqual(self.pg.psql("SELECT count(*) FROM srmi_log "
+                                          "WHERE change->>'k' = 'expire'", db=db), "1")
+            # A renewal keeps it alive; a write without ttl ends the lease.
+            nodes[1].call("sr_set_status", {"group": "gw", "status": 3, "ttl": 60})
+            nodes[2].call("sr_set_status", {"group": "gw", "status": 4})
+            bad = nodes[0].call("sr_set_status", {"group": "gw", "status": 1, "ttl": 0})
+            self.assertEqual(bad["error"]["data"],
+                             "Parameter 'ttl' must be an integer from 1 to 31536000")
+        finally:
+            for udp in receivers:
+                udp.close()
+
+    def test_membership_is_a_status_report_group(self):
+        lapse = ("--heartbeat-lapse", "2")
+        n1, n2, n3 = (self.node(f"n{i}", extra=lapse) for i in (1, 2, 3))
+        for n in (n1, n2, n3):
+            self.assertTrue(wait_until(n.ready, DEADLINE, 0.05))
+
+        def member(node, name):
+            answer = node.call("sr_get_status", {"group": "cluster", "identifier": name})
+            return answer.get("result")
+        for name in ("n1", "n2", "n3"):
+            self.assertTrue(wait_until(
+                lambda: member(n1, name) == {"Readiness": True, "Status": 1,
+                                             "Details": "running"}, DEADLINE, 0.05))
+        self.assertEqual(n1.get("/health/cluster/n2")[0], 200)
+        # Read-only from outside, like core.
+        self.assertEqual(n1.call("sr_set_status", {"group": "cluster", "identifier": "n2",
+                                                   "status": 1})["error"]["code"], 403)
+        n2.kill()
+        self.assertTrue(wait_until(lambda: member(n1, "n2") == {
+            "Readiness": False, "Status": -1, "Details": "unreachable"}, DEADLINE, 0.1))
+        self.assertEqual(n3.get("/health/cluster/n2")[0], 503)
+        self.assertEqual(n3.stop(), 0)
+        self.assertEqual(member(n1, "n3"), {"Readiness": False, "Status": -2,
+                                            "Details": "shutting down"})
+
+    def test_leases_work_without_a_state_store(self):
+        proc = subprocess.Popen([SRMI, "--listen", "127.0.0.1:0", "--group", "gw"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        try:
+            port = None
+            for line in proc.stderr:
+                m = LISTENING.search(line)
+                if m:
+                    port = int(m.group(2))
+                    break
+            node = Node.__new__(Node)
+            node.url = f"http://127.0.0.1:{port}"
+            self.assertEqual(node.call("sr_add_identifier", {"group": "gw", "identifier": "pub",
+                                                             "ttl": 1})["result"], "OK")
+            self.assertTrue(wait_until(
+                lambda: node.call("sr_get_status", {"group": "gw", "identifier": "pub"})["result"]
+                == {"Readiness": False, "Status": -1, "Details": "expired"}, DEADLINE, 0.05))
+        finally:
+            proc.kill()
+            proc.wait()
+
+    # --- refusals at start-up ---------------------------------------------------
+
+    def test_refusals_exit_2_with_a_clear_message(self):
+        def run(*args):
+            return subprocess.run([SRMI, "--listen", "127.0.0.1:0", *args], capture_output=True,
+                                  text=True, timeout=DEADLINE)
+        done = run("--state", "postgresql://u:pw@[bad", "--node-name", "x")
+        self.assertEqual(done.returncode, 2)
+        self.assertIn("not a PostgreSQL connection URI", done.stderr)
+        self.assertNotIn(":pw@", done.stderr)
+        done = run("--state", self.uri, "--state-dir", tempfile.gettempdir())
+        self.assertEqual(done.returncode, 2)
+        self.assertIn("exclude each other", done.stderr)
+        # A database that is not srmi's is left as it was.
+        self.pg.psql("CREATE DATABASE other")
+        self.pg.psql("CREATE TABLE customers (id int)", db="other")
+        other = self.uri.rsplit("/", 1)[0] + "/other"
+        done = run("--state", other, "--node-name", "x")
+        self.assertEqual(done.returncode, 2)
+        self.assertIn("none is srmi's", done.stderr)
+        self.assertNotIn(PASSWORD, done.stderr)
+        self.assertEqual(self.pg.psql("SELECT string_agg(tablename, ',') FROM pg_tables "
+                                      "WHERE schemaname = 'public'", db="other"), "customers")
+        # Another schema version.
+        n1 = self.node("n1")
+        self.assertTrue(wait_until(n1.ready, DEADLINE, 0.05))
+        db = self.uri.rsplit("/", 1)[1]
+        self.pg.psql("UPDATE srmi_meta SET value = '99' WHERE key = 'schema_version'", db=db)
+        done = run("--state", self.uri, "--node-name", "n9")
+        self.assertEqual(done.returncode, 2)
+        self.assertIn("schema version 99", done.stderr)
+        self.pg.psql("UPDATE srmi_meta SET value = '1' WHERE key = 'schema_version'", db=db)
+        # Two live instances with one name.
+        done = run("--state", self.uri, "--node-name", "n1")
+        self.assertEqual(done.returncode, 2)
+        self.assertIn("already uses this name", done.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
