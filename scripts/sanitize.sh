@@ -3,7 +3,8 @@
 #   scripts/sanitize.sh address   ASan + UBSan, clang, into build-asan/ (which
 #                                 also holds the fuzz targets, for fuzz.sh)
 #   scripts/sanitize.sh thread    TSan, gcc, into build-tsan/
-# Runs the doctest suites and the end-to-end test of the binary; the browser,
+# Runs the doctest suites, the end-to-end test of the binary and the cluster
+# test (real PostgreSQL, threads in srmi worth a sanitizer); the browser,
 # OpenAPI and promtool tests run only in the normal build (scripts/test.sh):
 # they test the same binary and would only cost time here. Any sanitizer
 # report fails, also one from a child process whose exit code nobody checks:
@@ -44,7 +45,7 @@ export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:log_path=$logs/tsan
 
 status=0
 (cd "$dir" && ctest --output-on-failure --timeout 600 -j"$(nproc)" \
-     -R '^(srmi_[a-z]+_tests|srmi_cli_e2e)$') || status=$?
+     -R '^(srmi_[a-z]+_tests|srmi_cli_e2e|srmi_cluster)$') || status=$?
 
 if compgen -G "$logs/*" >/dev/null; then
     for report in "$logs"/*; do

@@ -32,6 +32,9 @@ Scenarios (all but soak when none is named):
   memory   resident memory per identifier (and per report text)
   startup  spawn to core RUNNING (small and 10 000 x 10 configs);
            SIGTERM under load to exit
+  cluster  three srmi sharing one registry in a real PostgreSQL server:
+           writes through all three, convergence (write on one, event from
+           another), sr_get_status on one while the others take writes
   micro    the Google Benchmark micro-benchmarks (bench/micro)
   soak     bench/soak's mixed load (SOAK_MINUTES, default 10; --quick: 1)
 

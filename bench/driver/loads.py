@@ -89,6 +89,50 @@ def side_load(url, seconds, set_rate, list_rate):
     return side_summary(time.monotonic() - started, seconds, lists, list_rate, sets[0], errors[0])
 
 
+def cluster_writes(urls, seconds, rate):
+    """Beside a wrk run on another instance of a cluster: `rate`
+    sr_set_status per second (batches of 100, paced), spread over `urls`
+    (one connection each). Returns what was achieved."""
+    stop = time.monotonic() + seconds
+    sets, errors = [0], [0]
+
+    def writes(url, share, part):
+        client = Client(url)
+        batches_per_second = max(1.0, rate * share / 100)
+        bodies = [json.dumps([rpc("sr_set_status", {"group": "bench", "identifier": f"w{part}",
+                                                    "status": 1 + (k + phase) % 2}, k + 1)
+                              for k in range(100)]) for phase in (0, 1)]
+        begin, n = time.monotonic(), 0
+        while True:
+            due = begin + n / batches_per_second
+            now = time.monotonic()
+            if due >= stop:
+                break
+            if due > now:
+                time.sleep(due - now)
+            _, data = client.post_raw(bodies[n % 2])
+            errors[0] += sum(1 for a in json.loads(data) if "error" in a)
+            sets[0] += 100
+            n += 1
+
+    threads = [threading.Thread(target=writes, args=(url, 1 / len(urls), i)) for i, url in enumerate(urls)]
+    started = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return {"seconds": time.monotonic() - started, "asked_seconds": seconds, "sets": sets[0],
+            "set_rate": sets[0] / seconds, "errors": errors[0]}
+
+
+def join_writes(parts):
+    """One cluster_writes result of several parts."""
+    asked = sum(p["asked_seconds"] for p in parts)
+    sets = sum(p["sets"] for p in parts)
+    return {"seconds": sum(p["seconds"] for p in parts), "asked_seconds": asked, "sets": sets,
+            "set_rate": sets / asked if asked else 0, "errors": sum(p["errors"] for p in parts)}
+
+
 def side_summary(elapsed, seconds, lists, list_rate, sets, errors):
     """side_load's result: `lists` are the listings' times (ms), `seconds`
     the time asked for."""

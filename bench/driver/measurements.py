@@ -4,6 +4,7 @@ subscribers, memory per identifier, start-up and shutdown times."""
 import json
 import os
 import signal
+import socket
 import statistics
 import subprocess
 import time
@@ -221,3 +222,56 @@ def shutdown(binary, threads, load_seconds, wrk_args, body):
                 p.kill()
                 p.wait()
         proc.stderr.close()
+
+
+def convergence(writer_url, reader_url, count):
+    """sr_set_status on one instance of a cluster, and the time until the
+    event of that change arrives from another instance (a UDP subscriber of
+    E_CORE_SR_STATUS_CHANGED there), one change at a time."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    reader, writer = Client(reader_url), Client(writer_url)
+    answer = reader.call("event_subscribe", ["E_CORE_SR_STATUS_CHANGED", f"udp:127.0.0.1:{port}", 600])
+    if answer.get("result") != "OK":
+        raise RuntimeError(f"event_subscribe: {answer}")
+    times, missed = [], 0
+    try:
+        for i in range(count):
+            status = 2 + i % 2
+            start = time.perf_counter()
+            answer = writer.call("sr_set_status", {"group": "bench", "identifier": "fan", "status": status})
+            if answer.get("result") != "OK":
+                raise RuntimeError(f"sr_set_status: {answer}")
+            deadline = start + 2.0
+            while True:
+                left = deadline - time.perf_counter()
+                if left <= 0:
+                    missed += 1
+                    break
+                sock.settimeout(left)
+                try:
+                    params = json.loads(sock.recv(65536)).get("params", {})
+                except socket.timeout:
+                    continue
+                if params.get("identifier") == "fan" and params.get("status") == status:
+                    times.append((time.perf_counter() - start) * 1e3)
+                    break
+    finally:
+        reader.call("event_subscribe", ["E_CORE_SR_STATUS_CHANGED", f"udp:127.0.0.1:{port}", 0])
+        sock.close()
+    return {"count": count, "missed": missed,
+            "ms": {"p50": statistics.median(times) if times else None,
+                   "p99": percentile(times, 99) if times else None, "max": max(times) if times else None}}
+
+
+def wait_ready(url, timeout=60):
+    """Waits until the srmi of `url` (its /mi) answers /readyz with 200."""
+    client = Client(url)
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        status, _ = client.get("/readyz")
+        if status == 200:
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"{url}: not ready within {timeout} s")

@@ -213,6 +213,31 @@ def evaluate(raw):
                      figure=f"{run['exit_ms']:.0f} ms (exit {run['exit_code']})",
                      errors=0 if run["exit_code"] == 0 else 1))
 
+    # cluster: three srmi sharing one registry in PostgreSQL
+    run = raw.get("cluster.writes")
+    if run:
+        writes = run["rps"] * 100
+        errors = sum(p.get("socket_errors", 0) + p.get("errors", {}).get("status", 0) + int(p.get("rpc_errors", 0))
+                     for p in run["parts"])
+        add(_abs_row("sr_set_status through 3 instances, PostgreSQL, batches of 100", writes, 20000, "writes/s",
+                     False, figure=_rps(writes), errors=errors))
+    conv = raw.get("cluster.convergence")
+    if conv:
+        ms = conv["ms"]
+        add(_abs_row(f"convergence: write on n1 to event on n2 (p99 of {conv['count']})",
+                     ms["p99"] if ms["p99"] is not None else 1e9, 50, "ms", True,
+                     figure=f"{ms['p99'] or 0:.1f} ms (p50 {ms['p50'] or 0:.1f}, max {ms['max'] or 0:.1f})",
+                     errors=conv["missed"]))
+    row = _ratio_row(raw, "get_status 32 conn on n1 while the cluster takes writes", "cluster.loaded_c32",
+                     "cluster.lone_c32", 0.80, "lone srmi")
+    side = raw.get("cluster.side")
+    if row and side:
+        row["figure"] += f"; side: {_rps(side['set_rate'])} writes through n2 and n3"
+        if side["errors"]:
+            row["figure"] += f", {side['errors']} side errors"
+            row["met"] = False
+    add(row)
+
     # soak
     soak = raw.get("soak")
     if soak:

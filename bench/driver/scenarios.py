@@ -5,15 +5,21 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 
 from . import configs, measurements, wrk
 from .client import Client
-from .loads import BesideParts, UdpSink, fanout_load, join_counts, join_side, side_load, subscribe
+from .loads import (BesideParts, UdpSink, cluster_writes, fanout_load, join_counts, join_side, join_writes,
+                    side_load, subscribe)
 from .servers import Nginx, Srmi
 from .soak import run_soak
-from .workspace import BUILD, SRMI, log, nproc
+from .workspace import BUILD, ROOT, SRMI, log, nproc
+
+# The tests' PostgreSQL server: Debian's binaries, a temporary directory, a free port.
+sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
+from postgres_server import PostgresServer  # noqa: E402
 
 WRITE_EVENTS = ("E_CORE_SR_STATUS_CHANGED", "E_SRMI_REPORT_ADDED")
 
@@ -51,7 +57,7 @@ class Settings:
 class Scenarios:
     """The scenarios over one workspace; run(name) runs one."""
 
-    ALL = ("rates", "listing", "writes", "fanout", "memory", "startup", "micro")
+    ALL = ("rates", "listing", "writes", "fanout", "memory", "startup", "cluster", "micro")
     KNOWN = ALL + ("soak",)
 
     def __init__(self, ws, settings):
@@ -192,6 +198,47 @@ class Scenarios:
             SRMI, ws.threads, 2, [f"-t{s.wrk_threads}", "-c32", "-d5s", "--timeout", "2s", "-s",
                                   os.path.join(os.environ["BENCH_LUA_DIR"], "post.lua")],
             self.bodies["get_status_core"]))
+
+    def cluster(self):
+        s, ws = self.s, self.ws
+        log("PostgreSQL (Debian's server, a temporary directory) and three srmi sharing it")
+        pg = PostgresServer().start()
+        nodes = []
+        try:
+            uri = pg.create_database("bench")
+            # As many I/O threads as the lone srmi they are compared with below.
+            nodes = [Srmi(ws, f"cluster-n{i}", "--config", self.small, "--state", uri, "--node-name", f"n{i}")
+                     for i in (1, 2, 3)]
+            for node in nodes:
+                measurements.wait_ready(node.url)
+            log("sr_set_status in batches of 100 through the three at once (2 connections each)")
+            runs = {}
+
+            def through(i, node):
+                runs[i] = wrk.run(ws, f"cluster.writes_n{i + 1}", node.url, 2, 1, self.bodies["set_status_batch"],
+                                  s.seconds, srmi=True)
+            threads = [threading.Thread(target=through, args=(i, n)) for i, n in enumerate(nodes)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            ws.save("cluster.writes", {"rps": sum(r["rps"] for r in runs.values()),
+                                       "parts": [runs[i] for i in sorted(runs)]})
+            log("write on n1, event from n2, one change at a time")
+            ws.save("cluster.convergence", measurements.convergence(nodes[0].url, nodes[1].url,
+                                                                    s.latency_calls // 2))
+            lone = Srmi(ws, "cluster-lone", "--config", self.small)
+            log("get_status on a lone srmi, then on n1 while n2 and n3 take 2 000 writes/s, in turns")
+            side = BesideParts(ws, "cluster.side", cluster_writes,
+                               lambda seconds: ([nodes[1].url, nodes[2].url], seconds, 2000), 0.3)
+            wrk.run_turns(ws, ("cluster.lone_c32", lone.url, True), ("cluster.loaded_c32", nodes[0].url, True), 32,
+                          s.wrk_threads, self.bodies["get_status_core"], 2 * s.seconds, 10, beside_b=side)
+            ws.save("cluster.side", join_writes(side.results))
+            lone.stop()
+        finally:
+            for node in nodes:
+                node.stop()
+            pg.remove()
 
     def micro(self):
         log(f"micro-benchmarks (--benchmark_min_time={self.s.micro_min_time})")
