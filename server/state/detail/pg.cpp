@@ -18,12 +18,24 @@ std::vector<const char*> c_params(const std::vector<std::optional<std::string>>&
 
 }  // namespace
 
-std::string pg_message(const PGconn* conn) {
-    std::string text = conn != nullptr ? PQerrorMessage(conn) : "out of memory";
-    for (char& c : text) {
-        if (c == '\n') c = ' ';
+namespace {
+
+// libpq's multi-line message on one line, its runs of blanks as one space.
+std::string one_line(const std::string& message) {
+    std::string out;
+    for (char c : message) {
+        const bool blank = c == '\n' || c == '\t' || c == ' ' || c == '\r';
+        if (blank && (out.empty() || out.back() == ' ')) continue;
+        out += blank ? ' ' : c;
     }
-    while (!text.empty() && text.back() == ' ') text.pop_back();
+    while (!out.empty() && out.back() == ' ') out.pop_back();
+    return out;
+}
+
+}  // namespace
+
+std::string pg_message(const PGconn* conn) {
+    auto text = one_line(conn != nullptr ? PQerrorMessage(conn) : "out of memory");
     return text.empty() ? std::string("unknown error") : text;
 }
 
@@ -74,12 +86,8 @@ PgResult PgConnection::checked(PGresult* raw) {
     const auto status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
     if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return result;
     const bool lost = PQstatus(conn_) == CONNECTION_BAD;
-    std::string message = result ? PQresultErrorMessage(result.get()) : "";
+    std::string message = result ? one_line(PQresultErrorMessage(result.get())) : "";
     if (message.empty()) message = pg_message(conn_);
-    for (char& c : message) {
-        if (c == '\n') c = ' ';
-    }
-    while (!message.empty() && message.back() == ' ') message.pop_back();
     throw PgError(message, lost);
 }
 
