@@ -81,6 +81,8 @@ def metrics(url):
             out["drops"] += float(line.rsplit(" ", 1)[1])
         elif line.startswith("process_resident_memory_bytes"):
             out["rss"] = float(line.rsplit(" ", 1)[1])
+        elif line.startswith("srmi_state_log_applied "):
+            out["log_applied"] = int(float(line.rsplit(" ", 1)[1]))
     return out
 
 

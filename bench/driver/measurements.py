@@ -9,7 +9,7 @@ import statistics
 import subprocess
 import time
 
-from .client import Client, percentile, rpc, rss_bytes
+from .client import Client, metrics, percentile, rpc, rss_bytes
 from .loads import UdpSubscribers
 from .servers import LISTENING
 from .wrk import parse
@@ -275,3 +275,15 @@ def wait_ready(url, timeout=60):
             return
         time.sleep(0.05)
     raise RuntimeError(f"{url}: not ready within {timeout} s")
+
+
+def caught_up(urls, timeout=120):
+    """Seconds until every instance of a cluster has applied the same last
+    change of the shared log (srmi_state_log_applied), polled every 50 ms."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        applied = {metrics(url).get("log_applied") for url in urls}
+        if len(applied) == 1 and None not in applied:
+            return time.monotonic() - start
+        time.sleep(0.05)
+    raise RuntimeError(f"the cluster did not catch up within {timeout} s")

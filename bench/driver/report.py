@@ -219,8 +219,11 @@ def evaluate(raw):
         writes = run["rps"] * 100
         errors = sum(p.get("socket_errors", 0) + p.get("errors", {}).get("status", 0) + int(p.get("rpc_errors", 0))
                      for p in run["parts"])
+        figure = _rps(writes)
+        if run.get("catch_up_s") is not None:
+            figure += f" (every instance had applied all {run['catch_up_s']:.1f} s after the end)"
         add(_abs_row("sr_set_status through 3 instances, PostgreSQL, batches of 100", writes, 20000, "writes/s",
-                     False, figure=_rps(writes), errors=errors))
+                     False, figure=figure, errors=errors))
     conv = raw.get("cluster.convergence")
     if conv:
         ms = conv["ms"]

@@ -51,10 +51,13 @@ DECLARE
 BEGIN
     UPDATE srmi_head SET seq = seq + v_count RETURNING seq INTO v_last;
     v_seq := v_last - v_count;
+    -- The log in one statement; the state tables change by change, in order.
+    INSERT INTO srmi_log (seq, node, change)
+    SELECT v_seq + e.ordinality, p_node, e.value
+      FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS e;
     FOR i IN 0 .. v_count - 1 LOOP
         c := p_changes -> i;
         v_seq := v_seq + 1;
-        INSERT INTO srmi_log (seq, node, change) VALUES (v_seq, p_node, c);
         CASE c ->> 'k'
         WHEN 'status' THEN
             UPDATE srmi_identifiers

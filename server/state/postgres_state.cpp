@@ -500,6 +500,22 @@ private:
                 return;
             }
         }
+        if (leader_.load() && now >= next_prune_) {
+            // The log beyond log_keep changes: an instance further behind
+            // reloads the registry from the tables instead.
+            next_prune_ = now + std::chrono::seconds(60);
+            try {
+                writer_->exec("DELETE FROM srmi_log WHERE seq <= (SELECT seq FROM srmi_head) - $1",
+                              {std::to_string(options_.log_keep)});
+            } catch (const PgError& e) {
+                if (e.lost()) {
+                    writer_.reset();
+                    note_lost("writer", e);
+                    return;
+                }
+                spdlog::warn("state database {}: pruning the log failed: {}", where_, e.what());
+            }
+        }
         if (now >= next_heartbeat_) {
             const auto period = std::max<std::chrono::milliseconds>(options_.lapse / 3,
                                                                     std::chrono::milliseconds(500));
@@ -828,6 +844,7 @@ private:
     std::atomic<bool> leader_{false};  // the writer's connection holds the leader lock
     std::chrono::steady_clock::time_point next_maintenance_{};  // writer's
     std::chrono::steady_clock::time_point next_heartbeat_{};    // writer's
+    std::chrono::steady_clock::time_point next_prune_{};        // writer's
     bool loaded_ = false;     // written by the follower; read under mutex_ via accepting_locked
 
     mutable std::mutex mutex_;
