@@ -142,9 +142,32 @@ void HttpSession<Stream>::do_read() {
     // Until the first byte the connection is idle (on a new one, that is the
     // header's time). The read goes to the buffer the parser reads from.
     expire_after(answered_ ? context_->limits.idle_timeout : context_->limits.header_timeout);
+    if constexpr (kWriteAtOnce && !kIsTls<Stream>) {
+        // A plain socket is waited on until readable, then read without
+        // waiting: async_read_some would first try a read, and between two
+        // requests of a keep-alive client that read finds nothing (a wasted
+        // recvmsg on about a third of the requests at 32 connections).
+        return wait_readable();
+    }
     stream_.async_read_some(
         buffer_.prepare(kReadSize),
         beast::bind_front_handler(&HttpSession::on_first_bytes, this->shared_from_this()));
+}
+
+template <class Stream>
+void HttpSession<Stream>::wait_readable() {
+    tcp().socket().async_wait(
+        net::socket_base::wait_read,
+        beast::bind_front_handler(&HttpSession::on_readable, this->shared_from_this()));
+}
+
+template <class Stream>
+void HttpSession<Stream>::on_readable(beast::error_code ec) {
+    if (ec) return on_first_bytes(ec, 0);
+    // The socket is non-blocking (kWriteAtOnce): this returns what is there.
+    const std::size_t bytes = tcp().socket().read_some(buffer_.prepare(kReadSize), ec);
+    if (ec == net::error::would_block || ec == net::error::try_again) return wait_readable();
+    on_first_bytes(ec, bytes);
 }
 
 template <class Stream>

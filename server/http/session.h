@@ -45,6 +45,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
   private:
     void on_handshake(boost::beast::error_code ec);
     void do_read();
+    void wait_readable();
+    void on_readable(boost::beast::error_code ec);
     void on_first_bytes(boost::beast::error_code ec, std::size_t bytes);
     void read_header();
     void on_header(boost::beast::error_code ec, std::size_t bytes);
