@@ -3,13 +3,13 @@
 // for the body), serializer (http::response_serializer) and stream, plus
 // 100-continue (curl sends it for bodies over 1 KiB), a lingering close so
 // that an error answer reaches a client still sending its body, and over TLS
-// a handshake first. What keeps it fast: the wait for a request's first byte
-// is a plain read into the parser's buffer (so the header's deadline starts
-// at that byte), and what that read brought is given to the parser at once
-// (basic_parser::put), so that a request that arrived whole is handled with
-// no further operation; an answer that fits
-// the socket's buffer is written at once by the serializer (no operation, no
-// deadline); one timer serves every deadline. One template serves both
+// a handshake first. What keeps it fast: a request's first bytes are read
+// into the parser's buffer (so the header's deadline starts at them; a plain
+// socket is waited on until readable, then read without waiting), and what
+// that read brought is given to the parser at once (basic_parser::put), so
+// that a request that arrived whole is handled with no further operation; an
+// answer that fits the socket's buffer is written at once by the serializer
+// (no operation, no deadline); one timer serves every deadline. One template serves both
 // streams; the few steps where TLS differs are `if constexpr`.
 #include "server/http/session.h"
 
