@@ -30,6 +30,23 @@ class BesideParts:
         self.results.append(self.ws.finish(self.child))
 
 
+def paced_batches(client, bodies, batches_per_second, stop):
+    """POSTs the batches `bodies` in turn, `batches_per_second` (paced), until
+    the monotonic time `stop`. Returns the batches sent and the JSON-RPC
+    errors in their answers."""
+    begin, n, errors = time.monotonic(), 0, 0
+    while True:
+        due = begin + n / batches_per_second
+        now = time.monotonic()
+        if due >= stop:
+            return n, errors
+        if due > now:
+            time.sleep(due - now)
+        _, data = client.post_raw(bodies[n % 2])
+        errors += sum(1 for a in json.loads(data) if "error" in a)
+        n += 1
+
+
 def side_load(url, seconds, set_rate, list_rate):
     """Beside a wrk run: sr_list_status (all) on one connection, `list_rate`
     per second (paced; 0: back to back), and `set_rate` sr_set_status per
@@ -64,19 +81,9 @@ def side_load(url, seconds, set_rate, list_rate):
                                                             "identifier": f"i{k % 5 + 5 * part}",
                                                             "status": 1 + (k + phase) % 2}, k + 1)
                                       for k in range(per_batch)]))
-        begin, n = time.monotonic(), 0
-        while True:
-            due = begin + n / batches_per_second
-            now = time.monotonic()
-            if due >= stop:
-                break
-            if due > now:
-                time.sleep(due - now)
-            _, data = client.post_raw(bodies[n % 2])
-            answers = json.loads(data)
-            errors[0] += sum(1 for a in answers if "error" in a)
-            sets[0] += per_batch
-            n += 1
+        sent, failed = paced_batches(client, bodies, batches_per_second, stop)
+        sets[0] += sent * per_batch
+        errors[0] += failed
 
     # Two writer connections, so that one slow answer does not leave the rate short.
     threads = [threading.Thread(target=listings), threading.Thread(target=writes, args=(0.5, 0)),
@@ -102,18 +109,9 @@ def cluster_writes(urls, seconds, rate):
         bodies = [json.dumps([rpc("sr_set_status", {"group": "bench", "identifier": f"w{part}",
                                                     "status": 1 + (k + phase) % 2}, k + 1)
                               for k in range(100)]) for phase in (0, 1)]
-        begin, n = time.monotonic(), 0
-        while True:
-            due = begin + n / batches_per_second
-            now = time.monotonic()
-            if due >= stop:
-                break
-            if due > now:
-                time.sleep(due - now)
-            _, data = client.post_raw(bodies[n % 2])
-            errors[0] += sum(1 for a in json.loads(data) if "error" in a)
-            sets[0] += 100
-            n += 1
+        sent, failed = paced_batches(client, bodies, batches_per_second, stop)
+        sets[0] += sent * 100
+        errors[0] += failed
 
     threads = [threading.Thread(target=writes, args=(url, 1 / len(urls), i)) for i, url in enumerate(urls)]
     started = time.monotonic()
