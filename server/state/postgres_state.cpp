@@ -26,6 +26,7 @@
 #include <utility>
 #include <vector>
 
+#include "server/state/detail/durability_callback.h"
 #include "server/state/detail/pg.h"
 #include "server/state/postgres_schema.h"
 
@@ -46,7 +47,7 @@ constexpr int kIdlePollMs = 1000;         // the follower re-reads the log at le
 
 constexpr const char* kAppend = "SELECT srmi_append($1, $2::jsonb)";
 constexpr const char* kFetch =
-    "SELECT seq, change::text FROM srmi_log WHERE seq > $1 ORDER BY seq LIMIT 5000";
+    "SELECT seq, change::text FROM srmi_log WHERE seq > $1 ORDER BY seq LIMIT $2";
 
 // PostgreSQL's text and jsonb cannot hold U+0000: it is kept as U+FFFD.
 std::string storable(std::string text) {
@@ -301,7 +302,7 @@ public:
             for (auto& [ticket, done] : pending_) waiting.push_back(std::move(done));
             pending_.clear();
         }
-        for (auto& done : waiting) call(done, false);
+        for (auto& done : waiting) detail::call_durability_callback(done, false);
         if (wake_fd_ >= 0) close(wake_fd_);
         wake_fd_ = -1;
     }
@@ -338,11 +339,11 @@ public:
         std::unique_lock lock(mutex_);
         if (failed_locked(ticket)) {
             lock.unlock();
-            return call(done, false);
+            return detail::call_durability_callback(done, false);
         }
         if (ticket <= applied_ticket_) {
             lock.unlock();
-            return call(done, true);
+            return detail::call_durability_callback(done, true);
         }
         pending_.emplace(ticket, std::move(done));
     }
@@ -373,16 +374,6 @@ private:
         return std::any_of(failed_.begin(), failed_.end(), [ticket](const auto& range) {
             return ticket >= range.first && ticket <= range.second;
         });
-    }
-
-    static void call(const Done& done, bool ok) {
-        try {
-            done(ok);
-        } catch (const std::exception& e) {
-            spdlog::error("state database: a durability callback threw: {}", e.what());
-        } catch (...) {
-            spdlog::error("state database: a durability callback threw");
-        }
     }
 
     void set_problem(std::string problem) {
@@ -447,7 +438,7 @@ private:
                     if (!queue_.empty()) refused = fail_locked(queue_.front().first, queue_.back().first);
                     queue_.clear();
                     lock.unlock();
-                    for (auto& done : refused) call(done, false);
+                    for (auto& done : refused) detail::call_durability_callback(done, false);
                     lock.lock();
                     if (stopping_) return;
                     cv_.wait_for(lock, kRetry, [&] { return stopping_; });
@@ -596,7 +587,7 @@ private:
             std::lock_guard lock(mutex_);
             done = fail_locked(first, last);
         }
-        for (auto& d : done) call(d, ok);
+        for (auto& d : done) detail::call_durability_callback(d, ok);
     }
 
     // --- the follower ----------------------------------------------------------
@@ -611,7 +602,7 @@ private:
                              "': a live srmi instance already uses this name on " + where_);
         }
         db->exec("LISTEN srmi_log");
-        db->prepare("fetch", kFetch, 1);
+        db->prepare("fetch", kFetch, 2);
         if (!cluster_id_.empty() && cluster != cluster_id_) {
             spdlog::warn("state database {}: another database than before (cluster id {}); "
                          "reloading the registry from it", where_, cluster);
@@ -728,7 +719,7 @@ private:
             loaded_ = true;
             done = advance_locked();
         }
-        for (auto& d : done) call(d, true);
+        for (auto& d : done) detail::call_durability_callback(d, true);
         spdlog::info("state database {}: {} group(s) loaded at change {}; node '{}'", where_,
                      order.size(), seq, options_.node);
     }
@@ -758,7 +749,7 @@ private:
                         done = fail_locked(pending_.begin()->first, pending_.rbegin()->first);
                     }
                 }
-                for (auto& d : done) call(d, false);
+                for (auto& d : done) detail::call_durability_callback(d, false);
                 sleep_unless_stopping(kRetry);
             } catch (const StateError& e) {
                 follower_.reset();
@@ -781,7 +772,7 @@ private:
             std::lock_guard lock(mutex_);
             from = applied_seq_;
         }
-        auto rows = follower_->exec_prepared("fetch", {std::to_string(from)});
+        auto rows = follower_->exec_prepared("fetch", {std::to_string(from), std::to_string(kFetchMax)});
         const int count = PQntuples(rows.get());
         for (int row = 0; row < count; ++row) {
             const auto seq = std::stoull(PQgetvalue(rows.get(), row, 0));
@@ -807,7 +798,7 @@ private:
             applied_seq_ = seq;
             done = advance_locked();
         }
-        for (auto& d : done) call(d, true);
+        for (auto& d : done) detail::call_durability_callback(d, true);
     }
 
     void wait_for_news() {

@@ -32,6 +32,8 @@
 #include <utility>
 #include <vector>
 
+#include "server/state/detail/durability_callback.h"
+
 namespace srmi::server {
 
 namespace {
@@ -298,15 +300,6 @@ struct Pending {
 
 using Done = std::function<void(bool)>;
 
-void call_done(const Done& done, bool ok) {
-    try {
-        done(ok);
-    } catch (const std::exception& e) {
-        spdlog::error("state journal: a durability callback threw: {}", e.what());
-    } catch (...) {
-        spdlog::error("state journal: a durability callback threw");
-    }
-}
 
 }  // namespace
 
@@ -349,7 +342,7 @@ public:
             std::lock_guard lock(mutex_);
             left.swap(waiters_);
         }
-        for (auto& [ticket, done] : left) call_done(done, false);
+        for (auto& [ticket, done] : left) detail::call_durability_callback(done, false);
     }
 
     Impl(const Impl&) = delete;
@@ -377,7 +370,7 @@ public:
             }
             ok = !failed_locked(ticket);
         }
-        call_done(done, ok);
+        detail::call_durability_callback(done, ok);
     }
 
     std::vector<PersistedGroup> load() const {
@@ -652,7 +645,7 @@ private:
             waiters_.erase(waiters_.begin(), end);
         }
         processed_cv_.notify_all();
-        for (const auto& [done, done_ok] : ready) call_done(done, done_ok);
+        for (const auto& [done, done_ok] : ready) detail::call_durability_callback(done, done_ok);
     }
 
     bool failed_locked(std::uint64_t ticket) const {
