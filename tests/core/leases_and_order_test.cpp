@@ -54,6 +54,20 @@ struct Seen {
     friend bool operator==(const Seen&, const Seen&) = default;
 };
 
+/// Two instances with group `gw`, writing through one ordering journal.
+struct TwoInstances {
+    Registry a;
+    Registry b;
+    OrderingJournal journal;
+
+    TwoInstances() {
+        for (auto* r : {&a, &b}) {
+            r->add_group("gw", Visibility::kPublic);
+            r->set_journal(&journal);
+        }
+    }
+};
+
 std::vector<Seen>& watch(Registry& registry, std::vector<Seen>& seen) {
     registry.on_status_change([&seen](const StatusChange& c) {
         seen.push_back({c.old_status, c.new_status, c.details});
@@ -114,12 +128,8 @@ TEST_CASE("an instance that does not act keeps its leases and expires them once 
 }
 
 TEST_CASE("with an ordering journal a write is only proposed, then applied in the order") {
-    Registry a;
-    Registry b;
-    for (auto* r : {&a, &b}) r->add_group("gw", Visibility::kPublic);
-    OrderingJournal journal;
-    a.set_journal(&journal);
-    b.set_journal(&journal);
+    TwoInstances two;
+    auto& [a, b, journal] = two;
     std::vector<Seen> seen_a;
     std::vector<Seen> seen_b;
     watch(a, seen_a);
@@ -144,12 +154,8 @@ TEST_CASE("with an ordering journal a write is only proposed, then applied in th
 }
 
 TEST_CASE("ordered adds and removes race to the same end; an add of a known group is refused") {
-    Registry a;
-    Registry b;
-    for (auto* r : {&a, &b}) r->add_group("gw", Visibility::kPublic);
-    OrderingJournal journal;
-    a.set_journal(&journal);
-    b.set_journal(&journal);
+    TwoInstances two;
+    auto& [a, b, journal] = two;
     REQUIRE(a.add_identifier("gw", IdentifierSpec{"x", 2, std::nullopt, kPublicMaxReports, 0}).ok());
     REQUIRE(b.add_identifier("gw", IdentifierSpec{"X", 3, std::nullopt, kPublicMaxReports, 0}).ok());  // both saw none
     REQUIRE(a.add_report("gw", "main", "hello").ok());

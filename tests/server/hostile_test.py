@@ -10,7 +10,6 @@ import json
 import os
 import re
 import selectors
-import signal
 import socket
 import struct
 import subprocess
@@ -21,7 +20,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
-from srmi_test import LISTENING, wait_until  # noqa: E402
+from srmi_test import LISTENING, stop_process, wait_until  # noqa: E402
 
 SRMI = os.path.abspath(sys.argv.pop(1)) if len(sys.argv) > 1 else "build/srmi"
 DEADLINE = 20  # seconds for any single wait
@@ -110,16 +109,10 @@ class Srmi:
             return read_response(s, time.monotonic() + DEADLINE)
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=DEADLINE)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        code = stop_process(self.proc, DEADLINE)
         self.log.close()
         os.unlink(self.log.name)
-        return self.proc.returncode
+        return code
 
 
 class Hostile(unittest.TestCase):

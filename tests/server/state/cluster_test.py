@@ -10,7 +10,6 @@ Usage: cluster_test.py PATH/TO/srmi
 """
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -22,7 +21,7 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
-from srmi_test import LISTENING, wait_until  # noqa: E402
+from srmi_test import LISTENING, stop_process, wait_until  # noqa: E402
 from postgres_server import PASSWORD, PostgresServer  # noqa: E402
 
 SRMI = os.path.abspath(sys.argv.pop(1)) if len(sys.argv) > 1 else "build/srmi"
@@ -106,15 +105,9 @@ class Node:
         self.reader.join(timeout=DEADLINE)
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=DEADLINE)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        code = stop_process(self.proc, DEADLINE)
         self.reader.join(timeout=DEADLINE)
-        return self.proc.returncode
+        return code
 
 
 class UdpReceiver:
