@@ -22,6 +22,11 @@ except ImportError:
                           "scripts/setup-tests.sh installs it") from None
     finally:
         sys.path.remove(DEBIAN_PACKAGES)
+from pika.adapters.utils.connection_workflow import AMQPConnectorException  # noqa: E402
+
+# What connecting to a broker that is down or still starting raises: pika's
+# AMQP errors, and its connector's own (a handshake timeout is not an AMQPError).
+CONNECTION_ERRORS = (pika.exceptions.AMQPError, AMQPConnectorException, OSError)
 
 
 @dataclasses.dataclass
@@ -43,7 +48,9 @@ class AmqpConsumer:
     c.wait_for(n, timeout) and c.messages. Binds queue to exchange with
     routing_key (default: the queue's name) when exchange is given; the
     default exchange needs no binding. A durable queue survives a broker
-    restart, with its persistent messages."""
+    restart, with its persistent messages. After a broker killed rather
+    than stopped, messages already acked may come again, marked redelivered
+    (RabbitMQ had not yet written the acks down)."""
 
     def __init__(self, parameters, queue, exchange="", routing_key=None, durable=False):
         self.parameters = parameters
@@ -85,7 +92,7 @@ class AmqpConsumer:
                 self.reconnections += 1
             self.connection.process_data_events(time_limit=seconds)
             return True
-        except pika.exceptions.AMQPError:
+        except CONNECTION_ERRORS:
             self._drop_connection()
             return False
 
@@ -93,7 +100,7 @@ class AmqpConsumer:
         if self.connection is not None and self.connection.is_open:
             try:
                 self.connection.close()
-            except pika.exceptions.AMQPError:
+            except CONNECTION_ERRORS:
                 pass
         self.connection = None
 

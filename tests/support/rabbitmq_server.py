@@ -16,7 +16,7 @@ import subprocess
 import tempfile
 import time
 
-from amqp_consumer import pika
+from amqp_consumer import CONNECTION_ERRORS, pika
 from postgres_server import free_port
 from srmi_test import wait_until
 
@@ -112,6 +112,7 @@ class RabbitMQServer:
         self.proc = None
         self.epmd = None
         self.log = None
+        self.start_seconds = None  # how long the last start() took
         # Debian's account for this very server: owns nothing of ours outside
         # this directory, and keeps the broker's processes apart in ps from
         # the PostgreSQL test servers, which run as nobody.
@@ -234,18 +235,20 @@ class RabbitMQServer:
             for tls in [False, True] if self.tls_port else [False]:
                 pika.BlockingConnection(self.connection_parameters(tls=tls)).close()
             return True
-        except pika.exceptions.AMQPError:  # still booting: refused, reset, or no vhost yet
+        except CONNECTION_ERRORS:  # still booting
             return False
 
     def connection_parameters(self, user="guest", password="guest", tls=False):
-        """pika's parameters for this broker (AMQPS checked against ca_file)."""
+        """pika's parameters for this broker (AMQPS checked against ca_file).
+        No heartbeats: a test's connection is served only while the test waits
+        on it, and must not be closed by the broker for that in between."""
         options = {}
         if tls:
             options["ssl_options"] = pika.SSLOptions(ssl.create_default_context(cafile=self.ca_file),
                                                      "localhost")
         return pika.ConnectionParameters(
             host="127.0.0.1", port=self.tls_port if tls else self.amqp_port,
-            credentials=pika.PlainCredentials(user, password), connection_attempts=1,
+            credentials=pika.PlainCredentials(user, password), connection_attempts=1, stack_timeout=10,
             socket_timeout=5, blocked_connection_timeout=30, heartbeat=0, **options)
 
     def connect(self, **kwargs):
