@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -22,6 +23,14 @@
 
 namespace srmi::core {
 
+/// How a subscriber that holds a connection to a message broker is doing.
+struct SinkHealth {
+    std::string shown;  ///< the socket with any password left out, for labels
+    bool connected = false;
+    std::uint64_t confirmed = 0;  ///< events the broker confirmed
+    std::string error;            ///< why it is not connected (the last failure)
+};
+
 /// Where one subscriber's events go. push() must never block the raiser: an
 /// implementation queues (bounded, dropping its oldest and counting the drop)
 /// and delivers asynchronously.
@@ -37,6 +46,13 @@ public:
     /// A short, fixed name of the transport ("udp", "unix", "tcp", "http",
     /// "sse"), for metrics.
     virtual std::string_view transport() const { return "other"; }
+    /// A broker transport's connection and confirmations; nothing for the
+    /// others.
+    virtual std::optional<SinkHealth> health() const { return std::nullopt; }
+    /// At shutdown, before close(): delivers what is queued by `deadline`
+    /// (what is not is counted as dropped), blocking until then at most.
+    /// Transports that do not confirm deliveries have nothing to finish.
+    virtual void drain(std::chrono::steady_clock::time_point /*deadline*/) {}
 };
 
 /// Makes the sink for a subscriber's socket string (`udp:HOST:PORT`, ...), or
@@ -54,6 +70,7 @@ struct SubscriberInfo {
     std::int64_t expire = 0;  ///< the lifetime asked for, seconds
     std::int64_t ttl = 0;     ///< seconds left
     std::uint64_t dropped = 0;
+    std::optional<SinkHealth> health;  ///< broker transports only
 };
 
 struct EventSubscribers {
@@ -109,6 +126,14 @@ public:
     /// quick. Set before serving.
     using DeliveryHook = std::function<void(int event_id, std::string_view transport)>;
     void on_delivered(DeliveryHook hook) { delivery_hook_ = std::move(hook); }
+    /// Told of each subscription made, refreshed (`expire_seconds` > 0) or
+    /// removed (0) by subscribe(), on the caller's thread, outside the hub's
+    /// lock: for a store that keeps subscriptions across restarts. Expiry is
+    /// not told (the store knows when each ends). Set before serving.
+    using SubscriptionHook = std::function<void(std::string_view event, std::string_view socket,
+                                                std::int64_t expire_seconds)>;
+    void on_subscription(SubscriptionHook hook) { subscription_hook_ = std::move(hook); }
+
     /// Events dropped so far by every sink, live or since removed (expired,
     /// unsubscribed, closed taps); never decreases.
     std::uint64_t dropped_total() const;
@@ -117,6 +142,10 @@ public:
     /// Server-Sent Events stream). `event_ids` empty means every event.
     std::uint64_t add_tap(std::vector<int> event_ids, std::shared_ptr<EventSink> sink);
     void remove_tap(std::uint64_t tap_id);
+
+    /// Gives every subscriber until `deadline` to deliver what it holds
+    /// (EventSink::drain). For shutdown, once nothing raises any more.
+    void drain(std::chrono::steady_clock::time_point deadline);
 
     /// Closes and forgets expired subscriptions. Call periodically.
     void purge_expired();
@@ -136,6 +165,7 @@ private:
     std::vector<Tap> taps_;
     std::uint64_t next_tap_ = 1;
     DeliveryHook delivery_hook_;
+    SubscriptionHook subscription_hook_;
     std::uint64_t dropped_by_removed_ = 0;  // guarded by mutex_: dropped() of sinks no longer held
     mutable std::atomic<std::uint64_t> dropped_seen_{0};  // the largest dropped_total() answered
 };

@@ -543,6 +543,8 @@ void Registry::journal(StateChange::Kind kind, const detail::Group& group,
 
 std::uint64_t Registry::take_ticket() noexcept { return std::exchange(t_ticket, 0); }
 
+void Registry::note_ticket(std::uint64_t ticket) noexcept { t_ticket = std::max(t_ticket, ticket); }
+
 Result<void> Registry::add_identifier(std::string_view group, IdentifierSpec spec) {
     auto* g = find_group(group);
     if (g == nullptr) return Errc::group_not_found;

@@ -230,6 +230,10 @@ class Registry {
     /// The journal ticket of this thread's latest write since the last call
     /// (0 if none), so that a caller can wait for it to be durable.
     static std::uint64_t take_ticket() noexcept;
+    /// Makes `ticket` this thread's latest, for a write made beside the
+    /// registry in the same journal (a subscription), so that its answer
+    /// waits for it too. Tickets of one journal increase: the later wins.
+    static void note_ticket(std::uint64_t ticket) noexcept;
     /// Public groups as the journal stores them.
     std::vector<PersistedGroup> public_state() const;
     /// Replaces a group's identifiers, statuses, details, reports and leases

@@ -50,6 +50,15 @@ struct StateChange {
     std::vector<PersistedIdentifier> identifiers;
 };
 
+/// An event subscription as persisted (not a registry change: the server
+/// keeps subscriptions beside the groups, in the same store).
+struct PersistedSubscription {
+    std::string event;
+    std::string socket;
+    std::int64_t expire = 0;      ///< the lifetime asked for, seconds
+    std::int64_t expires_at = 0;  ///< when it ends, Unix seconds
+};
+
 struct PersistedGroup {
     std::string name;
     std::vector<PersistedIdentifier> identifiers;  ///< in registration order

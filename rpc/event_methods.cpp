@@ -36,6 +36,11 @@ Json subscribers_object(const core::EventSubscribers& entry) {
             item["ttl"] = "expired";
         }
         item["dropped"] = s.dropped;
+        if (s.health) {
+            item["connected"] = s.health->connected;
+            item["confirmed"] = s.health->confirmed;
+            if (!s.health->error.empty()) item["error"] = s.health->error;
+        }
         list.push_back(std::move(item));
     }
     out["Subscribers"] = std::move(list);
@@ -74,13 +79,22 @@ examples: [E_CORE_SR_STATUS_CHANGED, E_CORE_LOG]
 description: |
   Where a subscriber receives its events: `udp:HOST:PORT` (IPv6:
   `udp:[::1]:PORT`), `unix:/path`, `tcp:HOST:PORT`,
-  `http://HOST[:PORT]/path` or `https://HOST[:PORT]/path`.
-  Subscriptions are keyed by this exact text. An unusable socket
-  gets 400 `Bad parameter value` with `data`
-  `bad socket 'SOCKET': REASON`.
+  `http://HOST[:PORT]/path`, `https://HOST[:PORT]/path`, or a message
+  broker in OpenSIPS's syntax:
+  `rabbitmq:[USER[:PASSWORD]@]HOST[:PORT]/[PARAMS?]ROUTING_KEY` (PARAMS
+  `exchange=NAME`, `persistent`, `tls_domain=NAME`, separated by `;`)
+  and `kafka:BROKER[:PORT][,BROKER...]/TOPIC[?PROPERTIES]` (`g.NAME=VALUE`,
+  `t.NAME=VALUE` librdkafka properties and `key=group|identifier|group/identifier`,
+  joined by `&`). Subscriptions are keyed by this exact text. An unusable
+  socket, an unknown parameter, a property librdkafka rejects or a login
+  the broker refuses gets 400 `Bad parameter value` with `data`
+  `bad socket 'SOCKET': REASON`; a broker that cannot be reached is
+  subscribed (see `subscribers_list`).
 type: string
 examples: ['udp:127.0.0.1:9999', 'tcp:127.0.0.1:9999', 'unix:/run/events.sock', 'http://127.0.0.1:8080/hook',
-           'https://hooks.example.com/opensips']
+           'https://hooks.example.com/opensips', 'rabbitmq:127.0.0.1/srmi',
+           'rabbitmq:srmi:secret@mq.example.com:5671/exchange=amq.topic;persistent;tls_domain=mq?srmi.status',
+           'kafka:127.0.0.1:9092/srmi-status?g.linger.ms=5&key=group/identifier']
 )yaml"});
     dispatcher.add_schema({"ExpireParam", R"yaml(
 description: |
@@ -146,11 +160,25 @@ properties:
         minimum: 1
       - const: expired
   dropped:
-    description: Events this subscriber lost because its queue was full (or, for http://, not delivered).
+    description: |
+      Events this subscriber lost because its queue was full (or, for
+      http://, not delivered; for a broker, refused by it or given up at
+      shutdown).
     type: integer
     minimum: 0
+  connected:
+    description: Broker subscribers only (rabbitmq:, kafka:) - whether srmi holds a working connection to the broker now.
+    type: boolean
+  confirmed:
+    description: Broker subscribers only - events the broker confirmed (RabbitMQ publisher confirms, Kafka delivery reports).
+    type: integer
+    minimum: 0
+  error:
+    description: Broker subscribers only, while not connected - the last failure, e.g. `cannot connect to 127.0.0.1:5672 - a socket error occurred`.
+    type: string
 examples:
   - {socket: 'udp:127.0.0.1:9999', expire: 3600, ttl: 3600, dropped: 0}
+  - {socket: 'rabbitmq:127.0.0.1/srmi', expire: 3600, ttl: 3541, dropped: 0, connected: true, confirmed: 1250}
 )yaml"});
     dispatcher.add_schema({"EventSubscribers", R"yaml(
 description: An event and its subscribers.

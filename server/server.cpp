@@ -12,9 +12,10 @@
 
 #include "rpc/methods.h"
 #include "rpc/notification.h"
+#include "server/events/broker_socket.h"
 #include "server/events/event_sinks.h"
-#include "server/http/listener.h"
 #include "server/events/log_event_sink.h"
+#include "server/http/listener.h"
 #include "server/http/tls.h"
 #include "version.h"
 
@@ -176,7 +177,41 @@ void Server::restore_state() {
     state_->replace_all(registry_.public_state());
     registry_.set_journal(state_.get());
     context_->journal = state_.get();
-    spdlog::info("state in {}: {} group(s) restored", state_->path(), restored);
+    const auto subscriptions = restore_subscriptions();
+    spdlog::info("state in {}: {} group(s) and {} subscription(s) restored", state_->path(),
+                 restored, subscriptions);
+}
+
+std::size_t Server::restore_subscriptions() {
+    std::size_t restored = 0;
+    const std::int64_t now = std::time(nullptr);
+    for (auto& s : state_->load_subscriptions()) {
+        if (s.expires_at <= now) {
+            state_->record_subscription(std::move(s), true);
+            continue;
+        }
+        // What is left of its lifetime: an expiry survives the restart.
+        auto outcome = hub_.subscribe(s.event, s.socket, s.expires_at - now);
+        if (const auto* error = std::get_if<std::pair<core::EventErrc, std::string>>(&outcome)) {
+            // The reason only: the socket text may hold a broker's password.
+            const auto& text = error->second;
+            const auto reason = text.find("': ");
+            spdlog::warn("subscription of {} to {} not restored: {}", redact_socket(s.socket),
+                         s.event, reason == std::string::npos ? text : text.substr(reason + 3));
+            state_->record_subscription(std::move(s), true);
+            continue;
+        }
+        ++restored;
+    }
+    // From here on each subscription made, refreshed or removed is kept, and
+    // its answer waits until it is on disk, as a registry write's does.
+    hub_.on_subscription([state = state_.get()](std::string_view event, std::string_view socket,
+                                                std::int64_t expire) {
+        core::PersistedSubscription s{std::string(event), std::string(socket), expire,
+                                      std::time(nullptr) + expire};
+        core::Registry::note_ticket(state->record_subscription(std::move(s), expire == 0));
+    });
+    return restored;
 }
 
 void Server::join_cluster() {
@@ -214,6 +249,7 @@ Server::~Server() {
     workers_.reset();  // its last jobs use the dispatcher and the registry: end them first
     if (cluster_) cluster_->stop();  // its follower applies changes to the registry: end it first
     registry_.set_journal(nullptr);
+    hub_.on_subscription(nullptr);
     state_.reset();  // commits what is queued
     cluster_.reset();
     // Sessions still held by the stopped io_context end when it is destroyed,
@@ -355,6 +391,10 @@ void Server::wait() {
         net::post(events_ioc_, [this] { events_ioc_.stop(); });
         events_thread_.join();
     }
+    // Every event is raised: broker subscribers get the grace to have the
+    // broker confirm what they hold (the others' sends ended with the events
+    // thread); what is left is counted as dropped.
+    hub_.drain(std::chrono::steady_clock::now() + kGrace);
 }
 
 }  // namespace srmi::server

@@ -72,6 +72,9 @@ private:
 
     void schedule_maintenance();
     void restore_state();
+    /// Subscribes again what the state file keeps, skipping (and forgetting)
+    /// what expired or can no longer be made; then keeps each change.
+    std::size_t restore_subscriptions();
     void join_cluster();
 
     Config config_;

@@ -37,6 +37,11 @@
 #include <utility>
 #include <vector>
 
+#include "server/events/broker_channel.h"
+#include "server/events/broker_socket.h"
+#include "server/events/kafka_publisher.h"
+#include "server/events/rabbitmq_publisher.h"
+#include "server/events/socket_address.h"
 #include "server/http/tls.h"
 
 namespace srmi::server {
@@ -55,72 +60,12 @@ constexpr std::chrono::seconds kTcpConnectTimeout{5};
 // Webhook answers are read only for their status; a bound keeps a hostile
 // receiver from making us buffer without end.
 constexpr std::size_t kResponseBodyLimit = 1024 * 1024;
-
-/// A socket string we cannot use; the text says why. Caught in the factory.
-class BadSocket : public std::runtime_error {
-  public:
-    using std::runtime_error::runtime_error;
-};
+// How long subscribing waits for a broker's first answer: a refused login is
+// told at once, an unreachable broker does not hold the request longer.
+constexpr std::chrono::milliseconds kBrokerLoginCheck{2000};
 
 // ---------------------------------------------------------------------------
 // Socket strings
-
-struct HostPort {
-    std::string host;
-    bool bracketed = false;
-    std::uint16_t port = 0;
-};
-
-std::uint16_t parse_port(std::string_view text, std::string_view expected) {
-    if (text.empty()) throw BadSocket("missing port; expected " + std::string(expected));
-    if (!std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-        throw BadSocket("bad port '" + std::string(text) + "'; expected " + std::string(expected));
-    }
-    unsigned value = 0;
-    for (char c : text.substr(0, 6)) value = value * 10 + static_cast<unsigned>(c - '0');
-    if (text.size() > 5 || value == 0 || value > 65535) {
-        throw BadSocket("port " + std::string(text) + " out of range (1-65535)");
-    }
-    return static_cast<std::uint16_t>(value);
-}
-
-/// Splits `HOST:PORT` or `[IPV6]:PORT`; the port may be left out only when
-/// there is a default.
-HostPort split_host_port(std::string_view text, std::string_view expected,
-                         std::optional<std::uint16_t> default_port) {
-    HostPort out;
-    std::optional<std::string_view> port_text;
-    if (text.starts_with('[')) {
-        const auto close = text.find(']');
-        if (close == std::string_view::npos) {
-            throw BadSocket("'[' without ']'; expected " + std::string(expected));
-        }
-        out.host = std::string(text.substr(1, close - 1));
-        out.bracketed = true;
-        const auto rest = text.substr(close + 1);
-        if (!rest.empty()) {
-            if (rest.front() != ':') throw BadSocket("expected " + std::string(expected));
-            port_text = rest.substr(1);
-        }
-    } else {
-        const auto colon = text.rfind(':');
-        out.host = std::string(text.substr(0, colon));
-        if (colon != std::string_view::npos) port_text = text.substr(colon + 1);
-        if (out.host.find(':') != std::string::npos) {
-            throw BadSocket("an IPv6 address goes in brackets, e.g. [::1]; expected " +
-                            std::string(expected));
-        }
-    }
-    if (out.host.empty()) throw BadSocket("missing host; expected " + std::string(expected));
-    if (port_text) {
-        out.port = parse_port(*port_text, expected);
-    } else if (default_port) {
-        out.port = *default_port;
-    } else {
-        throw BadSocket("expected " + std::string(expected));
-    }
-    return out;
-}
 
 /// The endpoints of `where`: the literal itself, or what the name resolves to
 /// now (resolved once, as OpenSIPS does at subscription).
@@ -694,9 +639,53 @@ class HttpSink final : public QueuedSink {
 
 // ---------------------------------------------------------------------------
 
-std::shared_ptr<core::EventSink> make_sink(net::io_context& ioc, const SinkOptions& options,
+BrokerOptions broker_options(const SinkOptions& options) {
+    BrokerOptions out;
+    out.tls_ca_file = options.tls_ca_file;
+    out.reconnect_min = std::max(options.reconnect_min, std::chrono::milliseconds(1));
+    out.reconnect_max = std::max(options.reconnect_max, out.reconnect_min);
+    out.window = std::min(out.window, std::max<std::size_t>(options.queue_limit, 1));
+    return out;
+}
+
+/// A RabbitMQ subscriber: its publisher thread starts connecting at once,
+/// and the subscription waits for that first attempt (up to
+/// kBrokerLoginCheck), so that a refused login is the subscriber's error.
+/// A broker that cannot be reached is no error: the publisher keeps
+/// trying, and subscribers_list and /metrics tell.
+std::shared_ptr<core::EventSink> make_rabbitmq_sink(BrokerThreads& threads,
+                                                    const SinkOptions& options,
+                                                    std::string_view rest) {
+    auto socket = parse_rabbitmq_socket(rest);
+    auto channel = std::make_shared<BrokerChannel>(options.queue_limit);
+    threads.start([channel, socket = std::move(socket), broker = broker_options(options)] {
+        run_rabbitmq_publisher(socket, broker, *channel);
+    });
+    if (auto refusal = channel->first_refusal(kBrokerLoginCheck)) {
+        channel->close();
+        throw BadSocket(*refusal);
+    }
+    return std::make_shared<BrokerSink>(std::move(channel), "rabbitmq",
+                                        redact_socket("rabbitmq:" + std::string(rest)));
+}
+
+std::shared_ptr<core::EventSink> make_kafka_sink(BrokerThreads& threads, const SinkOptions& options,
+                                                 std::string_view rest) {
+    const auto socket = parse_kafka_socket(rest);
+    // A shared_ptr only because std::function needs a copyable task.
+    std::shared_ptr<KafkaProducer> producer = make_kafka_producer(socket, broker_options(options));
+    auto channel = std::make_shared<BrokerChannel>(options.queue_limit);
+    threads.start([channel, producer] { run_kafka_publisher(*producer, *channel); });
+    return std::make_shared<BrokerSink>(std::move(channel), "kafka", "kafka:" + std::string(rest));
+}
+
+std::shared_ptr<core::EventSink> make_sink(net::io_context& ioc, BrokerThreads& threads,
+                                           const SinkOptions& options,
                                            const std::shared_ptr<net::ssl::context>& tls,
                                            std::string_view socket) {
+    if (socket.starts_with("rabbitmq:"))
+        return make_rabbitmq_sink(threads, options, socket.substr(9));
+    if (socket.starts_with("kafka:")) return make_kafka_sink(threads, options, socket.substr(6));
     if (socket.starts_with("udp:")) {
         const auto where = split_host_port(socket.substr(4), "udp:HOST:PORT", std::nullopt);
         // A datagram goes to one address: the first the name resolves to.
@@ -732,7 +721,8 @@ std::shared_ptr<core::EventSink> make_sink(net::io_context& ioc, const SinkOptio
     }
     throw BadSocket(
         "unknown scheme; expected udp:HOST:PORT, tcp:HOST:PORT, unix:/path, "
-        "http://HOST[:PORT]/path or https://HOST[:PORT]/path");
+        "http://HOST[:PORT]/path, https://HOST[:PORT]/path, rabbitmq:HOST/ROUTING_KEY or "
+        "kafka:BROKER/TOPIC");
 }
 
 }  // namespace
@@ -749,7 +739,10 @@ core::SinkFactory make_sink_factory(net::io_context& ioc, SinkOptions options) {
     };
     auto tls = std::make_shared<ClientTls>();
     if (!options.tls_ca_file.empty()) tls->context = make_client_tls(options.tls_ca_file);
-    return [&ioc, options, tls](std::string_view socket)
+    // Held by the factory, which the hub destroys after closing its sinks:
+    // the publisher threads are joined last.
+    auto threads = std::make_shared<BrokerThreads>();
+    return [&ioc, options, tls, threads](std::string_view socket)
                -> std::variant<std::shared_ptr<core::EventSink>, std::string> {
         if (socket.starts_with("https://")) {
             std::call_once(tls->once, [&] {
@@ -763,7 +756,7 @@ core::SinkFactory make_sink_factory(net::io_context& ioc, SinkOptions options) {
             if (!tls->context) return "bad socket '" + std::string(socket) + "': " + tls->error;
         }
         try {
-            return make_sink(ioc, options, tls->context, socket);
+            return make_sink(ioc, *threads, options, tls->context, socket);
         } catch (const BadSocket& e) {
             return "bad socket '" + std::string(socket) + "': " + e.what();
         }

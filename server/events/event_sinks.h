@@ -1,6 +1,7 @@
 // Event sinks: how a subscriber's events leave the process (UDP, Unix
-// datagram, TCP stream, HTTP(S) POST), each behind a bounded queue so that a
-// slow or dead subscriber costs only its own events, never the raiser's time.
+// datagram, TCP stream, HTTP(S) POST, RabbitMQ, Kafka), each behind a bounded
+// queue so that a slow or dead subscriber costs only its own events, never
+// the raiser's time.
 #pragma once
 
 #include <chrono>
@@ -25,18 +26,22 @@ struct SinkOptions {
     /// does not read for that long loses its connection (and that event),
     /// and the next event reconnects.
     std::chrono::milliseconds tcp_write_timeout{10000};
-    /// PEM CA certificates that verify https:// receivers; empty: the
-    /// system's store.
+    /// PEM CA certificates that verify https:// receivers and TLS brokers
+    /// (`tls_domain=`); empty: the system's store.
     std::string tls_ca_file;
-    /// TCP reconnect back-off: the first retry waits reconnect_min, each
+    /// TCP and broker reconnect back-off: the first retry waits reconnect_min, each
     /// further failure doubles the wait up to reconnect_max.
     std::chrono::milliseconds reconnect_min{100};
     std::chrono::milliseconds reconnect_max{5000};
 };
 
 /// Makes sinks for `udp:HOST:PORT`, `unix:/path`, `tcp:HOST:PORT`,
-/// `http://HOST[:PORT]/path` and `https://HOST[:PORT]/path` (IPv6 hosts in
-/// brackets); anything else yields an error text naming the problem. Host
+/// `http://HOST[:PORT]/path`, `https://HOST[:PORT]/path` (IPv6 hosts in
+/// brackets), and OpenSIPS's `rabbitmq:...` and `kafka:...` sockets
+/// (../shared/spec/brokers.md); anything else yields an error text naming
+/// the problem. A broker sink publishes on a thread of its own; subscribing
+/// to RabbitMQ waits up to 2 s for the broker's first answer, so that a
+/// refused login is an error (an unreachable broker is not). Host
 /// names are resolved once, when the sink is made (so the factory may block
 /// on DNS; literals never do). An https:// receiver must present a
 /// certificate that `tls_ca_file` (or the system) trusts, for the host as

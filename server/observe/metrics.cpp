@@ -14,6 +14,8 @@
 #include <iterator>
 #include <optional>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "version.h"
 
@@ -23,8 +25,8 @@ namespace {
 
 constexpr std::string_view kContentType = "text/plain; version=0.0.4; charset=utf-8";
 
-constexpr std::array<std::string_view, 6> kTransports = {"udp",  "unix",  "tcp",
-                                                         "http", "https", "sse"};
+constexpr std::array<std::string_view, 8> kTransports = {"udp",   "unix", "tcp",      "http",
+                                                         "https", "sse",  "rabbitmq", "kafka"};
 constexpr std::string_view kOtherTransport = "other";
 
 /// Upper bounds of the duration buckets, in nanoseconds and as `le` labels.
@@ -112,6 +114,43 @@ void sample(std::string& out, std::string_view name, Labels labels, Number value
     out.push_back(' ');
     append_number(out, value);
     out.push_back('\n');
+}
+
+/// One sample per broker subscriber (rabbitmq:, kafka:), labelled with its
+/// event and its socket without a password: whether it is connected, what the
+/// broker confirmed, what it dropped.
+void render_broker_subscribers(std::string& out, const core::EventHub& hub) {
+    struct Row {
+        std::string event;
+        core::SinkHealth health;
+        std::uint64_t dropped;
+    };
+    std::vector<Row> rows;
+    for (auto& entry : hub.subscribers()) {
+        for (auto& s : entry.subscribers) {
+            if (s.health) rows.push_back(Row{entry.event.name, std::move(*s.health), s.dropped});
+        }
+    }
+    if (rows.empty()) return;
+    family(out, "srmi_event_broker_connected", "gauge",
+           "1 while a broker subscriber holds a working connection to its broker, else 0.");
+    for (const auto& r : rows) {
+        sample(out, "srmi_event_broker_connected", {{"event", r.event}, {"socket", r.health.shown}},
+               std::uint64_t{r.health.connected ? 1U : 0U});
+    }
+    family(out, "srmi_event_broker_confirmed_total", "counter",
+           "Events a broker subscriber's broker confirmed (publisher confirms, delivery reports).");
+    for (const auto& r : rows) {
+        sample(out, "srmi_event_broker_confirmed_total",
+               {{"event", r.event}, {"socket", r.health.shown}}, r.health.confirmed);
+    }
+    family(out, "srmi_event_broker_dropped_total", "counter",
+           "Events a broker subscriber dropped: its queue full while the broker was slow or "
+           "away, refused by the broker, or given up at shutdown.");
+    for (const auto& r : rows) {
+        sample(out, "srmi_event_broker_dropped_total",
+               {{"event", r.event}, {"socket", r.health.shown}}, r.dropped);
+    }
 }
 
 // --- /proc/self -----------------------------------------------------------------
@@ -424,6 +463,7 @@ std::string Metrics::render() const {
     family(out, "srmi_event_drops_total", "counter",
            "Events dropped by subscribers and event streams (queue full or delivery failed).");
     sample(out, "srmi_event_drops_total", {}, sources_.hub.dropped_total());
+    render_broker_subscribers(out, sources_.hub);
     family(out, "srmi_event_fanout_drops_total", "counter",
            "Status changes never fanned out to their subscribers: the events thread was too far "
            "behind (oldest dropped first).");

@@ -4,9 +4,9 @@
 // guarded by mutex_, which is never held during I/O or a callback.
 #include "server/state/sqlite_state.h"
 
-#include <sqlite3.h>
-#include <spdlog/spdlog.h>
 #include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sqlite3.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -30,6 +30,7 @@
 #include <string_view>
 #include <thread>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "server/state/detail/durability_callback.h"
@@ -64,7 +65,24 @@ CREATE TABLE reports(
     timestamp INTEGER NOT NULL,
     log TEXT NOT NULL);
 CREATE INDEX reports_by_identifier ON reports(group_name, identifier, id);
-INSERT INTO meta(key, value) VALUES('application', 'srmi'), ('schema_version', '1');
+CREATE TABLE subscriptions(
+    event TEXT NOT NULL,
+    socket TEXT NOT NULL,
+    expire INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY(event, socket)) WITHOUT ROWID;
+INSERT INTO meta(key, value) VALUES('application', 'srmi'), ('schema_version', '2');
+)sql";
+
+// Version 1 had no subscriptions: the table is added, nothing else changes.
+constexpr const char* kUpgradeFrom1 = R"sql(
+CREATE TABLE IF NOT EXISTS subscriptions(
+    event TEXT NOT NULL,
+    socket TEXT NOT NULL,
+    expire INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY(event, socket)) WITHOUT ROWID;
+UPDATE meta SET value = '2' WHERE key = 'schema_version';
 )sql";
 
 [[noreturn]] void refuse(const std::string& file, const std::string& problem) {
@@ -266,9 +284,9 @@ bool inspect_readonly(const std::string& file) {
         if (application != kApplication)
             refuse(file, "not an srmi state file (application " + (application ? "'" + *application + "'" : "missing") +
                              ")");
-        if (version != std::to_string(SqliteState::kSchemaVersion))
+        if (version != "1" && version != std::to_string(SqliteState::kSchemaVersion))
             refuse(file, "schema version " + (version ? *version : std::string("missing")) +
-                             " is not supported (this srmi reads version " +
+                             " is not supported (this srmi reads versions 1 and " +
                              std::to_string(SqliteState::kSchemaVersion) + ")");
         return false;
     } catch (const SqliteFailure& e) {
@@ -293,9 +311,15 @@ bool inspect_existing(const std::string& file) {
     }
 }
 
+/// A subscription to store, or (`removed`) to forget.
+struct SubscriptionChange {
+    core::PersistedSubscription subscription;
+    bool removed = false;
+};
+
 struct Pending {
     std::uint64_t ticket;
-    StateChange change;
+    std::variant<StateChange, SubscriptionChange> change;
 };
 
 using Done = std::function<void(bool)>;
@@ -321,7 +345,11 @@ public:
                 if (!q.step() || q.text(0) != "wal") refuse(file_, "cannot switch to WAL mode");
             }
             exec(db(), "PRAGMA synchronous=FULL");
-            if (initialise) create_schema();
+            if (initialise) {
+                create_schema();
+            } else {
+                upgrade_schema();
+            }
             prepare_statements();
         } catch (const SqliteFailure& e) {
             refuse(file_, std::string("cannot set up: ") + e.what());
@@ -348,7 +376,7 @@ public:
     Impl(const Impl&) = delete;
     Impl& operator=(const Impl&) = delete;
 
-    std::uint64_t record(StateChange change) {
+    std::uint64_t record(std::variant<StateChange, SubscriptionChange> change) {
         std::uint64_t ticket = 0;
         {
             std::lock_guard lock(mutex_);
@@ -357,6 +385,22 @@ public:
         }
         work_cv_.notify_one();
         return ticket;
+    }
+
+    std::vector<core::PersistedSubscription> load_subscriptions() const {
+        std::lock_guard db_lock(db_mutex_);
+        try {
+            Stmt stmt = prepare(db(),
+                                "SELECT event, socket, expire, expires_at FROM subscriptions "
+                                "ORDER BY event, socket",
+                                false);
+            Query q(db(), stmt.get());
+            std::vector<core::PersistedSubscription> out;
+            while (q.step()) out.push_back({q.text(0), q.text(1), q.integer(2), q.integer(3)});
+            return out;
+        } catch (const SqliteFailure& e) {
+            refuse(file_, std::string("cannot read the subscriptions: ") + e.what());
+        }
     }
 
     void when_durable(std::uint64_t ticket, Done done) {
@@ -475,6 +519,8 @@ private:
         Stmt update_status;          // ?1 group, ?2 name, ?3 status, ?4 details
         Stmt insert_report;          // ?1 group, ?2 identifier, ?3 timestamp, ?4 log
         Stmt trim_reports;           // ?1 group, ?2 identifier, ?3 how many to keep
+        Stmt upsert_subscription;    // ?1 event, ?2 socket, ?3 expire, ?4 expires_at
+        Stmt delete_subscription;    // ?1 event, ?2 socket
     };
 
     sqlite3* db() const noexcept { return db_.get(); }
@@ -490,6 +536,17 @@ private:
             }
             if (!empty) refuse(file_, "was changed by someone else while being opened");
             exec(db(), kSchema);
+            exec(db(), "COMMIT");
+        } catch (...) {
+            rollback();
+            throw;
+        }
+    }
+
+    void upgrade_schema() {
+        exec(db(), "BEGIN IMMEDIATE");
+        try {
+            exec(db(), kUpgradeFrom1);
             exec(db(), "COMMIT");
         } catch (...) {
             rollback();
@@ -518,6 +575,10 @@ private:
         stmt_.delete_reports = p("DELETE FROM reports WHERE group_name = ?1 AND identifier = ?2");
         stmt_.update_status = p("UPDATE identifiers SET status = ?3, details = ?4 WHERE group_name = ?1 AND name = ?2");
         stmt_.insert_report = p("INSERT INTO reports(group_name, identifier, timestamp, log) VALUES(?1, ?2, ?3, ?4)");
+        stmt_.upsert_subscription =
+            p("INSERT OR REPLACE INTO subscriptions(event, socket, expire, expires_at) "
+              "VALUES(?1, ?2, ?3, ?4)");
+        stmt_.delete_subscription = p("DELETE FROM subscriptions WHERE event = ?1 AND socket = ?2");
         stmt_.trim_reports = p(
             "DELETE FROM reports WHERE group_name = ?1 AND identifier = ?2 AND id <= "
             "(SELECT id FROM reports WHERE group_name = ?1 AND identifier = ?2 ORDER BY id DESC LIMIT 1 OFFSET ?3)");
@@ -595,12 +656,28 @@ private:
         }
     }
 
+    void apply(const SubscriptionChange& c) {
+        const auto& s = c.subscription;
+        if (c.removed) {
+            Query(db(), stmt_.delete_subscription.get()).text(1, s.event).text(2, s.socket).run();
+            return;
+        }
+        Query(db(), stmt_.upsert_subscription.get())
+            .text(1, s.event)
+            .text(2, s.socket)
+            .integer(3, s.expire)
+            .integer(4, s.expires_at)
+            .run();
+    }
+
     /// Applies the batch in one transaction; true if it committed.
     bool commit(const std::vector<Pending>& batch) {
         std::lock_guard db_lock(db_mutex_);
         try {
             exec(db(), "BEGIN IMMEDIATE");
-            for (const auto& pending : batch) apply(pending.change);
+            for (const auto& pending : batch) {
+                std::visit([this](const auto& change) { apply(change); }, pending.change);
+            }
             exec(db(), "COMMIT");  // WAL + synchronous=FULL: durable once this returns
             commits_.fetch_add(1, std::memory_order_relaxed);
             return true;
@@ -723,6 +800,13 @@ SqliteState::~SqliteState() {
 std::vector<PersistedGroup> SqliteState::load() const { return impl_->load(); }
 void SqliteState::replace_all(const std::vector<PersistedGroup>& groups) { impl_->replace_all(groups); }
 std::uint64_t SqliteState::record(StateChange change) { return impl_->record(std::move(change)); }
+std::uint64_t SqliteState::record_subscription(core::PersistedSubscription subscription,
+                                               bool removed) {
+    return impl_->record(SubscriptionChange{std::move(subscription), removed});
+}
+std::vector<core::PersistedSubscription> SqliteState::load_subscriptions() const {
+    return impl_->load_subscriptions();
+}
 void SqliteState::when_durable(std::uint64_t ticket, std::function<void(bool ok)> done) {
     impl_->when_durable(ticket, std::move(done));
 }

@@ -21,13 +21,14 @@ class SqliteState final : public core::StateJournal {
 public:
     /// Name of the state file inside the state directory.
     static constexpr const char* kFileName = "srmi-state.db";
-    /// The schema this build reads and writes (meta.schema_version).
-    static constexpr int kSchemaVersion = 1;
+    /// The schema this build reads and writes (meta.schema_version). A
+    /// version 1 file (no subscriptions) is upgraded when opened.
+    static constexpr int kSchemaVersion = 2;
 
     /// Opens (creating if absent) DIR/srmi-state.db, creating DIR (mode 0700)
     /// if needed, and starts the writer thread. An absent, empty (0 bytes) or
     /// table-less file is initialised; anything else must be an intact srmi
-    /// file of schema version 1. Throws StateError naming the file (or the
+    /// file of schema version 1 or 2. Throws StateError naming the file (or the
     /// directory) otherwise; a refused file is left byte for byte as it was,
     /// with no side file (-wal, -shm, -journal) added.
     static std::unique_ptr<SqliteState> open(const std::string& dir);
@@ -52,6 +53,13 @@ public:
 
     /// Queues `change` (never waits for I/O); tickets start at 1 and go up by one.
     std::uint64_t record(core::StateChange change) override;
+
+    /// Queues a subscription added or refreshed, or (`removed`) its end;
+    /// a ticket of the same sequence as record()'s.
+    std::uint64_t record_subscription(core::PersistedSubscription subscription, bool removed);
+    /// The subscriptions committed, expired ones included (the caller knows
+    /// the time), by event and socket. Throws StateError if unreadable.
+    std::vector<core::PersistedSubscription> load_subscriptions() const;
 
     /// done(ok) once the transaction holding `ticket` (and every earlier one)
     /// has finished: ok is whether that transaction committed. Runs at once on

@@ -468,7 +468,15 @@ def case_event_subscribe(t):
     t.error("event_subscribe", ["E_NOPE", t.udp_socket], 400, "Bad parameter value", "unknown event")
     t.error("event_subscribe", ["E_CORE_LOG", "smtp:x"], 400, "Bad parameter value",
             "bad socket 'smtp:x': unknown scheme; expected udp:HOST:PORT, tcp:HOST:PORT, unix:/path, "
-            "http://HOST[:PORT]/path or https://HOST[:PORT]/path")
+            "http://HOST[:PORT]/path, https://HOST[:PORT]/path, rabbitmq:HOST/ROUTING_KEY or "
+            "kafka:BROKER/TOPIC")
+    t.error("event_subscribe", ["E_CORE_LOG", "rabbitmq:127.0.0.1/colour=red?k"], 400, "Bad parameter value",
+            "bad socket 'rabbitmq:127.0.0.1/colour=red?k': unknown parameter 'colour'; "
+            "expected exchange=NAME, persistent or tls_domain=NAME")
+    t.error("event_subscribe", ["E_CORE_LOG", "kafka:127.0.0.1/t?g.no.such.property=1"], 400,
+            "Bad parameter value",
+            "bad socket 'kafka:127.0.0.1/t?g.no.such.property=1': No such configuration property: "
+            "\"no.such.property\"")
     t.error("event_subscribe", [5, t.udp_socket], 400, "Bad parameter value")
     t.error("event_subscribe", ["E_CORE_LOG", t.udp_socket, -1], -32602, "Invalid params", "Negative expire value")
     t.error("event_subscribe", ["E_CORE_LOG", t.udp_socket, "soon"], -32602, "Invalid params",

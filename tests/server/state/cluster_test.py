@@ -17,11 +17,9 @@ import tempfile
 import threading
 import time
 import unittest
-import urllib.error
-import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
-from srmi_test import LISTENING, stop_process, wait_until  # noqa: E402
+from srmi_test import LISTENING, SrmiProcess, wait_until  # noqa: E402
 from postgres_server import PASSWORD, PostgresServer  # noqa: E402
 
 SRMI = os.path.abspath(sys.argv.pop(1)) if len(sys.argv) > 1 else "build/srmi"
@@ -35,58 +33,11 @@ CONFIG = {
 }
 
 
-class Node:
-    """One srmi of the cluster; its log is drained into self.log by a thread."""
+class Node(SrmiProcess):
+    """One srmi of the cluster."""
 
     def __init__(self, uri, name, config=CONFIG, extra=(), wait=True):
-        self.dir = tempfile.mkdtemp(prefix="srmi-node-")
-        self.config_path = os.path.join(self.dir, "srmi.json")
-        with open(self.config_path, "w") as f:
-            json.dump(config, f)
-        self.name = name
-        self.args = [SRMI, "--listen", "127.0.0.1:0", "--state", uri, "--node-name", name,
-                     "--config", self.config_path, *extra]
-        self.log = []
-        self.proc = subprocess.Popen(self.args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                     text=True)
-        self.port = None
-        self.listening = threading.Event()
-        self.reader = threading.Thread(target=self._drain, daemon=True)
-        self.reader.start()
-        if wait:
-            if not self.listening.wait(DEADLINE) or self.port is None:
-                self.proc.kill()
-                raise RuntimeError(f"srmi {name} did not start: " + "".join(self.log))
-            self.url = f"http://127.0.0.1:{self.port}"
-
-    def _drain(self):
-        for line in self.proc.stderr:
-            self.log.append(line)
-            m = LISTENING.search(line)
-            if m and self.port is None:
-                self.port = int(m.group(2))
-                self.listening.set()
-        self.listening.set()
-
-    def call(self, method, params=None, timeout=DEADLINE):
-        body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params or {}}
-        return self.post(body, timeout)
-
-    def post(self, body, timeout=DEADLINE):
-        req = urllib.request.Request(self.url + "/mi", json.dumps(body).encode(),
-                                     {"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=timeout) as reply:
-            return json.loads(reply.read())
-
-    def get(self, path):
-        try:
-            with urllib.request.urlopen(self.url + path, timeout=DEADLINE) as reply:
-                return reply.status, reply.read().decode()
-        except urllib.error.HTTPError as e:
-            return e.code, e.read().decode()
-
-    def ready(self):
-        return self.get("/readyz")[0] == 200
+        super().__init__(SRMI, config, ["--state", uri, "--node-name", name, *extra], name, wait)
 
     def text(self, method, params=None):
         """The result as text, for byte-for-byte comparisons between instances;
@@ -98,16 +49,6 @@ class Node:
 
     def reports(self, group, identifier):
         return self.call("sr_list_reports", {"group": group, "identifier": identifier})["result"]
-
-    def kill(self):
-        self.proc.kill()
-        self.proc.wait(timeout=DEADLINE)
-        self.reader.join(timeout=DEADLINE)
-
-    def stop(self):
-        code = stop_process(self.proc, DEADLINE)
-        self.reader.join(timeout=DEADLINE)
-        return code
 
 
 class UdpReceiver:

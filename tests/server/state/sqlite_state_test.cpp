@@ -643,3 +643,56 @@ TEST_CASE("sqlite state: one srmi per state directory") {
     CHECK_NOTHROW(srmi::server::SqliteState::open(dir));
     std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("sqlite state: subscriptions are kept, refreshed and forgotten, beside the groups") {
+    TempDir tmp;
+    using srmi::core::PersistedSubscription;
+    {
+        auto state = SqliteState::open(tmp.path);
+        state->record(add("g", "main"));
+        state->record_subscription(PersistedSubscription{"E_A", "udp:127.0.0.1:9", 60, 1000},
+                                   false);
+        state->record_subscription(PersistedSubscription{"E_A", "rabbitmq:h/k", 60, 1000}, false);
+        state->record_subscription(PersistedSubscription{"E_B", "udp:127.0.0.1:9", 5, 2000}, false);
+        // Refreshed: one row, the new lifetime.
+        state->record_subscription(PersistedSubscription{"E_A", "udp:127.0.0.1:9", 120, 3000},
+                                   false);
+        const auto last =
+            state->record_subscription(PersistedSubscription{"E_B", "udp:127.0.0.1:9", 0, 0}, true);
+        REQUIRE(wait_durable(*state, last) == std::optional<bool>(true));
+        // replace_all is about groups: the subscriptions stay.
+        state->replace_all({});
+    }
+    auto state = SqliteState::open(tmp.path);
+    const auto kept = state->load_subscriptions();
+    REQUIRE(kept.size() == 2);
+    CHECK(kept[0].event == "E_A");
+    CHECK(kept[0].socket == "rabbitmq:h/k");
+    CHECK(kept[1].socket == "udp:127.0.0.1:9");
+    CHECK(kept[1].expire == 120);
+    CHECK(kept[1].expires_at == 3000);
+}
+
+TEST_CASE("sqlite state: a version 1 file is upgraded, its groups kept") {
+    TempDir tmp;
+    const std::string file = tmp.path + "/srmi-state.db";
+    {
+        auto state = SqliteState::open(tmp.path);
+        REQUIRE(wait_durable(*state, state->record(add("g", "main", 4, "kept"))) ==
+                std::optional<bool>(true));
+    }
+    // The file as srmi before subscriptions were kept wrote it.
+    run_sql(file,
+            "DROP TABLE subscriptions; UPDATE meta SET value = '1' WHERE key = 'schema_version';");
+    {
+        auto state = SqliteState::open(tmp.path);
+        CHECK(describe(state->load()) ==
+              describe({PersistedGroup{"g", {ident("main", 4, "kept", 50)}}}));
+        CHECK(state->load_subscriptions().empty());
+        const auto ticket = state->record_subscription(
+            srmi::core::PersistedSubscription{"E_A", "udp:127.0.0.1:9", 60, 1000}, false);
+        REQUIRE(wait_durable(*state, ticket) == std::optional<bool>(true));
+    }
+    auto state = SqliteState::open(tmp.path);
+    CHECK(state->load_subscriptions().size() == 1);
+}
