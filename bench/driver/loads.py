@@ -300,3 +300,39 @@ class UdpSubscribers:
             except BlockingIOError:
                 pass
         return got
+
+
+class BrokerSubscriber:
+    """One broker subscriber (a rabbitmq: or kafka: socket) of the change
+    event, for measurements.set_latency: subscribed and unsubscribed on
+    demand, unsubscribed at the end."""
+
+    count = 1
+
+    def __init__(self, client, socket_string, event="E_CORE_SR_STATUS_CHANGED"):
+        self.client, self.socket, self.event = client, socket_string, event
+        self.subscribed = False
+
+    def _subscribe(self, expire):
+        answer = self.client.call("event_subscribe", {"event": self.event, "socket": self.socket,
+                                                      "expire": expire})
+        if answer.get("result") != "OK":
+            raise RuntimeError(f"event_subscribe {self.socket}: {answer}")
+        self.subscribed = expire > 0
+
+    def subscribe(self):
+        self._subscribe(600)
+
+    def unsubscribe(self):
+        self._subscribe(0)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            if self.subscribed:
+                self._subscribe(0)
+        except Exception:  # noqa: BLE001 - the server may be gone; nothing to undo then
+            pass
+        return False

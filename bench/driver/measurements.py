@@ -66,20 +66,21 @@ def fanout_delivery(url, subscribers, rounds):
                 "incomplete_rounds": len(results) - len(complete)}
 
 
-def set_latency(url, count, subscribers, block):
+def set_latency(url, count, block, make_subscribers):
     """Round trip of sequential sr_set_status calls (each a change) on one
-    connection: `count` calls with no subscriber and `count` with
-    `subscribers` UDP subscribers of the change event, the raiser's side of
-    event delivery. The two states alternate in blocks of `block` calls
-    (none-subs, subs-none, ...) within the one run, so that the machine's
-    drift over the run weighs on both alike; two runs one after the other
-    differed by up to 10 % on the same binary. The subscribers' sockets are
-    not read (the kernel drops what overflows them), so that this process
-    takes no CPU from srmi; a pause after each call lets the fan-out end
-    before the next."""
+    connection: `count` calls with no subscriber and `count` with the
+    subscribers make_subscribers(client) gives (an object with subscribe(),
+    unsubscribe() and a `count`, used as a context manager), the raiser's
+    side of event delivery. The two states alternate in blocks of `block`
+    calls (none-subs, subs-none, ...) within the one run, so that the
+    machine's drift over the run weighs on both alike; two runs one after
+    the other differed by up to 10 % on the same binary. UDP subscribers'
+    sockets are not read (the kernel drops what overflows them), so that this
+    process takes no CPU from srmi; a pause after each call lets the fan-out
+    end before the next."""
     client = Client(url)
     times = {"none": [], "subs": []}
-    with UdpSubscribers(client, subscribers, subscribed=False) as subs:
+    with make_subscribers(client) as subs:
         k, round_ = 0, 0
         while len(times["none"]) < count or len(times["subs"]) < count:
             for state in (("none", "subs") if round_ % 2 == 0 else ("subs", "none")):
@@ -106,7 +107,7 @@ def set_latency(url, count, subscribers, block):
     def summary(values):
         return {"p50": statistics.median(values), "p90": percentile(values, 90), "p99": percentile(values, 99)}
 
-    return {"count": count, "subscribers": subscribers, "block": block,
+    return {"count": count, "subscribers": subs.count, "block": block,
             "none": summary(times["none"]), "subs": summary(times["subs"])}
 
 
@@ -287,3 +288,32 @@ def caught_up(urls, timeout=120):
             return time.monotonic() - start
         time.sleep(0.05)
     raise RuntimeError(f"the cluster did not catch up within {timeout} s")
+
+
+def broker_flood(url, socket_string, flood):
+    """A flood of status changes (wrk, batches of 100 over 4 connections) with
+    one broker subscriber: the broker's confirmations per second while the
+    flood lasts (the publisher saturated: the changes come faster than any
+    broker takes them, and the subscriber's queue drops its oldest), and what
+    was dropped. flood() runs the changes and returns wrk's figures."""
+    client = Client(url)
+
+    def subscriber():
+        reply = client.call("subscribers_list", {"event": "E_CORE_SR_STATUS_CHANGED", "socket": socket_string})
+        return reply["result"]["Event"]["Subscribers"][0]
+
+    answer = client.call("event_subscribe", ["E_CORE_SR_STATUS_CHANGED", socket_string, 600])
+    if answer.get("result") != "OK":
+        raise RuntimeError(f"event_subscribe {socket_string}: {answer}")
+    try:
+        before = subscriber()
+        started = time.perf_counter()
+        run = flood()
+        elapsed = time.perf_counter() - started
+        after = subscriber()
+    finally:
+        client.call("event_subscribe", ["E_CORE_SR_STATUS_CHANGED", socket_string, 0])
+    confirmed = after["confirmed"] - before["confirmed"]
+    return {"seconds": elapsed, "confirmed": confirmed, "confirmed_per_s": confirmed / elapsed,
+            "dropped": after["dropped"] - before["dropped"], "connected": after["connected"],
+            "changes_per_s": run["rps"] * 100, "wrk": run}

@@ -175,14 +175,7 @@ def evaluate(raw):
             add(_abs_row(f"fan-out to {fan['subscribers']} UDP (p50 of {len(fan['rounds'])})", value, 50,
                          "ms", True, figure=f"{value:.1f} ms (max {fan['all_ms_max']:.1f}"
                                             f"{', %d incomplete' % fan['incomplete_rounds'] if fan['incomplete_rounds'] else ''})"))
-    latency = raw.get("fanout.set_latency")
-    if latency:
-        base, loaded = latency["none"], latency["subs"]
-        ratio = loaded["p50"] / base["p50"]
-        rows.append({"scenario": f"sr_set_status latency, {latency['subscribers']} subs vs none",
-                     "figure": f"{loaded['p50']:.0f} us vs {base['p50']:.0f} us (p50 of {latency['count']} each,"
-                               f" in alternating blocks of {latency['block']})",
-                     "target": "<= 1.10 x none", "ratio": ratio, "met": ratio <= 1.10})
+    _latency_row(rows, raw.get("fanout.set_latency"), f"{(raw.get('fanout.set_latency') or {}).get('subscribers')} subs")
     row = _ratio_row(raw, "get_status 32 conn during fan-outs", "fanout.rate_n", "fanout.rate_0", 0.90,
                      "no subscribers")
     load = raw.get("fanout.load")
@@ -241,6 +234,16 @@ def evaluate(raw):
             row["met"] = False
     add(row)
 
+    # brokers: one RabbitMQ subscriber
+    _latency_row(rows, raw.get("brokers.set_latency"), "a RabbitMQ subscriber")
+    flood = raw.get("brokers.flood")
+    if flood:
+        add(_abs_row("events confirmed by RabbitMQ, from a flood of sr_set_status", flood["confirmed_per_s"],
+                     20000, "events/s", False,
+                     figure=f"{_rps(flood['confirmed_per_s'])} ({_rps(flood['changes_per_s'])} changes/s; "
+                            f"{flood['dropped']} dropped by the subscriber's queue)",
+                     errors=0 if flood["connected"] else 1))
+
     # soak
     soak = raw.get("soak")
     if soak:
@@ -249,6 +252,18 @@ def evaluate(raw):
         rows.append({"scenario": "soak: RSS flat", "figure": soak["rss_summary"],
                      "target": "flat", "ratio": None, "met": soak["flat"]})
     return rows
+
+
+def _latency_row(rows, latency, what):
+    """sr_set_status's p50 with subscribers against none: at most 1.10 x."""
+    if not latency:
+        return
+    base, loaded = latency["none"], latency["subs"]
+    ratio = loaded["p50"] / base["p50"]
+    rows.append({"scenario": f"sr_set_status latency, {what} vs none",
+                 "figure": f"{loaded['p50']:.0f} us vs {base['p50']:.0f} us (p50 of {latency['count']} each,"
+                           f" in alternating blocks of {latency['block']})",
+                 "target": "<= 1.10 x none", "ratio": ratio, "met": ratio <= 1.10})
 
 
 def _duration(value, unit):

@@ -11,15 +11,16 @@ from dataclasses import dataclass
 
 from . import configs, measurements, wrk
 from .client import Client
-from .loads import (BesideParts, UdpSink, cluster_writes, fanout_load, join_counts, join_side, join_writes,
-                    side_load, subscribe)
+from .loads import (BesideParts, BrokerSubscriber, UdpSink, UdpSubscribers, cluster_writes, fanout_load,
+                    join_counts, join_side, join_writes, side_load, subscribe)
 from .servers import Nginx, Srmi
 from .soak import run_soak
 from .workspace import BUILD, ROOT, SRMI, log, nproc
 
-# The tests' PostgreSQL server: Debian's binaries, a temporary directory, a free port.
+# The tests' PostgreSQL and RabbitMQ servers: Debian's, a temporary directory, free ports.
 sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
 from postgres_server import PostgresServer  # noqa: E402
+from rabbitmq_server import RabbitMQServer  # noqa: E402
 
 WRITE_EVENTS = ("E_CORE_SR_STATUS_CHANGED", "E_SRMI_REPORT_ADDED")
 
@@ -57,7 +58,7 @@ class Settings:
 class Scenarios:
     """The scenarios over one workspace; run(name) runs one."""
 
-    ALL = ("rates", "listing", "writes", "fanout", "memory", "startup", "cluster", "micro")
+    ALL = ("rates", "listing", "writes", "fanout", "memory", "startup", "cluster", "brokers", "micro")
     KNOWN = ALL + ("soak",)
 
     def __init__(self, ws, settings):
@@ -164,7 +165,8 @@ class Scenarios:
         s, ws = self.s, self.ws
         srmi = Srmi(ws, "fanout", "--config", self.small)
         log("sr_set_status latency without subscribers and with 1 000, in alternating blocks")
-        ws.save("fanout.set_latency", measurements.set_latency(srmi.url, s.latency_calls, 1000, 20))
+        ws.save("fanout.set_latency", measurements.set_latency(
+            srmi.url, s.latency_calls, 20, lambda client: UdpSubscribers(client, 1000, subscribed=False)))
         log(f"one change to 1 000 UDP subscribers x {s.fan_rounds}")
         ws.save("fanout.delivery", measurements.fanout_delivery(srmi.url, 1000, s.fan_rounds))
         # Without and with subscribers in turns, so that a change of the machine's
@@ -198,6 +200,31 @@ class Scenarios:
             SRMI, ws.threads, 2, [f"-t{s.wrk_threads}", "-c32", "-d5s", "--timeout", "2s", "-s",
                                   os.path.join(os.environ["BENCH_LUA_DIR"], "post.lua")],
             self.bodies["get_status_core"]))
+
+    def brokers(self):
+        s, ws = self.s, self.ws
+        log("RabbitMQ (Debian's server, a temporary directory) and one srmi")
+        mq = RabbitMQServer().start()
+        srmi = None
+        try:
+            # The broker bounds the queue itself (its oldest dropped beyond
+            # 100 000), so the flood's messages need no consumer to be confirmed.
+            connection = mq.connect()
+            connection.channel().queue_declare("bench", arguments={"x-max-length": 100000})
+            connection.close()
+            srmi = Srmi(ws, "brokers", "--config", self.small)
+            sock = mq.subscriber_socket("bench")
+            log("sr_set_status latency without and with one RabbitMQ subscriber, in alternating blocks")
+            ws.save("brokers.set_latency", measurements.set_latency(
+                srmi.url, s.latency_calls, 20, lambda client: BrokerSubscriber(client, sock)))
+            log("a flood of sr_set_status (batches of 100 over 4 connections) into RabbitMQ")
+            ws.save("brokers.flood", measurements.broker_flood(
+                srmi.url, sock, lambda: wrk.run(ws, "brokers.flood", srmi.url, 4, 4,
+                                                self.bodies["set_status_batch"], s.seconds, srmi=True)))
+        finally:
+            if srmi is not None:
+                srmi.stop()
+            mq.remove()
 
     def cluster(self):
         s, ws = self.s, self.ws
