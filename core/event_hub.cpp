@@ -139,7 +139,8 @@ std::variant<SubscribeOutcome, std::pair<EventErrc, std::string>> EventHub::subs
 }
 
 SubscriberInfo EventHub::info_of(const Subscription& s, std::int64_t now) const {
-    return SubscriberInfo{s.socket, s.expire, s.expires_at - now, s.sink->dropped()};
+    return SubscriberInfo{s.socket, s.expire, s.expires_at - now, s.sink->dropped(),
+                          s.sink->health()};
 }
 
 std::vector<EventSubscribers> EventHub::subscribers() const {
@@ -223,6 +224,19 @@ void EventHub::remove_tap(std::uint64_t tap_id) {
         taps_.erase(it);
     }
     closing->close();
+}
+
+void EventHub::drain(std::chrono::steady_clock::time_point deadline) {
+    std::vector<std::shared_ptr<EventSink>> sinks;
+    {
+        std::shared_lock lock(mutex_);
+        for (const auto& e : events_) {
+            for (const auto& s : e->subscriptions) sinks.push_back(s.sink);
+        }
+    }
+    // One deadline for all: each sink delivers on its own, so waiting for
+    // them in turn takes as long as the slowest.
+    for (const auto& sink : sinks) sink->drain(deadline);
 }
 
 void EventHub::purge_expired() {

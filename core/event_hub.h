@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -22,6 +23,13 @@
 
 namespace srmi::core {
 
+/// How a subscriber that holds a connection to a message broker is doing.
+struct SinkHealth {
+    bool connected = false;
+    std::uint64_t confirmed = 0;  ///< events the broker confirmed
+    std::string error;            ///< why it is not connected (the last failure)
+};
+
 /// Where one subscriber's events go. push() must never block the raiser: an
 /// implementation queues (bounded, dropping its oldest and counting the drop)
 /// and delivers asynchronously.
@@ -37,6 +45,13 @@ public:
     /// A short, fixed name of the transport ("udp", "unix", "tcp", "http",
     /// "sse"), for metrics.
     virtual std::string_view transport() const { return "other"; }
+    /// A broker transport's connection and confirmations; nothing for the
+    /// others.
+    virtual std::optional<SinkHealth> health() const { return std::nullopt; }
+    /// At shutdown, before close(): delivers what is queued by `deadline`
+    /// (what is not is counted as dropped), blocking until then at most.
+    /// Transports that do not confirm deliveries have nothing to finish.
+    virtual void drain(std::chrono::steady_clock::time_point /*deadline*/) {}
 };
 
 /// Makes the sink for a subscriber's socket string (`udp:HOST:PORT`, ...), or
@@ -54,6 +69,7 @@ struct SubscriberInfo {
     std::int64_t expire = 0;  ///< the lifetime asked for, seconds
     std::int64_t ttl = 0;     ///< seconds left
     std::uint64_t dropped = 0;
+    std::optional<SinkHealth> health;  ///< broker transports only
 };
 
 struct EventSubscribers {
@@ -117,6 +133,10 @@ public:
     /// Server-Sent Events stream). `event_ids` empty means every event.
     std::uint64_t add_tap(std::vector<int> event_ids, std::shared_ptr<EventSink> sink);
     void remove_tap(std::uint64_t tap_id);
+
+    /// Gives every subscriber until `deadline` to deliver what it holds
+    /// (EventSink::drain). For shutdown, once nothing raises any more.
+    void drain(std::chrono::steady_clock::time_point deadline);
 
     /// Closes and forgets expired subscriptions. Call periodically.
     void purge_expired();
