@@ -98,6 +98,7 @@ class KafkaSubscribers(unittest.TestCase):
         return out
 
     def test_every_change_arrives_once_in_order_keyed(self):
+        self.cluster.command("topic srmi-order 4")
         sock = f"kafka:{self.cluster.bootstraps}/srmi-order?key=group/identifier&g.linger.ms=1"
         self.assertEqual(self.subscribe(sock)["result"], "OK")
         n = 200
@@ -134,6 +135,7 @@ class KafkaSubscribers(unittest.TestCase):
                 self.assertIsNone(subscriber(self.srmi, sock))
 
     def test_brokers_down_and_up_under_a_stream_of_changes(self):
+        self.cluster.command("topic srmi-down 4")
         sock = (f"kafka:{self.cluster.bootstraps}/srmi-down?key=group/identifier"
                 f"&g.reconnect.backoff.max.ms=200")
         self.assertEqual(self.subscribe(sock)["result"], "OK")
