@@ -64,8 +64,9 @@ class MockCluster:
 
     def close(self):
         if self.proc.poll() is None:
-            self.proc.stdin.close()
+            self.proc.stdin.close()  # its end of input: it exits
             stop_process(self.proc, DEADLINE)
+        self.proc.stdout.close()
 
 
 def subscriber(srmi, socket_string):
@@ -102,7 +103,8 @@ class KafkaSubscribers(unittest.TestCase):
         sock = f"kafka:{self.cluster.bootstraps}/srmi-order?key=group/identifier&g.linger.ms=1"
         self.assertEqual(self.subscribe(sock)["result"], "OK")
         n = 200
-        for i in range(1, n + 1):
+        # From 2: identifiers start at 1, and setting the status one has changes nothing.
+        for i in range(2, n + 2):
             ident = "a" if i % 2 else "b"
             self.assertEqual(self.srmi.call("sr_set_status", {"group": "gw", "identifier": ident,
                                                               "status": i})["result"], "OK")
@@ -144,7 +146,7 @@ class KafkaSubscribers(unittest.TestCase):
         failures = []
 
         def writer():
-            for i in range(1, 200001):  # bounded; stopped long before
+            for i in range(2, 200002):  # bounded, stopped long before; from 2, as above
                 if stop.is_set():
                     return
                 reply = self.srmi.call("sr_set_status", {"group": "gw", "identifier": "a", "status": i})
