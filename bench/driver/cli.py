@@ -36,8 +36,8 @@ Scenarios (all but soak when none is named):
            writes through all three, convergence (write on one, event from
            another), sr_get_status on one while the others take writes
   brokers  a real RabbitMQ server: sr_set_status latency with one RabbitMQ
-           subscriber against none; events confirmed by the broker per
-           second from a flood of status changes
+           subscriber against none; a flood of 100 000 status changes and the
+           broker's confirmations per second until all are confirmed
   micro    the Google Benchmark micro-benchmarks (bench/micro)
   soak     bench/soak's mixed load (SOAK_MINUTES, default 10; --quick: 1)
 

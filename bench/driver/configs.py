@@ -6,10 +6,11 @@ import os
 from .client import rpc
 
 
-def small_config(path):
+def small_config(path, **settings):
     """The config every srmi here starts with: group `bench` (main, fan, the
-    writers' w0..w15), group `mem` for the memory scenario, group `soak`."""
-    config = {"groups": [
+    writers' w0..w15), group `mem` for the memory scenario, group `soak`;
+    `settings` are further keys (event_queue_limit=...)."""
+    config = {**settings, "groups": [
         {"name": "bench", "identifiers": ["main", "fan"] + [f"w{i}" for i in range(16)]},
         {"name": "mem", "identifiers": ["main"]},
         {"name": "soak", "identifiers": ["main"] + [f"w{i}" for i in range(16)]},

@@ -238,11 +238,12 @@ def evaluate(raw):
     _latency_row(rows, raw.get("brokers.set_latency"), "a RabbitMQ subscriber")
     flood = raw.get("brokers.flood")
     if flood:
-        add(_abs_row("events confirmed by RabbitMQ, from a flood of sr_set_status", flood["confirmed_per_s"],
-                     20000, "events/s", False,
-                     figure=f"{_rps(flood['confirmed_per_s'])} ({_rps(flood['changes_per_s'])} changes/s; "
-                            f"{flood['dropped']} dropped by the subscriber's queue)",
-                     errors=0 if flood["connected"] else 1))
+        add(_abs_row(f"events confirmed by RabbitMQ, a flood of {flood['changes']} changes",
+                     flood["confirmed_per_s"], 20000, "events/s", False,
+                     figure=f"{_rps(flood['confirmed_per_s'])} ({flood['confirmed']} confirmed in "
+                            f"{flood['seconds']:.2f} s, posted in {flood['posted_s']:.2f} s; "
+                            f"{flood['dropped']} dropped)",
+                     errors=flood["dropped"] + flood["changes"] - flood["confirmed"]))
 
     # soak
     soak = raw.get("soak")
