@@ -131,13 +131,15 @@ std::variant<SubscribeOutcome, std::pair<EventErrc, std::string>> EventHub::subs
             ++event->audience;
             outcome = SubscribeOutcome::kSubscribed;
         }
+        // Under the lock, so that a store is told of racing subscribes and
+        // unsubscribes of one socket in the order they took effect.
+        if (subscription_hook_ && std::holds_alternative<SubscribeOutcome>(outcome)) {
+            subscription_hook_(event_name, socket, expire_seconds);
+        }
         break;
     }
     if (made) to_close.push_back(std::move(made));  // made, but a concurrent subscribe won
     for (auto& sink : to_close) sink->close();
-    if (subscription_hook_ && std::holds_alternative<SubscribeOutcome>(outcome)) {
-        subscription_hook_(event_name, socket, expire_seconds);
-    }
     return outcome;
 }
 

@@ -127,8 +127,9 @@ public:
     using DeliveryHook = std::function<void(int event_id, std::string_view transport)>;
     void on_delivered(DeliveryHook hook) { delivery_hook_ = std::move(hook); }
     /// Told of each subscription made, refreshed (`expire_seconds` > 0) or
-    /// removed (0) by subscribe(), on the caller's thread, outside the hub's
-    /// lock: for a store that keeps subscriptions across restarts. Expiry is
+    /// removed (0) by subscribe(), on the caller's thread, under the hub's
+    /// lock (so in the order they take effect; it must only queue): for a
+    /// store that keeps subscriptions across restarts. Expiry is
     /// not told (the store knows when each ends). Set before serving.
     using SubscriptionHook = std::function<void(std::string_view event, std::string_view socket,
                                                 std::int64_t expire_seconds)>;

@@ -44,8 +44,12 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$logs/ubsan"
 export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:log_path=$logs/tsan:suppressions=$PWD/tests/tsan.supp"
 
 status=0
-(cd "$dir" && ctest --output-on-failure --timeout 600 -j"$(nproc)" \
-     -R '^(srmi_[a-z]+_tests|srmi_cli_e2e|srmi_cluster|srmi_rabbitmq|srmi_kafka)$') || status=$?
+# The Kafka end-to-end test only under ASan: librdkafka's threads (C11
+# thrd_create) are unknown to GCC 12's TSan runtime and crash in it; the srmi
+# binary would too with a kafka: subscriber. Its unit cases skip under TSan.
+tests='srmi_[a-z]+_tests|srmi_cli_e2e|srmi_cluster|srmi_rabbitmq'
+[ "$kind" = address ] && tests="$tests|srmi_kafka"
+(cd "$dir" && ctest --output-on-failure --timeout 600 -j"$(nproc)" -R "^($tests)\$") || status=$?
 
 if compgen -G "$logs/*" >/dev/null; then
     for report in "$logs"/*; do

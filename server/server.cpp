@@ -185,6 +185,7 @@ void Server::restore_state() {
 std::size_t Server::restore_subscriptions() {
     std::size_t restored = 0;
     const std::int64_t now = std::time(nullptr);
+    const WithoutBrokerLoginCheck no_wait;  // brokers are tried in the background
     for (auto& s : state_->load_subscriptions()) {
         if (s.expires_at <= now) {
             state_->record_subscription(std::move(s), true);
@@ -196,9 +197,11 @@ std::size_t Server::restore_subscriptions() {
             // The reason only: the socket text may hold a broker's password.
             const auto& text = error->second;
             const auto reason = text.find("': ");
-            spdlog::warn("subscription of {} to {} not restored: {}", redact_socket(s.socket),
-                         s.event, reason == std::string::npos ? text : text.substr(reason + 3));
-            state_->record_subscription(std::move(s), true);
+            // Kept: what fails now (a name not resolving yet at boot) may
+            // not at the next start; it ends when its lifetime does.
+            spdlog::warn("subscription of {} to {} not made again (kept for the next start): {}",
+                         redact_socket(s.socket), s.event,
+                         reason == std::string::npos ? text : text.substr(reason + 3));
             continue;
         }
         ++restored;

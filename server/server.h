@@ -72,8 +72,8 @@ private:
 
     void schedule_maintenance();
     void restore_state();
-    /// Subscribes again what the state file keeps, skipping (and forgetting)
-    /// what expired or can no longer be made; then keeps each change.
+    /// Subscribes again what the state file keeps, forgetting what expired
+    /// (what cannot be made now is logged and kept); then keeps each change.
     std::size_t restore_subscriptions();
     void join_cluster();
 

@@ -2,6 +2,8 @@
 // publisher thread, and the threads' lifetime.
 #include "server/events/broker_channel.h"
 
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <atomic>
 
@@ -14,7 +16,11 @@ void BrokerChannel::push(core::EventPayload payload) {
     core::EventPayload evicted;  // freed after the lock
     {
         std::lock_guard lock(mutex_);
-        if (closed_ || finished_) return;
+        if (closed_) return;
+        if (finished_) {  // raised after the publisher ended (shutdown): lost
+            ++dropped_;
+            return;
+        }
         if (queue_.size() >= limit_) {
             evicted = std::move(queue_.front());
             queue_.pop_front();
@@ -32,6 +38,9 @@ void BrokerChannel::close() {
         if (closed_) return;
         closed_ = true;
         discarded.swap(queue_);
+        // Under the lock: the publisher clears the socket under it before
+        // closing the descriptor, so this never reaches a reused number.
+        if (socket_ >= 0) ::shutdown(socket_, SHUT_RDWR);
     }
     work_.notify_one();
     changes_.notify_all();
@@ -42,7 +51,20 @@ void BrokerChannel::drain(Clock::time_point deadline) {
     if (closed_ || finished_) return;
     drain_deadline_ = deadline;
     work_.notify_one();
-    changes_.wait_until(lock, deadline, [this] { return finished_ || closed_; });
+    if (changes_.wait_until(lock, deadline, [this] { return finished_ || closed_; })) return;
+    // Past the deadline: a publisher blocked on its broker is cut loose.
+    if (socket_ >= 0) ::shutdown(socket_, SHUT_RDWR);
+}
+
+void BrokerChannel::watch_socket(int fd) {
+    std::lock_guard lock(mutex_);
+    socket_ = fd;
+    if (fd >= 0 && closed_) ::shutdown(fd, SHUT_RDWR);
+}
+
+bool BrokerChannel::cut_short() const {
+    std::lock_guard lock(mutex_);
+    return closed_ || (drain_deadline_ && Clock::now() >= *drain_deadline_);
 }
 
 std::uint64_t BrokerChannel::dropped() const {

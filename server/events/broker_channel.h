@@ -6,6 +6,7 @@
 // librdkafka in poll and flush), and a dead broker must stall no one else.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -52,6 +53,13 @@ class BrokerChannel {
 
     // --- the publisher's side: its thread ----------------------------------
 
+    /// The publisher's connected socket (-1: none), so that close() and a
+    /// drain's deadline can cut a call blocked on it: rabbitmq-c writes
+    /// without a timeout, and a broker that stops reading would hold the
+    /// publisher for ever. Clear it before closing the descriptor.
+    void watch_socket(int fd);
+    /// Closed, or draining past the deadline: no time for goodbyes.
+    bool cut_short() const;
     /// Waits up to `limit` for something to do: an event, a close, a drain.
     void wait(std::chrono::milliseconds limit);
     /// Waits up to `limit` whatever is queued (a back-off): less when the
@@ -90,6 +98,7 @@ class BrokerChannel {
     bool attempted_ = false;  // the first connection attempt has an outcome
     std::optional<std::string> refusal_;
     std::optional<Clock::time_point> drain_deadline_;
+    int socket_ = -1;  // watch_socket()
     std::uint64_t dropped_ = 0;
     core::SinkHealth health_;
 };

@@ -50,10 +50,10 @@ void read_rabbitmq_param(std::string_view item, RabbitMqSocket& out) {
 
 RabbitMqSocket parse_rabbitmq_socket(std::string_view rest) {
     RabbitMqSocket out;
-    const auto slash_before = rest.find('/');
-    const auto at = rest.find('@');
-    if (at != std::string_view::npos &&
-        (slash_before == std::string_view::npos || at < slash_before)) {
+    // The login ends at the last '@' before the first '/': a password may
+    // hold '@' (not '/', which ends the address, as in OpenSIPS).
+    const auto at = rest.rfind('@', rest.find('/'));
+    if (at != std::string_view::npos) {
         const auto userinfo = rest.substr(0, at);
         const auto colon = userinfo.find(':');
         out.user = std::string(userinfo.substr(0, colon));
@@ -130,12 +130,28 @@ KafkaSocket parse_kafka_socket(std::string_view rest) {
 }
 
 std::string redact_socket(std::string_view socket) {
-    if (!socket.starts_with("rabbitmq:")) return std::string(socket);
-    const auto slash = socket.find('/');
-    const auto at = socket.find('@');
-    if (at == std::string_view::npos || (slash != std::string_view::npos && slash < at)) {
-        return std::string(socket);
+    if (socket.starts_with("kafka:")) {
+        // Properties that hold secrets (sasl.password, ssl.key.password,
+        // sasl.oauthbearer.client.secret, ...): their values go.
+        const auto question = socket.find('?');
+        if (question == std::string_view::npos) return std::string(socket);
+        std::string out(socket.substr(0, question + 1));
+        bool first = true;
+        for_each_item(socket.substr(question + 1), '&', [&](std::string_view item) {
+            if (!first) out += '&';
+            first = false;
+            const auto eq = item.find('=');
+            const auto name = item.substr(0, eq);
+            const bool secret = name.find("password") != std::string_view::npos ||
+                                name.find("secret") != std::string_view::npos;
+            out += secret && eq != std::string_view::npos ? std::string(name) + "=***"
+                                                          : std::string(item);
+        });
+        return out;
     }
+    if (!socket.starts_with("rabbitmq:")) return std::string(socket);
+    const auto at = socket.rfind('@', socket.find('/'));
+    if (at == std::string_view::npos) return std::string(socket);
     const auto colon = socket.find(':', 9);
     if (colon == std::string_view::npos || colon > at) return std::string(socket);
     return std::string(socket.substr(0, colon)) + std::string(socket.substr(at));

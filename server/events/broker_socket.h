@@ -43,8 +43,9 @@ RabbitMqSocket parse_rabbitmq_socket(std::string_view rest);
 /// properties' names and values are librdkafka's to judge).
 KafkaSocket parse_kafka_socket(std::string_view rest);
 
-/// `socket` with a password left out (`user:…@` becomes `user@`), for
-/// labels and logs that others read.
+/// `socket` with its secrets left out, for labels and logs that others read:
+/// a RabbitMQ password (`user:…@` becomes `user@`), the values of Kafka
+/// properties named `*password*` or `*secret*` (`***`).
 std::string redact_socket(std::string_view socket);
 
 }  // namespace srmi::server

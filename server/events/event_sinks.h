@@ -54,4 +54,17 @@ struct SinkOptions {
 /// close() is thread-safe, idempotent and does not block.
 core::SinkFactory make_sink_factory(boost::asio::io_context& ioc, SinkOptions options = {});
 
+/// While one lives on a thread, RabbitMQ sinks made there do not wait for
+/// their broker's first answer: for subscriptions made again at start-up,
+/// where nobody waits for a 400 and a broker that does not answer would hold
+/// the start 2 s per subscription. A refused login then shows in the
+/// subscriber's health like an unreachable broker.
+class WithoutBrokerLoginCheck {
+  public:
+    WithoutBrokerLoginCheck() noexcept;
+    ~WithoutBrokerLoginCheck();
+    WithoutBrokerLoginCheck(const WithoutBrokerLoginCheck&) = delete;
+    WithoutBrokerLoginCheck& operator=(const WithoutBrokerLoginCheck&) = delete;
+};
+
 }  // namespace srmi::server

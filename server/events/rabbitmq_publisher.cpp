@@ -28,6 +28,8 @@ constexpr int kFrameMax = 131072;  // rabbitmq-c's default
 constexpr char kVhost[] = "/";     // OpenSIPS's syntax names none
 constexpr std::chrono::milliseconds kIdlePoll{200};
 constexpr std::chrono::milliseconds kConfirmPoll{20};
+// The goodbye at the end (channel.close, connection.close), each bounded.
+constexpr std::chrono::milliseconds kGoodbye{500};
 
 timeval to_timeval(std::chrono::milliseconds d) {
     const auto ms = std::max<std::int64_t>(d.count(), 0);
@@ -58,8 +60,10 @@ std::optional<Failure> failure_of(const amqp_rpc_reply_t& reply, std::string_vie
     }
     if (reply.reply.id == AMQP_CONNECTION_CLOSE_METHOD) {
         const auto* close = static_cast<const amqp_connection_close_t*>(reply.reply.decoded);
-        return Failure{std::string(what) + ": " + text_of(close->reply_text),
-                       close->reply_code == AMQP_ACCESS_REFUSED};
+        // ACCESS_REFUSED: the login; NOT_ALLOWED: no permission on the vhost.
+        return Failure{
+            std::string(what) + ": " + text_of(close->reply_text),
+            close->reply_code == AMQP_ACCESS_REFUSED || close->reply_code == AMQP_NOT_ALLOWED};
     }
     if (reply.reply.id == AMQP_CHANNEL_CLOSE_METHOD) {
         const auto* close = static_cast<const amqp_channel_close_t*>(reply.reply.decoded);
@@ -103,12 +107,15 @@ class RabbitMqPublisher {
         }
         std::size_t lost = 0;
         for (const auto& m : in_flight_) lost += m.confirmed ? 0 : 1;
-        if (connection_) {
-            // A goodbye the broker logs as such, not as a lost client.
+        if (connection_ && !channel_.cut_short()) {
+            // A goodbye the broker logs as such, not as a lost client; brief,
+            // since shutdown waits for it.
+            const auto brief = to_timeval(kGoodbye);
+            amqp_set_rpc_timeout(connection_.get(), &brief);
             amqp_channel_close(connection_.get(), kChannel, AMQP_REPLY_SUCCESS);
             amqp_connection_close(connection_.get(), AMQP_REPLY_SUCCESS);
         }
-        connection_.reset();
+        drop_connection();
         channel_.finished(lost);
     }
 
@@ -124,14 +131,21 @@ class RabbitMqPublisher {
             channel_.connected();
             return true;
         }
-        connection_.reset();
+        drop_connection();
         channel_.disconnected(std::move(failure->text), failure->refused);
         backoff_ = backoff_.count() == 0 ? options_.reconnect_min
                                          : std::min(backoff_ * 2, options_.reconnect_max);
         return false;
     }
 
+    /// Lets the connection go; the channel stops watching its socket first.
+    void drop_connection() {
+        channel_.watch_socket(-1);
+        connection_.reset();
+    }
+
     std::optional<Failure> open() {
+        drop_connection();
         connection_.reset(amqp_new_connection());
         if (!connection_) return Failure{"cannot allocate a connection"};
         auto* state = connection_.get();
@@ -170,6 +184,8 @@ class RabbitMqPublisher {
             status != AMQP_STATUS_OK) {
             return Failure{"cannot connect to " + where + ": " + amqp_error_string2(status)};
         }
+        // From here a close or a drain's deadline can cut a blocked call.
+        channel_.watch_socket(amqp_get_sockfd(state));
         // Heartbeats off: rabbitmq-c serves them only inside its calls, and
         // an idle subscriber makes none; a dead peer is found by the confirm
         // deadline instead.
@@ -184,6 +200,7 @@ class RabbitMqPublisher {
             }
             return failure;
         }
+        if (channel_.cut_short()) return Failure{"stopping"};
         amqp_channel_open(state, kChannel);
         if (auto f = failure_of(amqp_get_rpc_reply(state), "opening a channel")) return f;
         amqp_confirm_select(state, kChannel);
@@ -304,7 +321,7 @@ class RabbitMqPublisher {
         for (auto& p : unsent) again.push_back(std::move(p));
         unsent.clear();
         channel_.put_back(again);
-        connection_.reset();
+        drop_connection();
         channel_.disconnected(std::move(error));
         backoff_ = options_.reconnect_min;
     }

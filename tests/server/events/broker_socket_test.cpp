@@ -63,6 +63,10 @@ TEST_CASE("rabbitmq: user, password, port, params and routing key as OpenSIPS wr
     CHECK(user_only.password == "guest");
     CHECK(user_only.broker.host == "::1");
     CHECK(user_only.broker.bracketed);
+    // A password may hold '@': the login ends at the last one before the '/'.
+    const auto at_sign = parse_rabbitmq_socket("srmi:p@ss@h/k");
+    CHECK(at_sign.password == "p@ss");
+    CHECK(at_sign.broker.host == "h");
     // An '@' in the routing key is the key's own.
     CHECK(parse_rabbitmq_socket("h/a@b").routing_key == "a@b");
     CHECK(parse_rabbitmq_socket("h/a@b").user == "guest");
@@ -120,5 +124,11 @@ TEST_CASE("a password never shows in what others read") {
     CHECK(redact_socket("rabbitmq:srmi@h/k") == "rabbitmq:srmi@h/k");
     CHECK(redact_socket("rabbitmq:h/a:b@c") == "rabbitmq:h/a:b@c");
     CHECK(redact_socket("rabbitmq:h:5672/k") == "rabbitmq:h:5672/k");
+    CHECK(redact_socket("rabbitmq:srmi:p@ss@h/k") == "rabbitmq:srmi@h/k");
     CHECK(redact_socket("udp:127.0.0.1:9") == "udp:127.0.0.1:9");
+    CHECK(redact_socket("kafka:k/t?g.sasl.username=u&g.sasl.password=pw&key=group&"
+                        "g.sasl.oauthbearer.client.secret=s") ==
+          "kafka:k/t?g.sasl.username=u&g.sasl.password=***&key=group&"
+          "g.sasl.oauthbearer.client.secret=***");
+    CHECK(redact_socket("kafka:k/t") == "kafka:k/t");
 }
