@@ -316,7 +316,15 @@ public:
         change.identifier = options_.node;
         change.status = -2;
         change.details = "shutting down";
-        const auto ticket = record(std::move(change));
+        std::uint64_t ticket = 0;
+        {
+            // Under the lock the heartbeat records with: none follows the
+            // goodbye in the log (one did, and its lease's expiry then turned
+            // `shutting down` into `unreachable` on the other instances).
+            std::lock_guard lock(mutex_);
+            farewell_ = true;
+            ticket = record_locked(std::move(change));
+        }
         if (ticket == 0) return;
         auto done = std::make_shared<std::promise<void>>();
         auto finished = done->get_future();
@@ -328,6 +336,10 @@ public:
 
     std::uint64_t record(StateChange change) {
         std::lock_guard lock(mutex_);
+        return record_locked(std::move(change));
+    }
+
+    std::uint64_t record_locked(StateChange change) {
         if (!accepting_locked()) return 0;
         const auto ticket = next_ticket_++;
         queue_.emplace_back(ticket, std::move(change));
@@ -525,7 +537,9 @@ private:
         change.details = "running";
         change.max_reports = 0;
         change.ttl = std::max<std::int64_t>(1, options_.lapse.count());
-        return record(std::move(change)) != 0;
+        std::lock_guard lock(mutex_);
+        if (farewell_) return true;  // this member said goodbye: no more heartbeats
+        return record_locked(std::move(change)) != 0;
     }
 
     bool open_writer() {
@@ -843,6 +857,7 @@ private:
     std::condition_variable stop_cv_;  // the follower's pauses, cut short by stop()
     bool stopping_ = false;
     bool stopped_ = false;
+    bool farewell_ = false;  // guarded by mutex_: the goodbye is recorded
     bool writer_up_ = false;
     bool writer_checked_ = true;  // false: the writer's connection must prove itself first
     bool follower_up_ = false;

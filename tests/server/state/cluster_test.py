@@ -389,7 +389,8 @@ class ClusterTest(unittest.TestCase):
         self.assertEqual(n3.get("/health/cluster/n2")[0], 503)
         self.assertEqual(n3.stop(), 0)  # its goodbye is committed before it exits ...
         self.assertTrue(wait_until(lambda: member(n1, "n3") == {  # ... and reaches n1 at once
-            "Readiness": False, "Status": -2, "Details": "shutting down"}, DEADLINE, 0.02))
+            "Readiness": False, "Status": -2, "Details": "shutting down"}, DEADLINE, 0.02),
+            f"n3 on n1: {member(n1, 'n3')}; n3's log:\n" + "".join(n3.log[-15:]))
 
     def test_leases_work_without_a_state_store(self):
         proc = subprocess.Popen([SRMI, "--listen", "127.0.0.1:0", "--group", "gw"],
