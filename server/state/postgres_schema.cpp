@@ -121,7 +121,7 @@ $fn$;
 std::string scalar(detail::PgConnection& db, const char* sql,
                    const std::vector<std::optional<std::string>>& params = {}) {
     auto result = db.exec(sql, params);
-    if (PQntuples(result.get()) != 1) return {};
+    if (detail::libpq().PQntuples(result.get()) != 1) return {};
     return detail::pg_field(result.get(), 0, 0).value_or("");
 }
 

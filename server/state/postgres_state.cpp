@@ -242,15 +242,15 @@ public:
           application_("srmi " + options_.node),
           wake_fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
         char* error = nullptr;
-        PQconninfoOption* parsed = PQconninfoParse(options_.uri.c_str(), &error);
+        PQconninfoOption* parsed = detail::libpq().PQconninfoParse(options_.uri.c_str(), &error);
         if (parsed == nullptr) {
             std::string why = error != nullptr ? error : "cannot be read";
-            PQfreemem(error);
+            detail::libpq().PQfreemem(error);
             while (!why.empty() && why.back() == '\n') why.pop_back();
             why = scrubbed(why, options_.uri);
             throw StateError("--state " + where_ + ": not a PostgreSQL connection URI: " + why);
         }
-        PQconninfoFree(parsed);
+        detail::libpq().PQconninfoFree(parsed);
         if (options_.uri.rfind("postgresql://", 0) != 0 && options_.uri.rfind("postgres://", 0) != 0) {
             throw StateError("--state " + where_ +
                              ": give a URI postgresql://USER[:PASSWORD]@HOST[:PORT]/DB");
@@ -639,7 +639,7 @@ private:
     void load() {
         auto known = follower_->exec("SELECT gkey, declared::text FROM srmi_groups");
         std::unordered_map<std::string, std::string> declared_there;
-        for (int row = 0; row < PQntuples(known.get()); ++row) {
+        for (int row = 0; row < detail::libpq().PQntuples(known.get()); ++row) {
             declared_there.emplace(detail::pg_field(known.get(), row, 0).value_or(""),
                                    detail::pg_field(known.get(), row, 1).value_or(""));
         }
@@ -685,34 +685,37 @@ private:
 
         std::map<std::string, core::PersistedGroup> by_key;
         std::vector<std::string> order;
-        for (int row = 0; row < PQntuples(groups.get()); ++row) {
+        for (int row = 0; row < detail::libpq().PQntuples(groups.get()); ++row) {
             const auto key = detail::pg_field(groups.get(), row, 0).value_or("");
             by_key[key].name = detail::pg_field(groups.get(), row, 1).value_or("");
             order.push_back(key);
         }
         std::map<std::pair<std::string, std::string>, core::PersistedIdentifier*> ids;
-        for (int row = 0; row < PQntuples(identifiers.get()); ++row) {
+        for (int row = 0; row < detail::libpq().PQntuples(identifiers.get()); ++row) {
             const auto gkey = detail::pg_field(identifiers.get(), row, 0).value_or("");
             auto& group = by_key[gkey];
             core::PersistedIdentifier id;
             id.name = detail::pg_field(identifiers.get(), row, 2).value_or("");
-            id.status = std::atoi(PQgetvalue(identifiers.get(), row, 3));
+            id.status = std::atoi(detail::libpq().PQgetvalue(identifiers.get(), row, 3));
             id.details = detail::pg_field(identifiers.get(), row, 4);
-            id.max_reports = std::strtoull(PQgetvalue(identifiers.get(), row, 5), nullptr, 10);
-            id.ttl = std::strtoll(PQgetvalue(identifiers.get(), row, 6), nullptr, 10);
-            id.lease = std::strtoull(PQgetvalue(identifiers.get(), row, 7), nullptr, 10);
+            id.max_reports =
+                std::strtoull(detail::libpq().PQgetvalue(identifiers.get(), row, 5), nullptr, 10);
+            id.ttl =
+                std::strtoll(detail::libpq().PQgetvalue(identifiers.get(), row, 6), nullptr, 10);
+            id.lease =
+                std::strtoull(detail::libpq().PQgetvalue(identifiers.get(), row, 7), nullptr, 10);
             group.identifiers.push_back(std::move(id));
         }
         for (auto& [key, group] : by_key) {
             for (auto& id : group.identifiers) ids[{key, core::name_key(id.name)}] = &id;
         }
-        for (int row = 0; row < PQntuples(reports.get()); ++row) {
+        for (int row = 0; row < detail::libpq().PQntuples(reports.get()); ++row) {
             auto it = ids.find({detail::pg_field(reports.get(), row, 0).value_or(""),
                                 detail::pg_field(reports.get(), row, 1).value_or("")});
             if (it == ids.end()) continue;
-            it->second->reports.push_back(
-                core::Report{std::strtoll(PQgetvalue(reports.get(), row, 2), nullptr, 10),
-                             detail::pg_field(reports.get(), row, 3).value_or("")});
+            it->second->reports.push_back(core::Report{
+                std::strtoll(detail::libpq().PQgetvalue(reports.get(), row, 2), nullptr, 10),
+                detail::pg_field(reports.get(), row, 3).value_or("")});
         }
         for (const auto& key : order) {
             auto& group = by_key[key];
@@ -787,9 +790,9 @@ private:
             from = applied_seq_;
         }
         auto rows = follower_->exec_prepared("fetch", {std::to_string(from), std::to_string(kFetchMax)});
-        const int count = PQntuples(rows.get());
+        const int count = detail::libpq().PQntuples(rows.get());
         for (int row = 0; row < count; ++row) {
-            const auto seq = std::stoull(PQgetvalue(rows.get(), row, 0));
+            const auto seq = std::stoull(detail::libpq().PQgetvalue(rows.get(), row, 0));
             if (seq != from + 1) {
                 // Pruned from the log while this instance was away: start afresh.
                 spdlog::warn("state database {}: changes {}..{} are no longer in the log; "

@@ -35,14 +35,14 @@ std::string one_line(const std::string& message) {
 }  // namespace
 
 std::string pg_message(const PGconn* conn) {
-    auto text = one_line(conn != nullptr ? PQerrorMessage(conn) : "out of memory");
+    auto text = one_line(conn != nullptr ? libpq().PQerrorMessage(conn) : "out of memory");
     return text.empty() ? std::string("unknown error") : text;
 }
 
 std::optional<std::string> pg_field(const PGresult* result, int row, int column) {
-    if (PQgetisnull(result, row, column) != 0) return std::nullopt;
-    return std::string(PQgetvalue(result, row, column),
-                       static_cast<std::size_t>(PQgetlength(result, row, column)));
+    if (libpq().PQgetisnull(result, row, column) != 0) return std::nullopt;
+    return std::string(libpq().PQgetvalue(result, row, column),
+                       static_cast<std::size_t>(libpq().PQgetlength(result, row, column)));
 }
 
 std::unique_ptr<PgConnection> PgConnection::open(const std::string& uri,
@@ -54,15 +54,15 @@ std::unique_ptr<PgConnection> PgConnection::open(const std::string& uri,
                           "application_name",    "dbname",           nullptr};
     const char* values[] = {"3", "1", "2", "1", "3", "5000", application.c_str(), uri.c_str(),
                             nullptr};
-    PGconn* conn = PQconnectdbParams(keys, values, 1);
-    if (conn == nullptr || PQstatus(conn) != CONNECTION_OK) {
+    PGconn* conn = libpq().PQconnectdbParams(keys, values, 1);
+    if (conn == nullptr || libpq().PQstatus(conn) != CONNECTION_OK) {
         const auto message = pg_message(conn);
-        PQfinish(conn);
+        libpq().PQfinish(conn);
         throw PgError(message, true);
     }
     // The server's notices (such as the FATAL of a shutdown) go to our log,
     // not to stderr.
-    PQsetNoticeProcessor(
+    libpq().PQsetNoticeProcessor(
         conn,
         [](void*, const char* message) {
             std::string text(message);
@@ -79,44 +79,44 @@ std::unique_ptr<PgConnection> PgConnection::open(const std::string& uri,
     return db;
 }
 
-PgConnection::~PgConnection() { PQfinish(conn_); }
+PgConnection::~PgConnection() { libpq().PQfinish(conn_); }
 
 PgResult PgConnection::checked(PGresult* raw) {
     PgResult result(raw);
-    const auto status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
+    const auto status = result ? libpq().PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
     if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return result;
-    const bool lost = PQstatus(conn_) == CONNECTION_BAD;
-    std::string message = result ? one_line(PQresultErrorMessage(result.get())) : "";
+    const bool lost = libpq().PQstatus(conn_) == CONNECTION_BAD;
+    std::string message = result ? one_line(libpq().PQresultErrorMessage(result.get())) : "";
     if (message.empty()) message = pg_message(conn_);
     throw PgError(message, lost);
 }
 
 PgResult PgConnection::exec(const char* sql, const std::vector<std::optional<std::string>>& params) {
-    if (params.empty()) return checked(PQexec(conn_, sql));
+    if (params.empty()) return checked(libpq().PQexec(conn_, sql));
     const auto values = c_params(params);
-    return checked(PQexecParams(conn_, sql, static_cast<int>(values.size()), nullptr,
-                                values.data(), nullptr, nullptr, 0));
+    return checked(libpq().PQexecParams(conn_, sql, static_cast<int>(values.size()), nullptr,
+                                        values.data(), nullptr, nullptr, 0));
 }
 
 void PgConnection::prepare(const char* name, const char* sql, int params) {
-    checked(PQprepare(conn_, name, sql, params, nullptr));
+    checked(libpq().PQprepare(conn_, name, sql, params, nullptr));
 }
 
 PgResult PgConnection::exec_prepared(const char* name,
                                      const std::vector<std::optional<std::string>>& params) {
     const auto values = c_params(params);
-    return checked(PQexecPrepared(conn_, name, static_cast<int>(values.size()), values.data(),
-                                  nullptr, nullptr, 0));
+    return checked(libpq().PQexecPrepared(conn_, name, static_cast<int>(values.size()),
+                                          values.data(), nullptr, nullptr, 0));
 }
 
-int PgConnection::socket() const noexcept { return PQsocket(conn_); }
+int PgConnection::socket() const noexcept { return libpq().PQsocket(conn_); }
 
 std::vector<std::string> PgConnection::notifications() {
-    if (PQconsumeInput(conn_) == 0) throw PgError(pg_message(conn_), true);
+    if (libpq().PQconsumeInput(conn_) == 0) throw PgError(pg_message(conn_), true);
     std::vector<std::string> out;
-    while (PGnotify* n = PQnotifies(conn_)) {
+    while (PGnotify* n = libpq().PQnotifies(conn_)) {
         out.emplace_back(n->extra != nullptr ? n->extra : "");
-        PQfreemem(n);
+        libpq().PQfreemem(n);
     }
     return out;
 }

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "server/state/detail/libpq.h"
+
 namespace srmi::server::detail {
 
 /// A failed statement or connection; `lost` when the connection is gone
@@ -23,7 +25,7 @@ private:
 };
 
 struct PgResultFree {
-    void operator()(PGresult* r) const noexcept { PQclear(r); }
+    void operator()(PGresult* r) const noexcept { libpq().PQclear(r); }
 };
 using PgResult = std::unique_ptr<PGresult, PgResultFree>;
 
