@@ -47,7 +47,9 @@ using core::StateChange;
 constexpr std::string_view kApplication = "srmi";
 constexpr std::array<const char*, 3> kSideSuffixes{"-wal", "-shm", "-journal"};
 
-constexpr const char* kSchema = R"sql(
+// Version 1's tables. A new file is made by them and then by every upgrade in
+// order, so that each table is written down once.
+constexpr const char* kSchemaVersion1 = R"sql(
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE groups(name TEXT PRIMARY KEY, position INTEGER NOT NULL);
 CREATE TABLE identifiers(
@@ -65,16 +67,11 @@ CREATE TABLE reports(
     timestamp INTEGER NOT NULL,
     log TEXT NOT NULL);
 CREATE INDEX reports_by_identifier ON reports(group_name, identifier, id);
-CREATE TABLE subscriptions(
-    event TEXT NOT NULL,
-    socket TEXT NOT NULL,
-    expire INTEGER NOT NULL,
-    expires_at INTEGER NOT NULL,
-    PRIMARY KEY(event, socket)) WITHOUT ROWID;
-INSERT INTO meta(key, value) VALUES('application', 'srmi'), ('schema_version', '2');
+INSERT INTO meta(key, value) VALUES('application', 'srmi'), ('schema_version', '1');
 )sql";
 
-// Version 1 had no subscriptions: the table is added, nothing else changes.
+// Version 2 adds the subscriptions; nothing else changes. Run on every open
+// (a no-op on a version 2 file).
 constexpr const char* kUpgradeFrom1 = R"sql(
 CREATE TABLE IF NOT EXISTS subscriptions(
     event TEXT NOT NULL,
@@ -535,7 +532,8 @@ private:
                 empty = q.step() && q.integer(0) == 0;
             }
             if (!empty) refuse(file_, "was changed by someone else while being opened");
-            exec(db(), kSchema);
+            exec(db(), kSchemaVersion1);
+            exec(db(), kUpgradeFrom1);
             exec(db(), "COMMIT");
         } catch (...) {
             rollback();

@@ -11,7 +11,7 @@ import subprocess
 import tempfile
 import time
 
-from srmi_test import wait_until
+from srmi_test import StartedInWith, wait_until
 
 USER = "srmi"
 PASSWORD = "s3cret-pw"
@@ -31,7 +31,7 @@ def free_port():
         return s.getsockname()[1]
 
 
-class PostgresServer:
+class PostgresServer(StartedInWith):
     """`with PostgresServer() as pg:` starts it; pg.uri(db) is a URI for srmi;
     pg.stop() and pg.start() stop and restart it on the same port and data."""
 
@@ -119,16 +119,6 @@ class PostgresServer:
                 self.proc.wait()
         self.proc = None
         self.log.close()
-
-    def __enter__(self):
-        try:
-            return self.start()
-        except BaseException:
-            self.remove()
-            raise
-
-    def __exit__(self, *exc):
-        self.remove()
 
     def remove(self):
         try:

@@ -18,7 +18,7 @@ import time
 
 from amqp_consumer import CONNECTION_ERRORS, pika
 from postgres_server import free_port
-from srmi_test import wait_until
+from srmi_test import StartedInWith, wait_until
 
 RABBITMQ_BIN = "/usr/lib/rabbitmq/bin"
 EPMD = "epmd"
@@ -89,7 +89,7 @@ def _make_certificates(directory):
             "-extfile", "server.ext", "-out", "server.pem")
 
 
-class RabbitMQServer:
+class RabbitMQServer(StartedInWith):
     """`with RabbitMQServer() as mq:` starts a broker; mq.amqp_port, mq.url();
     mq.stop() and mq.start() stop and restart it on the same ports, node name
     and data (durable queues and persistent messages survive);
@@ -329,16 +329,6 @@ class RabbitMQServer:
     def leftovers(self):
         """Pids of any process still running for this broker (epmd included)."""
         return _marked_pids(self.dir)
-
-    def __enter__(self):
-        try:
-            return self.start()
-        except BaseException:
-            self.remove()
-            raise
-
-    def __exit__(self, *exc):
-        self.remove()
 
     def remove(self):
         """Stops everything (broker, epmd, anything else started for it) and

@@ -42,6 +42,21 @@ def stop_process(proc, timeout, sig=signal.SIGTERM):
     return proc.returncode
 
 
+class StartedInWith:
+    """For a test server with start() and remove(): `with Server() as s:`
+    starts it, and removes it on leaving, also when start() itself fails."""
+
+    def __enter__(self):
+        try:
+            return self.start()
+        except BaseException:
+            self.remove()
+            raise
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
 class SrmiProcess:
     """`build/srmi ARGS... --listen 127.0.0.1:0 --config FILE` with `config`
     written to a temporary file; its log is drained into self.log by a
@@ -98,6 +113,13 @@ class SrmiProcess:
 
     def ready(self):
         return self.get("/readyz")[0] == 200
+
+    def subscriber(self, event, socket):
+        """`socket`'s entry in subscribers_list of `event`, or None."""
+        reply = self.call("subscribers_list", {"event": event, "socket": socket})
+        if "error" in reply:
+            return None
+        return next((s for s in reply["result"]["Event"]["Subscribers"] if s["socket"] == socket), None)
 
     def kill(self):
         self.proc.kill()

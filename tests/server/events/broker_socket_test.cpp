@@ -14,23 +14,21 @@ using srmi::server::parse_kafka_socket;
 using srmi::server::parse_rabbitmq_socket;
 using srmi::server::redact_socket;
 
-std::string refusal_of_rabbitmq(const char* rest) {
+/// What `parse` says of `rest`, or "(accepted)".
+template <class Parse>
+std::string refusal_of(Parse parse, const char* rest) {
     try {
-        parse_rabbitmq_socket(rest);
+        parse(rest);
     } catch (const BadSocket& e) {
         return e.what();
     }
     return "(accepted)";
 }
 
-std::string refusal_of_kafka(const char* rest) {
-    try {
-        parse_kafka_socket(rest);
-    } catch (const BadSocket& e) {
-        return e.what();
-    }
-    return "(accepted)";
+std::string refusal_of_rabbitmq(const char* rest) {
+    return refusal_of(parse_rabbitmq_socket, rest);
 }
+std::string refusal_of_kafka(const char* rest) { return refusal_of(parse_kafka_socket, rest); }
 
 }  // namespace
 

@@ -53,17 +53,6 @@ def consume_until(consumer, predicate, timeout=DEADLINE):
     return predicate() or wait_until(step, timeout)
 
 
-def subscriber(srmi, socket_string):
-    """The subscription's entry in subscribers_list, or None."""
-    reply = srmi.call("subscribers_list", {"event": EVENT})
-    if "error" in reply:
-        return None
-    for s in reply["result"]["Event"]["Subscribers"]:
-        if s["socket"] == socket_string:
-            return s
-    return None
-
-
 def metric(srmi, name, socket_shown):
     """A sample of /metrics labelled with the socket, or None."""
     status, text = srmi.get("/metrics")
@@ -130,8 +119,8 @@ class RabbitMqSubscribers(unittest.TestCase):
             self.assertNotIn("id", note)
             self.assertEqual(note["params"]["details"], "n=2")
             # Confirmed by the broker, nothing dropped; told by subscribers_list and /metrics.
-            self.assertTrue(wait_until(lambda: subscriber(srmi, sock)["confirmed"] >= n, DEADLINE))
-            entry = subscriber(srmi, sock)
+            self.assertTrue(wait_until(lambda: srmi.subscriber(EVENT, sock)["confirmed"] >= n, DEADLINE))
+            entry = srmi.subscriber(EVENT, sock)
             self.assertEqual(entry["dropped"], 0)
             self.assertTrue(entry["connected"])
             self.assertNotIn("error", entry)
@@ -157,13 +146,13 @@ class RabbitMqSubscribers(unittest.TestCase):
             self.assertEqual(self.subscribe(srmi, sock)["result"], "OK")
             srmi.call("sr_set_status", {"group": "gw", "status": 5})  # gw starts at 1
             self.assertTrue(consume_until(consumer, lambda: statuses(consumer)),
-                            json.dumps(subscriber(srmi, sock)))
+                            json.dumps(srmi.subscriber(EVENT, sock)))
             self.assertEqual(statuses(consumer), [5])
         # Without that CA the broker's certificate is not trusted: subscribed, not connected.
         other = self.srmi()
         self.assertEqual(self.subscribe(other, sock)["result"], "OK")
-        self.assertTrue(wait_until(lambda: "error" in subscriber(other, sock), DEADLINE))
-        self.assertFalse(subscriber(other, sock)["connected"])
+        self.assertTrue(wait_until(lambda: "error" in other.subscriber(EVENT, sock), DEADLINE))
+        self.assertFalse(other.subscriber(EVENT, sock)["connected"])
 
     def test_refusals_at_subscribe_time_subscribe_nothing(self):
         srmi = self.srmi()
@@ -183,13 +172,13 @@ class RabbitMqSubscribers(unittest.TestCase):
                 self.assertEqual(reply["error"]["message"], "Bad parameter value")
                 self.assertTrue(reply["error"]["data"].startswith(f"bad socket '{sock}': "), reply)
                 self.assertIn(reason, reply["error"]["data"])
-                self.assertIsNone(subscriber(srmi, sock))
+                self.assertIsNone(srmi.subscriber(EVENT, sock))
 
     def test_an_unreachable_broker_is_subscribed_and_reported(self):
         srmi = self.srmi()
         sock = f"rabbitmq:srmi:s3cret@127.0.0.1:{free_port()}/k"
         self.assertEqual(self.subscribe(srmi, sock)["result"], "OK")
-        entry = subscriber(srmi, sock)
+        entry = srmi.subscriber(EVENT, sock)
         self.assertFalse(entry["connected"])
         self.assertIn("cannot connect to 127.0.0.1", entry["error"])
         # Writes are not held by it; its events wait in its queue.
@@ -223,7 +212,7 @@ class RabbitMqSubscribers(unittest.TestCase):
             self.assertEqual(self.subscribe(first, sock)["result"], "OK")
             self.assertEqual(first.stop(), 0)
             second = self.srmi("--state-dir", state)
-            self.assertIsNotNone(subscriber(second, sock))
+            self.assertIsNotNone(second.subscriber(EVENT, sock))
             second.call("sr_set_status", {"group": "gw", "status": 42})
             self.assertTrue(consume_until(consumer, lambda: 42 in statuses(consumer)))
 
@@ -273,12 +262,12 @@ class RabbitMqBrokerFailure(unittest.TestCase):
                 during = len(written)
                 # While the broker is away, writes go on and the subscriber's oldest events go.
                 self.assertTrue(wait_until(lambda: len(written) >= during + 20 * limit, DEADLINE))
-                self.assertTrue(wait_until(lambda: subscriber(srmi, sock)["dropped"] > 0, DEADLINE))
-                away = subscriber(srmi, sock)
+                self.assertTrue(wait_until(lambda: srmi.subscriber(EVENT, sock)["dropped"] > 0, DEADLINE))
+                away = srmi.subscriber(EVENT, sock)
                 self.assertFalse(away["connected"])
                 self.assertIn("error", away)
                 mq.start()
-                self.assertTrue(wait_until(lambda: subscriber(srmi, sock)["connected"], DEADLINE))
+                self.assertTrue(wait_until(lambda: srmi.subscriber(EVENT, sock)["connected"], DEADLINE))
                 resumed_at = len(written)
                 self.assertTrue(wait_until(lambda: len(written) >= resumed_at + 2000, DEADLINE))
             finally:

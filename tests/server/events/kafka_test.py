@@ -69,13 +69,6 @@ class MockCluster:
         self.proc.stdout.close()
 
 
-def subscriber(srmi, socket_string):
-    reply = srmi.call("subscribers_list", {"event": EVENT, "socket": socket_string})
-    if "error" in reply:
-        return None
-    return reply["result"]["Event"]["Subscribers"][0]
-
-
 class KafkaSubscribers(unittest.TestCase):
 
     def setUp(self):
@@ -108,8 +101,8 @@ class KafkaSubscribers(unittest.TestCase):
             ident = "a" if i % 2 else "b"
             self.assertEqual(self.srmi.call("sr_set_status", {"group": "gw", "identifier": ident,
                                                               "status": i})["result"], "OK")
-        self.assertTrue(wait_until(lambda: subscriber(self.srmi, sock)["confirmed"] >= n, DEADLINE),
-                        json.dumps(subscriber(self.srmi, sock)))
+        self.assertTrue(wait_until(lambda: self.srmi.subscriber(EVENT, sock)["confirmed"] >= n, DEADLINE),
+                        json.dumps(self.srmi.subscriber(EVENT, sock)))
         got = self.changes(self.cluster.consume("srmi-order", n, 10000))
         self.assertEqual(len(got), n)
         for ident in ("a", "b"):
@@ -119,7 +112,7 @@ class KafkaSubscribers(unittest.TestCase):
             # One identifier, one key, one partition: in order, each once.
             self.assertEqual(statuses, sorted(statuses))
             self.assertEqual(len(statuses), n // 2)
-        entry = subscriber(self.srmi, sock)
+        entry = self.srmi.subscriber(EVENT, sock)
         self.assertTrue(entry["connected"])
         self.assertEqual(entry["dropped"], 0)
 
@@ -134,7 +127,7 @@ class KafkaSubscribers(unittest.TestCase):
                 reply = self.subscribe(sock)
                 self.assertEqual(reply["error"]["code"], 400, reply)
                 self.assertIn(words, reply["error"]["data"])
-                self.assertIsNone(subscriber(self.srmi, sock))
+                self.assertIsNone(self.srmi.subscriber(EVENT, sock))
 
     def test_brokers_down_and_up_under_a_stream_of_changes(self):
         self.cluster.command("topic srmi-down 4")
@@ -158,18 +151,18 @@ class KafkaSubscribers(unittest.TestCase):
         thread = threading.Thread(target=writer)
         thread.start()
         try:
-            self.assertTrue(wait_until(lambda: subscriber(self.srmi, sock)["confirmed"] >= 100, DEADLINE))
+            self.assertTrue(wait_until(lambda: self.srmi.subscriber(EVENT, sock)["confirmed"] >= 100, DEADLINE))
             for broker in range(1, BROKERS + 1):
                 self.cluster.command(f"down {broker}")
             during = len(written)
             self.assertTrue(wait_until(lambda: len(written) >= during + 500, DEADLINE), "writes stalled")
-            self.assertTrue(wait_until(lambda: not subscriber(self.srmi, sock)["connected"], DEADLINE),
-                            json.dumps(subscriber(self.srmi, sock)))
+            self.assertTrue(wait_until(lambda: not self.srmi.subscriber(EVENT, sock)["connected"], DEADLINE),
+                            json.dumps(self.srmi.subscriber(EVENT, sock)))
             for broker in range(1, BROKERS + 1):
                 self.cluster.command(f"up {broker}")
-            back = subscriber(self.srmi, sock)["confirmed"]
-            self.assertTrue(wait_until(lambda: subscriber(self.srmi, sock)["confirmed"] > back + 100, DEADLINE),
-                            json.dumps(subscriber(self.srmi, sock)))
+            back = self.srmi.subscriber(EVENT, sock)["confirmed"]
+            self.assertTrue(wait_until(lambda: self.srmi.subscriber(EVENT, sock)["confirmed"] > back + 100, DEADLINE),
+                            json.dumps(self.srmi.subscriber(EVENT, sock)))
         finally:
             stop.set()
             thread.join(DEADLINE)
@@ -178,7 +171,7 @@ class KafkaSubscribers(unittest.TestCase):
         entry = {}
 
         def all_settled():
-            entry.update(subscriber(self.srmi, sock))
+            entry.update(self.srmi.subscriber(EVENT, sock))
             return entry["confirmed"] + entry["dropped"] >= len(written)
         self.assertTrue(wait_until(all_settled, DEADLINE), json.dumps(entry))
         got = [s for _, _, s in self.changes(self.cluster.consume("srmi-down", entry["confirmed"] + 50, 10000))]
