@@ -81,12 +81,39 @@ const std::string& GroupHandle::name() const noexcept { return group_->name; }
 
 Registry::Registry(Clock clock) : clock_(std::move(clock)) {
     if (!clock_) clock_ = [] { return static_cast<std::int64_t>(std::time(nullptr)); };
+    set_millis_clock({});
+}
+
+void Registry::set_millis_clock(Clock clock) {
+    millis_clock_ = std::move(clock);
+    if (!millis_clock_) {
+        millis_clock_ = [] {
+            return std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                .count();
+        };
+    }
+}
+
+StatusTransition Registry::transition(std::optional<int> from, int to,
+                                      const std::optional<std::string>& details,
+                                      const StateChange* origin) const {
+    StatusTransition t{(origin != nullptr && origin->at_ms != 0) ? origin->at_ms : millis_clock_(),
+                       from, to, details, {}};
+    if (origin != nullptr) t.node = origin->node;
+    return t;
 }
 
 Registry::~Registry() = default;
 
 GroupHandle Registry::add_group(std::string name, Visibility visibility,
                                 std::vector<IdentifierSpec> identifiers) {
+    return add_group(std::move(name), visibility, std::move(identifiers), nullptr);
+}
+
+GroupHandle Registry::add_group(std::string name, Visibility visibility,
+                                std::vector<IdentifierSpec> identifiers,
+                                const StateChange* origin) {
     if (name.empty()) throw std::invalid_argument("group name is empty");
     if (identifiers.empty()) identifiers.emplace_back();
 
@@ -99,6 +126,8 @@ GroupHandle Registry::add_group(std::string name, Visibility visibility,
         }
         if (spec.details) details_bytes += static_cast<std::int64_t>(spec.details->size());
         auto id = std::make_shared<detail::Identifier>(std::move(spec));
+        id->history.record(transition(std::nullopt, id->status, id->details, origin),
+                           history_limits_);
         if (!group->index.add(id)) {
             throw std::invalid_argument("group '" + group->name + "': duplicate identifier '" +
                                         id->name + "'");
@@ -246,6 +275,7 @@ Result<void> Registry::set_status(std::string_view group, std::string_view ident
         change.status = status == 0 ? 1 : status;
         change.details = std::move(details);
         change.ttl = ttl;
+        change.at_ms = millis_clock_();
         return propose(std::move(change));
     }
     return write_status(*g, identifier, status, std::move(details), ttl);
@@ -287,7 +317,7 @@ Result<void> Registry::apply(const StateChange& change) {
             specs.push_back(IdentifierSpec{id.name, id.status, id.details, id.max_reports});
         }
         try {
-            add_group(change.group, Visibility::kPublic, std::move(specs));
+            add_group(change.group, Visibility::kPublic, std::move(specs), &change);
         } catch (const std::invalid_argument&) {
             return Errc::invalid_name;
         }
@@ -297,16 +327,17 @@ Result<void> Registry::apply(const StateChange& change) {
     switch (change.kind) {
         case StateChange::Kind::kSetStatus:
             return write_status(*g, change.identifier, change.status, change.details, change.ttl,
-                                change.lease);
+                                change.lease, 0, &change);
         case StateChange::Kind::kExpireLease:
-            return write_status(*g, change.identifier, -1, change.details, 0, 0, change.lease);
+            return write_status(*g, change.identifier, -1, change.details, 0, 0, change.lease,
+                                &change);
         case StateChange::Kind::kAddReport:
             return write_report(*g, change.identifier, change.report.log, change.report.timestamp);
         case StateChange::Kind::kAddIdentifier:
             return insert_identifier(*g,
                                      IdentifierSpec{change.identifier, change.status,
                                                     change.details, change.max_reports, change.ttl},
-                                     change.lease);
+                                     change.lease, &change);
         case StateChange::Kind::kRemoveIdentifier:
             return erase_identifier(*g, change.identifier);
         case StateChange::Kind::kAddGroup:
@@ -317,7 +348,8 @@ Result<void> Registry::apply(const StateChange& change) {
 
 Result<void> Registry::write_status(detail::Group& group, std::string_view identifier, int status,
                                     std::optional<std::string> details, std::int64_t ttl,
-                                    std::uint64_t lease, std::uint64_t if_lease) const {
+                                    std::uint64_t lease, std::uint64_t if_lease,
+                                    const StateChange* origin) const {
     auto id = group.find(identifier);
     if (id == nullptr) return Errc::identifier_not_found;
     if (status == 0) status = 1;
@@ -340,8 +372,12 @@ Result<void> Registry::write_status(detail::Group& group, std::string_view ident
             id->lease = 0;
         }
         group.changed();
-        journal(StateChange::Kind::kSetStatus, group, *id);
-        if (old_status != status) {
+        if (old_status == status) {
+            journal(StateChange::Kind::kSetStatus, group, *id);
+        } else {
+            auto entry = transition(old_status, status, id->details, origin);
+            journal(StateChange::Kind::kSetStatus, group, *id, nullptr, &entry);
+            id->history.record(std::move(entry), history_limits_);
             std::shared_lock listeners(listeners_mutex_);
             const StatusChange change{group.name, id->name, old_status, status, id->details};
             for (const auto& listener : listeners_) listener(change);
@@ -402,6 +438,7 @@ std::size_t Registry::expire_leases(std::chrono::steady_clock::time_point now, b
             change.identifier = id->name;
             change.details = expiry_details(*entry.group);
             change.lease = entry.lease;
+            change.at_ms = millis_clock_();
             if (journal_->record(std::move(change)) != 0) ++ended;
             again.push_back(std::move(entry));
             continue;
@@ -523,7 +560,8 @@ std::int64_t bytes_of(const detail::Identifier& id) {
 }  // namespace
 
 void Registry::journal(StateChange::Kind kind, const detail::Group& group,
-                       const detail::Identifier& id, const Report* report) const {
+                       const detail::Identifier& id, const Report* report,
+                       const StatusTransition* transition) const {
     // An ordering journal saw the write when it was proposed.
     if (journal_ == nullptr || ordered_ || group.visibility != Visibility::kPublic) return;
     StateChange change;
@@ -538,6 +576,7 @@ void Registry::journal(StateChange::Kind kind, const detail::Group& group,
         change.max_reports = id.reports.capacity();
     }
     if (report != nullptr) change.report = *report;
+    if (transition != nullptr) change.transition = *transition;
     t_ticket = journal_->record(std::move(change));
 }
 
@@ -560,13 +599,14 @@ Result<void> Registry::add_identifier(std::string_view group, IdentifierSpec spe
         change.details = std::move(spec.details);
         change.max_reports = spec.max_reports;
         change.ttl = spec.ttl;
+        change.at_ms = millis_clock_();
         return propose(std::move(change));
     }
     return insert_identifier(*g, std::move(spec));
 }
 
 Result<void> Registry::insert_identifier(detail::Group& group, IdentifierSpec spec,
-                                         std::uint64_t lease) {
+                                         std::uint64_t lease, const StateChange* origin) {
     if (spec.name.empty()) return Errc::invalid_name;
     const auto details_bytes = static_cast<std::int64_t>(spec.details ? spec.details->size() : 0);
     const auto ttl = spec.ttl;
@@ -574,11 +614,11 @@ Result<void> Registry::insert_identifier(detail::Group& group, IdentifierSpec sp
         std::unique_lock lock(group.mutex);
         if (group.index.contains(spec.name)) return Errc::already_exists;
         auto id = std::make_shared<detail::Identifier>(std::move(spec));
-        if (ttl > 0) {
-            std::lock_guard id_lock(id->mutex);
-            arm_lease(group, id, ttl, lease != 0 ? lease : next_lease_.fetch_add(1));
-        }
-        journal(StateChange::Kind::kAddIdentifier, group, *id);
+        std::lock_guard id_lock(id->mutex);
+        if (ttl > 0) arm_lease(group, id, ttl, lease != 0 ? lease : next_lease_.fetch_add(1));
+        auto entry = transition(std::nullopt, id->status, id->details, origin);
+        journal(StateChange::Kind::kAddIdentifier, group, *id, nullptr, &entry);
+        id->history.record(std::move(entry), history_limits_);
         group.index.add(id);
         group.changed();
     }
@@ -631,10 +671,10 @@ std::vector<PersistedGroup> Registry::public_state() const {
         PersistedGroup group{g->name, {}};
         for (const auto& id : g->members()) {
             std::lock_guard lock(id->mutex);
-            group.identifiers.push_back(PersistedIdentifier{id->name, id->status, id->details,
-                                                            id->reports.capacity(),
-                                                            id->reports.snapshot(), id->lease_ttl,
-                                                            id->lease});
+            const auto& changes = id->history.changes();
+            group.identifiers.push_back(PersistedIdentifier{
+                id->name, id->status, id->details, id->reports.capacity(), id->reports.snapshot(),
+                id->lease_ttl, id->lease, {changes.begin(), changes.end()}});
         }
         out.push_back(std::move(group));
     }
@@ -661,6 +701,12 @@ Result<void> Registry::restore(const PersistedGroup& persisted) {
             if (store_limit_ != 0) remember_report(id, seq, false);
         }
         if (p.details) added += static_cast<std::int64_t>(p.details->size());
+        // A store that kept no history for it (an older file) knows it from now on.
+        id->history.assign(p.history, history_limits_, millis_clock_());
+        if (id->history.empty()) {
+            id->history.record(transition(std::nullopt, id->status, id->details, nullptr),
+                               history_limits_);
+        }
         if (p.ttl > 0) {
             // Restarted in full: how long it had left was not kept.
             std::lock_guard id_lock(id->mutex);
@@ -681,6 +727,113 @@ Result<void> Registry::restore(const PersistedGroup& persisted) {
     account(added - removed);
     if (store_limit_ != 0 && store_bytes() > store_limit_) evict_over_limit();
     return {};
+}
+
+// --- history and availability ------------------------------------------------
+
+Result<std::vector<HistoryEntry>> Registry::status_history(std::string_view group,
+                                                           std::string_view identifier,
+                                                           const HistoryQuery& query) const {
+    const auto* g = find_group(group);
+    if (g == nullptr) return Errc::group_not_found;
+    std::vector<HistoryEntry> out;
+    const auto copy = [&](const detail::Identifier& id) {
+        std::lock_guard lock(id.mutex);
+        for (auto& change : id.history.between(query.since_ms, query.until_ms, query.limit)) {
+            out.push_back(HistoryEntry{id.name, std::move(change)});
+        }
+    };
+    if (!is_all(identifier)) {
+        const auto id = g->find(identifier);
+        if (id == nullptr) return Errc::identifier_not_found;
+        copy(*id);
+        return out;
+    }
+    for (const auto& id : g->members()) copy(*id);
+    std::stable_sort(out.begin(), out.end(), [](const HistoryEntry& a, const HistoryEntry& b) {
+        return a.change.at_ms < b.change.at_ms;
+    });
+    if (query.limit && out.size() > *query.limit) {
+        out.erase(out.begin(), out.end() - static_cast<std::ptrdiff_t>(*query.limit));
+    }
+    return out;
+}
+
+std::vector<std::vector<ReadinessPoint>> Registry::member_points(const detail::Group& group,
+                                                                 std::int64_t now) const {
+    std::vector<std::vector<ReadinessPoint>> points;
+    for (const auto& id : group.members()) {
+        std::lock_guard lock(id->mutex);
+        points.push_back(readiness_points(id->history, now));
+    }
+    return points;
+}
+
+Result<NamedAvailability> Registry::availability(std::string_view group,
+                                                 std::string_view identifier) const {
+    const auto* g = find_group(group);
+    if (g == nullptr) return Errc::group_not_found;
+    const auto now = millis_clock_();
+    if (is_all(identifier)) {
+        return NamedAvailability{std::string(kAllIdentifiers),
+                                 core::availability(member_points(*g, now), now)};
+    }
+    const auto id = g->find(identifier);
+    if (id == nullptr) return Errc::identifier_not_found;
+    std::vector<std::vector<ReadinessPoint>> points(1);
+    {
+        std::lock_guard lock(id->mutex);
+        points[0] = readiness_points(id->history, now);
+    }
+    return NamedAvailability{id->name, core::availability(points, now)};
+}
+
+namespace {
+std::vector<NamedAvailability> group_availability(
+    const std::vector<std::string>& names, const std::vector<std::vector<ReadinessPoint>>& points,
+    std::int64_t now) {
+    std::vector<NamedAvailability> out;
+    out.reserve(names.size() + 1);
+    out.push_back({std::string(kAllIdentifiers), availability(points, now)});
+    std::vector<std::vector<ReadinessPoint>> one(1);
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        one[0] = points[i];
+        out.push_back({names[i], availability(one, now)});
+    }
+    return out;
+}
+}  // namespace
+
+Result<std::vector<NamedAvailability>> Registry::availability(std::string_view group) const {
+    const auto* g = find_group(group);
+    if (g == nullptr) return Errc::group_not_found;
+    const auto now = millis_clock_();
+    std::vector<std::string> names;
+    std::vector<std::vector<ReadinessPoint>> points;
+    for (const auto& id : g->members()) {
+        std::lock_guard lock(id->mutex);
+        names.push_back(id->name);
+        points.push_back(readiness_points(id->history, now));
+    }
+    return group_availability(names, points, now);
+}
+
+std::vector<GroupAvailability> Registry::availability() const {
+    const auto now = millis_clock_();
+    std::vector<GroupAvailability> out;
+    std::vector<std::string> names;
+    std::vector<std::vector<ReadinessPoint>> points;
+    for (const auto* g : groups_snapshot()) {
+        names.clear();
+        points.clear();
+        for (const auto& id : g->members()) {
+            std::lock_guard lock(id->mutex);
+            names.push_back(id->name);
+            points.push_back(readiness_points(id->history, now));
+        }
+        out.push_back({g->name, group_availability(names, points, now)});
+    }
+    return out;
 }
 
 void Registry::on_status_change(StatusListener listener) {

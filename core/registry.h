@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -24,6 +25,7 @@
 #include "core/report_ring.h"
 #include "core/result.h"
 #include "core/state_journal.h"
+#include "core/status_history.h"
 
 namespace srmi::core {
 
@@ -104,6 +106,31 @@ struct GroupReports {
 struct GroupIdentifiers {
     std::string name;
     std::vector<std::string> identifiers;
+};
+
+/// One change of sr_status_history: what changed and in which identifier.
+struct HistoryEntry {
+    std::string identifier;
+    StatusTransition change;
+};
+
+/// Which changes Registry::status_history() returns: those in [since_ms,
+/// until_ms]; with `limit`, the newest `limit` of them.
+struct HistoryQuery {
+    std::int64_t since_ms = std::numeric_limits<std::int64_t>::min();
+    std::int64_t until_ms = std::numeric_limits<std::int64_t>::max();
+    std::optional<std::size_t> limit;
+};
+
+/// An identifier's (or, named `all`, its group's) availability.
+struct NamedAvailability {
+    std::string name;
+    Availability windows;
+};
+
+struct GroupAvailability {
+    std::string name;
+    std::vector<NamedAvailability> members;  ///< `all` first, then the identifiers in order
 };
 
 /// What a status-change listener is told. The views are valid only during the call.
@@ -258,6 +285,28 @@ class Registry {
     /// report costs nothing more than before.
     void on_report(ReportListener listener);
 
+    /// How much history each identifier keeps (see HistoryLimits). Set before serving.
+    void set_history_limits(HistoryLimits limits) noexcept { history_limits_ = limits; }
+    const HistoryLimits& history_limits() const noexcept { return history_limits_; }
+    /// The clock of history entries, milliseconds since the epoch (default:
+    /// the system clock); injectable so tests can control change times.
+    void set_millis_clock(Clock clock);
+    std::int64_t now_ms() const { return millis_clock_(); }
+
+    /// The status changes of one identifier, oldest first; `all` (any case)
+    /// merges the group's identifiers in time order.
+    Result<std::vector<HistoryEntry>> status_history(std::string_view group,
+                                                     std::string_view identifier,
+                                                     const HistoryQuery& query = {}) const;
+    /// Availability over kAvailabilityWindows ending now, of one identifier
+    /// or (`all`) of its group.
+    Result<NamedAvailability> availability(std::string_view group,
+                                           std::string_view identifier) const;
+    /// The group's `all`, then each identifier's.
+    Result<std::vector<NamedAvailability>> availability(std::string_view group) const;
+    /// Every group's, in registration order.
+    std::vector<GroupAvailability> availability() const;
+
     /// Number of groups registered.
     std::size_t group_count() const;
 
@@ -277,15 +326,27 @@ class Registry {
   private:
     friend class GroupHandle;
     detail::Group* find_group(std::string_view name) const;
+    /// add_group for a change handed back by an ordering journal (`origin`).
+    GroupHandle add_group(std::string name, Visibility visibility,
+                          std::vector<IdentifierSpec> identifiers, const StateChange* origin);
     /// `lease`: which lease a ttl starts (0: a new local one); `if_lease`: an
     /// expiry, done only if that lease is still the identifier's.
+    /// `origin`: when and where an applied change was taken (its history entry).
     Result<void> write_status(detail::Group& group, std::string_view identifier, int status,
                               std::optional<std::string> details, std::int64_t ttl = 0,
-                              std::uint64_t lease = 0, std::uint64_t if_lease = 0) const;
+                              std::uint64_t lease = 0, std::uint64_t if_lease = 0,
+                              const StateChange* origin = nullptr) const;
     Result<void> write_report(detail::Group& group, std::string_view identifier, std::string text,
                               std::optional<std::int64_t> timestamp = std::nullopt) const;
     Result<void> insert_identifier(detail::Group& group, IdentifierSpec spec,
-                                   std::uint64_t lease = 0);
+                                   std::uint64_t lease = 0, const StateChange* origin = nullptr);
+    /// The entry an identifier's history gains when its status becomes `to`.
+    StatusTransition transition(std::optional<int> from, int to,
+                                const std::optional<std::string>& details,
+                                const StateChange* origin) const;
+    /// What availability needs of each member of `group`, copied under each lock.
+    std::vector<std::vector<ReadinessPoint>> member_points(const detail::Group& group,
+                                                           std::int64_t now) const;
     /// Starts the lease `lease` of `ttl` seconds on `id` (locked by the caller).
     void arm_lease(detail::Group& group, const std::shared_ptr<detail::Identifier>& id,
                    std::int64_t ttl, std::uint64_t lease) const;
@@ -298,13 +359,16 @@ class Registry {
     /// Records a change of a public group's identifier (no-op without a
     /// journal or for an internal group).
     void journal(StateChange::Kind kind, const detail::Group& group, const detail::Identifier& id,
-                 const Report* report = nullptr) const;
+                 const Report* report = nullptr,
+                 const StatusTransition* transition = nullptr) const;
     void remember_report(const std::shared_ptr<detail::Identifier>& id, std::uint64_t seq,
                          bool overwrote) const;
     void evict_over_limit() const;
     void compact_order_locked() const;
 
     Clock clock_;
+    Clock millis_clock_;
+    HistoryLimits history_limits_;
     mutable std::shared_mutex groups_mutex_;  // guards groups_ and by_name_
     std::vector<std::unique_ptr<detail::Group>> groups_;
     detail::FoldedMap<detail::Group*> by_name_;  // names compare case-insensitively

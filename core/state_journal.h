@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/report_ring.h"
+#include "core/status_history.h"
 
 namespace srmi::core {
 
@@ -22,6 +23,7 @@ struct PersistedIdentifier {
     std::vector<Report> reports;
     std::int64_t ttl = 0;     ///< its lease in seconds (0: none), restarted on restore
     std::uint64_t lease = 0;  ///< which lease (see StateChange::lease)
+    std::vector<StatusTransition> history;  ///< its status changes, oldest first
 };
 
 /// One change to a public group, with names in their registered spelling.
@@ -48,6 +50,16 @@ struct StateChange {
     std::uint64_t lease = 0;
     /// kAddGroup: the group as declared (names, statuses, max_reports).
     std::vector<PersistedIdentifier> identifiers;
+    /// When the write was taken, milliseconds since the epoch (0: when it is
+    /// applied); stamped once, by the instance written to, for an ordering
+    /// journal, so that every instance keeps the same history.
+    std::int64_t at_ms = 0;
+    /// The instance that took the write: set by an ordering journal when it
+    /// hands a change back, kept in the history.
+    std::string node;
+    /// For a journal that does not order changes, on kSetStatus and
+    /// kAddIdentifier: the entry the identifier's history gained, if any.
+    std::optional<StatusTransition> transition;
 };
 
 /// An event subscription as persisted (not a registry change: the server

@@ -7,6 +7,7 @@ namespace srmi::rpc {
 void add_all_methods(Dispatcher& dispatcher, core::Registry& registry, core::EventHub& hub,
                      std::atomic<bool>* profiling, ServerInfo info) {
     add_status_report_methods(dispatcher, registry);
+    add_history_methods(dispatcher, registry);
     add_event_methods(dispatcher, hub);
     if (profiling != nullptr) add_profiling_methods(dispatcher, *profiling);
     add_core_methods(dispatcher, std::move(info));

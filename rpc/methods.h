@@ -16,6 +16,10 @@ namespace srmi::rpc {
 /// which must outlive the dispatcher.
 void add_status_report_methods(Dispatcher& dispatcher, core::Registry& registry);
 
+/// sr_status_history, sr_availability, answering from `registry`, which
+/// must outlive the dispatcher.
+void add_history_methods(Dispatcher& dispatcher, core::Registry& registry);
+
 /// events_list, event_subscribe, subscribers_list, raise_event over `hub`,
 /// which must outlive the dispatcher.
 void add_event_methods(Dispatcher& dispatcher, core::EventHub& hub);

@@ -10,43 +10,14 @@
 #include "rpc/json_writer.h"
 #include "rpc/methods.h"
 #include "rpc/param_values.h"
+#include "rpc/status_report_common.h"
 
 namespace srmi::rpc {
 
 namespace {
 
-using core::Errc;
+using namespace detail;
 
-// A name that is not a string is looked up as text that matches nothing, as
-// OpenSIPS does: the empty name, which can never be registered.
-std::string_view identifier_or_main(const Params& params) {
-    if (!params.has("identifier")) return core::kMainIdentifier;
-    return string_value(params["identifier"]).value_or(std::string_view{});
-}
-
-RpcError group_not_found() { return {404, "Group not found", std::nullopt}; }
-
-RpcError to_rpc_error(Errc error, const char* identifier_message = "Identifier not found") {
-    switch (error) {
-        case Errc::group_not_found:
-            return group_not_found();
-        case Errc::identifier_not_found:
-            return {404, identifier_message, std::nullopt};
-        case Errc::forbidden:
-            return {403, "Forbidden", std::nullopt};
-        case Errc::reports_disabled:
-            return {400, "Identifier does not accept reports", std::nullopt};
-        case Errc::already_exists:
-            return {409, "Identifier already exists", std::nullopt};
-        case Errc::last_identifier:
-            return {400, "Cannot remove the last identifier of a group", std::nullopt};
-        case Errc::invalid_name:
-            return errors::invalid_params("Parameter 'identifier' must be a non-empty string");
-        case Errc::store_unavailable:
-            return {503, "State store unavailable", std::nullopt};
-    }
-    return errors::server_error();
-}
 
 // {"Name":..,"Readiness":..,"Status":..,"Details":..} straight to text: the
 // listing of every group can hold hundreds of thousands of these.
@@ -147,13 +118,6 @@ Json identifiers_object(const core::GroupIdentifiers& g) {
     return out;
 }
 
-// Calls fn(group name); a `group` that is not a string finds nothing.
-template <class Fn>
-Reply with_group(const Params& params, Fn&& fn) {
-    auto group = string_value(params["group"]);
-    if (!group) return group_not_found();
-    return fn(*group);
-}
 
 // A registry answer as the result `shape` gives it, or the matching error.
 template <class T, class Shape>
@@ -203,18 +167,6 @@ std::optional<std::int64_t> ttl_of(const Params& p) {
     return *ttl;
 }
 
-// What the API description says of the errors every sr_* method shares.
-ErrorDoc group_not_found_doc() {
-    return {404, "Group not found", "",
-            "the group is not registered (or the `group` parameter is not a string)"};
-}
-ErrorDoc identifier_not_found_doc(const char* message = "Identifier not found") {
-    return {404, message, "", "the identifier is not in the group"};
-}
-ErrorDoc forbidden_doc() {
-    return {403, "Forbidden", "", "the group is internal (such as `core`)"};
-}
-ErrorDoc invalid_params_doc(const char* data) { return {-32602, "Invalid params", data, ""}; }
 
 // The types the sr_* methods' parameters and results share.
 void add_status_report_schemas(Dispatcher& dispatcher) {

@@ -14,6 +14,7 @@
 #include "core/detail/member_index.h"
 #include "core/registry.h"
 #include "core/report_ring.h"
+#include "core/status_history.h"
 
 namespace srmi::core::detail {
 
@@ -28,13 +29,14 @@ struct Identifier {
           reports(spec.max_reports) {}
 
     const std::string name;
-    mutable std::mutex mutex;  // guards status, details, reports and reports_added
+    mutable std::mutex mutex;  // guards status, details, reports, reports_added and history
     int status;
     std::optional<std::string> details;
     ReportRing reports;
     std::uint64_t reports_added = 0;  // by add_report since creation; ring wraps do not reset it
     std::int64_t lease_ttl = 0;       // seconds; 0: no lease
     std::uint64_t lease = 0;          // which lease is running (see StateChange::lease)
+    StatusHistory history;            // its status changes, its appearance first
     /// Set, under `mutex`, when the identifier leaves its group: a writer that
     /// found it before then must not change it (its bytes left the store with it).
     bool removed = false;

@@ -665,7 +665,7 @@ private:
             StateChange change;
             change.kind = StateChange::Kind::kAddGroup;
             change.group = options_.members_group;
-            change.identifiers.push_back(core::PersistedIdentifier{options_.node, -1, "starting", 0, {}, 0, 0});
+            change.identifiers.push_back(core::PersistedIdentifier{options_.node, -1, "starting", 0, {}, 0, 0, {}});
             missing.push_back(encode(change));
         }
         if (!missing.empty()) {

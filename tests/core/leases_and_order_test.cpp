@@ -171,7 +171,7 @@ TEST_CASE("ordered adds and removes race to the same end; an add of a known grou
     StateChange group;
     group.kind = StateChange::Kind::kAddGroup;
     group.group = "GW";
-    group.identifiers.push_back(PersistedIdentifier{"main", 1, std::nullopt, 10, {}, 0, 0});
+    group.identifiers.push_back(PersistedIdentifier{"main", 1, std::nullopt, 10, {}, 0, 0, {}});
     CHECK(a.apply(group).error() == Errc::already_exists);
     group.group = "db";
     CHECK(a.apply(group).ok());

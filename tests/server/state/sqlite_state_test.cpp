@@ -120,7 +120,7 @@ std::string describe(const std::vector<PersistedGroup>& groups) {
 
 PersistedIdentifier ident(std::string name, int status, std::optional<std::string> details, std::size_t max,
                           std::vector<Report> reports = {}) {
-    return PersistedIdentifier{std::move(name), status, std::move(details), max, std::move(reports)};
+    return PersistedIdentifier{std::move(name), status, std::move(details), max, std::move(reports), 0, 0, {}};
 }
 
 /// Waits (at most `limit`) for when_durable(ticket); nullopt if it never came.

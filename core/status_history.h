@@ -1,0 +1,111 @@
+// StatusHistory: the status changes of one identifier, bounded by count and
+// age, and the availability (time ready, not ready, unknown) they imply.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <iterator>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace srmi::core {
+
+/// One status change of an identifier as its history keeps it.
+struct StatusTransition {
+    std::int64_t at_ms = 0;   ///< when it took effect, milliseconds since the epoch
+    std::optional<int> from;  ///< the status before; nullopt: the identifier appeared
+    int to = 1;               ///< the status after
+    std::optional<std::string> details;  ///< the details it was set with
+    std::string node;  ///< the instance that took the write (in a cluster; else empty)
+
+    friend bool operator==(const StatusTransition&, const StatusTransition&) = default;
+};
+
+/// How much history each identifier keeps. The newest change older than
+/// `max_age` is kept too: it says what the status was when the window opened.
+struct HistoryLimits {
+    /// 7 days of a change a minute, and the change before them.
+    std::size_t max_changes = 7 * 24 * 60 + 1;
+    std::chrono::seconds max_age{std::chrono::hours(24 * 7)};
+};
+
+/// The changes of one identifier, oldest first. Not thread-safe: the
+/// identifier's lock guards it, as it guards the status.
+class StatusHistory {
+public:
+    /// Appends `change` and drops what `limits` no longer keep. A change
+    /// dated before the newest one (another instance's clock) is moved up to
+    /// it, so the history stays in time order.
+    void record(StatusTransition change, const HistoryLimits& limits);
+    /// Replaces everything (a restore), then applies `limits` as of `now_ms`.
+    void assign(std::vector<StatusTransition> changes, const HistoryLimits& limits,
+                std::int64_t now_ms);
+
+    const std::deque<StatusTransition>& changes() const noexcept { return changes_; }
+    bool empty() const noexcept { return changes_.empty(); }
+    std::size_t size() const noexcept { return changes_.size(); }
+
+    /// The changes in [since_ms, until_ms], oldest first; with `limit`, only
+    /// the newest `limit` of them.
+    std::vector<StatusTransition> between(std::int64_t since_ms, std::int64_t until_ms,
+                                          std::optional<std::size_t> limit) const;
+
+private:
+    void trim(const HistoryLimits& limits, std::int64_t now_ms);
+    std::deque<StatusTransition> changes_;
+};
+
+/// Where a timeline is at a point in time: before its first change it is unknown.
+enum class Readiness { kUnknown, kReady, kNotReady };
+
+/// A status change reduced to what availability needs.
+struct ReadinessPoint {
+    std::int64_t at_ms;
+    bool ready;
+};
+
+/// Time spent in each state over one window, in milliseconds.
+struct WindowTime {
+    std::int64_t ready_ms = 0;
+    std::int64_t not_ready_ms = 0;
+    std::int64_t unknown_ms = 0;
+
+    /// ready / (ready + not ready); nullopt when nothing in the window is known.
+    std::optional<double> ratio() const noexcept {
+        const auto known = ready_ms + not_ready_ms;
+        if (known == 0) return std::nullopt;
+        return static_cast<double>(ready_ms) / static_cast<double>(known);
+    }
+};
+
+/// The windows availability is told over, shortest first.
+struct AvailabilityWindow {
+    const char* name;  ///< "1h", "24h", "7d": the `window` label and the answer's key
+    std::chrono::seconds length;
+};
+inline constexpr AvailabilityWindow kAvailabilityWindows[] = {
+    {"1h", std::chrono::hours(1)},
+    {"24h", std::chrono::hours(24)},
+    {"7d", std::chrono::hours(24 * 7)},
+};
+inline constexpr std::size_t kAvailabilityWindowCount = std::size(kAvailabilityWindows);
+
+/// What one identifier's or group's history says over each of kAvailabilityWindows.
+using Availability = std::array<WindowTime, kAvailabilityWindowCount>;
+
+/// Availability over the windows ending at `now_ms` of one timeline (each
+/// member's points in time order) or of several taken together as a group's
+/// `all`: not ready while any member is, else unknown while any member is,
+/// else ready.
+Availability availability(const std::vector<std::vector<ReadinessPoint>>& members,
+                          std::int64_t now_ms);
+
+/// The points of `history` that availability over the longest window ending
+/// at `now_ms` needs: the last change before it opened, and every one after.
+std::vector<ReadinessPoint> readiness_points(const StatusHistory& history, std::int64_t now_ms);
+
+}  // namespace srmi::core
