@@ -372,12 +372,14 @@ Result<void> Registry::write_status(detail::Group& group, std::string_view ident
             id->lease = 0;
         }
         group.changed();
-        if (old_status == status) {
+        if (old_status == status || history_limits_.max_changes == 0) {
             journal(StateChange::Kind::kSetStatus, group, *id);
         } else {
             auto entry = transition(old_status, status, id->details, origin);
             journal(StateChange::Kind::kSetStatus, group, *id, nullptr, &entry);
             id->history.record(std::move(entry), history_limits_);
+        }
+        if (old_status != status) {
             std::shared_lock listeners(listeners_mutex_);
             const StatusChange change{group.name, id->name, old_status, status, id->details};
             for (const auto& listener : listeners_) listener(change);
@@ -617,7 +619,8 @@ Result<void> Registry::insert_identifier(detail::Group& group, IdentifierSpec sp
         std::lock_guard id_lock(id->mutex);
         if (ttl > 0) arm_lease(group, id, ttl, lease != 0 ? lease : next_lease_.fetch_add(1));
         auto entry = transition(std::nullopt, id->status, id->details, origin);
-        journal(StateChange::Kind::kAddIdentifier, group, *id, nullptr, &entry);
+        journal(StateChange::Kind::kAddIdentifier, group, *id, nullptr,
+                history_limits_.max_changes != 0 ? &entry : nullptr);
         id->history.record(std::move(entry), history_limits_);
         group.index.add(id);
         group.changed();
@@ -759,11 +762,12 @@ Result<std::vector<HistoryEntry>> Registry::status_history(std::string_view grou
     return out;
 }
 
-std::vector<std::vector<ReadinessPoint>> Registry::member_points(const detail::Group& group,
-                                                                 std::int64_t now) const {
+std::vector<std::vector<ReadinessPoint>> Registry::member_points(
+    const detail::Group& group, std::int64_t now, std::vector<std::string>* names) const {
     std::vector<std::vector<ReadinessPoint>> points;
     for (const auto& id : group.members()) {
         std::lock_guard lock(id->mutex);
+        if (names != nullptr) names->push_back(id->name);
         points.push_back(readiness_points(id->history, now));
     }
     return points;
@@ -809,28 +813,16 @@ Result<std::vector<NamedAvailability>> Registry::availability(std::string_view g
     if (g == nullptr) return Errc::group_not_found;
     const auto now = millis_clock_();
     std::vector<std::string> names;
-    std::vector<std::vector<ReadinessPoint>> points;
-    for (const auto& id : g->members()) {
-        std::lock_guard lock(id->mutex);
-        names.push_back(id->name);
-        points.push_back(readiness_points(id->history, now));
-    }
+    const auto points = member_points(*g, now, &names);
     return group_availability(names, points, now);
 }
 
 std::vector<GroupAvailability> Registry::availability() const {
     const auto now = millis_clock_();
     std::vector<GroupAvailability> out;
-    std::vector<std::string> names;
-    std::vector<std::vector<ReadinessPoint>> points;
     for (const auto* g : groups_snapshot()) {
-        names.clear();
-        points.clear();
-        for (const auto& id : g->members()) {
-            std::lock_guard lock(id->mutex);
-            names.push_back(id->name);
-            points.push_back(readiness_points(id->history, now));
-        }
+        std::vector<std::string> names;
+        const auto points = member_points(*g, now, &names);
         out.push_back({g->name, group_availability(names, points, now)});
     }
     return out;

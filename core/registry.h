@@ -344,9 +344,11 @@ class Registry {
     StatusTransition transition(std::optional<int> from, int to,
                                 const std::optional<std::string>& details,
                                 const StateChange* origin) const;
-    /// What availability needs of each member of `group`, copied under each lock.
-    std::vector<std::vector<ReadinessPoint>> member_points(const detail::Group& group,
-                                                           std::int64_t now) const;
+    /// What availability needs of each member of `group`, copied under each
+    /// lock; their names into `names` if given.
+    std::vector<std::vector<ReadinessPoint>> member_points(
+        const detail::Group& group, std::int64_t now,
+        std::vector<std::string>* names = nullptr) const;
     /// Starts the lease `lease` of `ttl` seconds on `id` (locked by the caller).
     void arm_lease(detail::Group& group, const std::shared_ptr<detail::Identifier>& id,
                    std::int64_t ttl, std::uint64_t lease) const;

@@ -8,6 +8,7 @@
 namespace srmi::core {
 
 void StatusHistory::record(StatusTransition change, const HistoryLimits& limits) {
+    if (limits.max_changes == 0) return;  // history is off
     if (!changes_.empty() && change.at_ms < changes_.back().at_ms) {
         change.at_ms = changes_.back().at_ms;
     }
@@ -29,7 +30,7 @@ void StatusHistory::assign(std::vector<StatusTransition> changes, const HistoryL
 }
 
 void StatusHistory::trim(const HistoryLimits& limits, std::int64_t now_ms) {
-    while (changes_.size() > std::max<std::size_t>(limits.max_changes, 1)) changes_.pop_front();
+    while (changes_.size() > limits.max_changes) changes_.pop_front();
     const auto cutoff =
         now_ms - std::chrono::duration_cast<std::chrono::milliseconds>(limits.max_age).count();
     // The newest change at or before the cutoff stays: it is the status then.

@@ -28,7 +28,7 @@ struct StatusTransition {
 /// How much history each identifier keeps. The newest change older than
 /// `max_age` is kept too: it says what the status was when the window opened.
 struct HistoryLimits {
-    /// 7 days of a change a minute, and the change before them.
+    /// 7 days of a change a minute, and the change before them. 0: no history.
     std::size_t max_changes = 7 * 24 * 60 + 1;
     std::chrono::seconds max_age{std::chrono::hours(24 * 7)};
 };

@@ -34,6 +34,8 @@ constexpr std::size_t kMaxReportsLimit = 1'000'000;
 constexpr std::int64_t kMaxThresholdUs = 3'600'000'000;
 constexpr std::int64_t kMaxQueueLimit = 1'000'000;
 constexpr std::int64_t kMaxMemory = std::int64_t{1} << 50;
+constexpr std::int64_t kMaxHistoryChanges = 10'000'000;
+constexpr std::int64_t kMaxHistoryAge = 10LL * 366 * 24 * 3600;  // ten years of seconds
 constexpr std::int64_t kMaxBatch = 1'000'000;
 constexpr std::int64_t kMaxJsonDepth = 1000;  // nlohmann dumps recursively: keep stacks safe
 constexpr std::int64_t kMaxConnections = 1'000'000;
@@ -675,6 +677,8 @@ void load_config_file(const std::string& path, Config& config) {
                       "state",
                       "node_name",
                       "heartbeat_lapse",
+                      "history_changes",
+                      "history_age",
                       "tokens",
                       "client_certs",
                       "open_probes",
@@ -793,6 +797,13 @@ void load_config_file(const std::string& path, Config& config) {
         config.heartbeat_lapse =
             static_cast<int>(reader.integer(root["heartbeat_lapse"], "heartbeat_lapse", 1, 3600));
     }
+    if (root.contains("history_changes")) {
+        config.history_changes =
+            reader.integer(root["history_changes"], "history_changes", 0, kMaxHistoryChanges);
+    }
+    if (root.contains("history_age")) {
+        config.history_age = reader.integer(root["history_age"], "history_age", 1, kMaxHistoryAge);
+    }
     if (root.contains("node_name")) {
         config.node_name = reader.string(root["node_name"], "node_name");
         if (config.node_name.empty()) reader.fail("node_name", "must be a non-empty name");
@@ -845,7 +856,7 @@ boost::program_options::options_description serve_options() {
     }
     for (const char* name :
          {"listen", "group", "config", "threads", "log-level", "exec-threshold-us",
-          "profiling-proc", "state-dir", "state", "node-name", "heartbeat-lapse", "tls-cert", "tls-key", "tls-client-ca", "event-tls-ca"}) {
+          "profiling-proc", "state-dir", "state", "node-name", "heartbeat-lapse", "history-changes", "history-age", "tls-cert", "tls-key", "tls-client-ca", "event-tls-ca"}) {
         options.add_options()(name, po::value<std::string>());
     }
     for (const auto& limit : kLimitKeys) {
@@ -908,6 +919,11 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
             config.state_uri = value;
         } else if (flag == "--heartbeat-lapse") {
             config.heartbeat_lapse = parse_number<int>(value, "--heartbeat-lapse", 1, 3600);
+        } else if (flag == "--history-changes") {
+            config.history_changes =
+                parse_number<std::int64_t>(value, "--history-changes", 0, kMaxHistoryChanges);
+        } else if (flag == "--history-age") {
+            config.history_age = parse_number<std::int64_t>(value, "--history-age", 1, kMaxHistoryAge);
         } else if (flag == "--node-name") {
             if (value.empty()) throw ConfigError("--node-name needs a non-empty name");
             config.node_name = value;
@@ -982,6 +998,8 @@ Options (serve):
                        (docs/cluster.md); not with --state-dir
   --node-name NAME     this instance's name in the cluster group (default HOST:PORT)
   --heartbeat-lapse S  a member whose heartbeat lapses S seconds is unreachable (default 10)
+  --history-changes N  status changes kept per identifier (default 10081: 7 days of one a minute; 0: none)
+  --history-age S      seconds of status changes kept per identifier (default 604800: 7 days)
   --profiling-proc on|off  load request profiling (E_PROFILING_PROC and the
                        profiling_proc command), switched on or off
   --insecure           allow listening beyond loopback without access tokens

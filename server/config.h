@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/registry.h"
+#include "core/status_history.h"
 #include "server/http/access_control.h"
 #include "server/http/session_context.h"
 
@@ -66,6 +67,10 @@ struct Config {
     std::string node_name;
     /// Seconds a member's heartbeat may lapse before it is `unreachable`.
     int heartbeat_lapse = 10;
+    /// Status changes kept per identifier (sr_status_history, availability).
+    std::int64_t history_changes = static_cast<std::int64_t>(core::HistoryLimits{}.max_changes);
+    /// Seconds of status changes kept per identifier (and the change before them).
+    std::int64_t history_age = core::HistoryLimits{}.max_age.count();
 
     // Access control and request bounds
     /// Tokens ("tokens") and client certificate names ("client_certs"); none:

@@ -61,6 +61,9 @@ Server::Server(Config config)
       drain_timer_(ioc_),
       maintenance_timer_(ioc_) {
     registry_.set_store_limit(config_.registry_memory_limit);
+    registry_.set_history_limits(
+        core::HistoryLimits{static_cast<std::size_t>(config_.history_changes),
+                            std::chrono::seconds(config_.history_age)});
     // One queue and one thread, so deferred fan-outs keep the order of the
     // changes; their payloads are built there, outside the registry's locks.
     core_events_.defer_fan_out(
@@ -162,7 +165,7 @@ Server::Server(Config config)
 }
 
 void Server::restore_state() {
-    state_ = SqliteState::open(config_.state_dir);
+    state_ = SqliteState::open(config_.state_dir, registry_.history_limits());
     std::size_t restored = 0;
     for (const auto& group : state_->load()) {
         if (registry_.restore(group)) {

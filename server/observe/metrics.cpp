@@ -384,6 +384,23 @@ std::string Metrics::render() const {
                    std::int64_t{id.ready() ? 1 : 0});
         }
     }
+    family(out, "srmi_ready_ratio", "gauge",
+           "Of the time in the window (1h, 24h, 7d) when the status was known, the fraction it "
+           "was ready, from the status history; identifier \"all\" is the group. Absent while "
+           "nothing in the window is known.");
+    for (const auto& g : sources_.registry.availability()) {
+        for (const auto& member : g.members) {
+            for (std::size_t w = 0; w < core::kAvailabilityWindowCount; ++w) {
+                const auto ratio = member.windows[w].ratio();
+                if (!ratio) continue;
+                sample(out, "srmi_ready_ratio",
+                       {{"group", g.name},
+                        {"identifier", member.name},
+                        {"window", core::kAvailabilityWindows[w].name}},
+                       *ratio);
+            }
+        }
+    }
     family(out, "srmi_reports_total", "counter",
            "Reports added to each identifier since it was created or restored.");
     for (const auto& g : groups) {

@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cerrno>
 #include <condition_variable>
 #include <cstddef>
@@ -80,6 +81,33 @@ CREATE TABLE IF NOT EXISTS subscriptions(
     expires_at INTEGER NOT NULL,
     PRIMARY KEY(event, socket)) WITHOUT ROWID;
 UPDATE meta SET value = '2' WHERE key = 'schema_version';
+)sql";
+
+// Version 3 adds the status history (old_status NULL: the identifier
+// appeared). Run on every open after the one above.
+constexpr const char* kUpgradeFrom2 = R"sql(
+CREATE TABLE IF NOT EXISTS status_history(
+    id INTEGER PRIMARY KEY,
+    group_name TEXT NOT NULL,
+    identifier TEXT NOT NULL,
+    at_ms INTEGER NOT NULL,
+    old_status INTEGER,
+    status INTEGER NOT NULL,
+    details TEXT,
+    node TEXT NOT NULL DEFAULT '');
+CREATE INDEX IF NOT EXISTS status_history_by_identifier
+    ON status_history(group_name, identifier, id);
+UPDATE meta SET value = '3' WHERE key = 'schema_version';
+)sql";
+
+// Changes older than ?1 (ms) go, but for the newest of them per identifier:
+// the status when the kept time begins. One pass over the table.
+constexpr const char* kPruneHistoryByAge = R"sql(
+DELETE FROM status_history WHERE id IN (
+    SELECT id FROM (
+        SELECT id, at_ms, LAG(at_ms) OVER w AS newer_at FROM status_history
+        WINDOW w AS (PARTITION BY group_name, identifier ORDER BY at_ms DESC, id DESC))
+    WHERE at_ms <= ?1 AND newer_at <= ?1)
 )sql";
 
 [[noreturn]] void refuse(const std::string& file, const std::string& problem) {
@@ -150,6 +178,11 @@ public:
     }
     Query& integer(int index, std::int64_t value) {
         check(sqlite3_bind_int64(stmt_, index, value));
+        return *this;
+    }
+    Query& integer(int index, std::optional<std::int64_t> value) {
+        if (value) return integer(index, *value);
+        check(sqlite3_bind_null(stmt_, index));
         return *this;
     }
 
@@ -281,9 +314,9 @@ bool inspect_readonly(const std::string& file) {
         if (application != kApplication)
             refuse(file, "not an srmi state file (application " + (application ? "'" + *application + "'" : "missing") +
                              ")");
-        if (version != "1" && version != std::to_string(SqliteState::kSchemaVersion))
+        if (version != "1" && version != "2" && version != std::to_string(SqliteState::kSchemaVersion))
             refuse(file, "schema version " + (version ? *version : std::string("missing")) +
-                             " is not supported (this srmi reads versions 1 and " +
+                             " is not supported (this srmi reads versions 1 to " +
                              std::to_string(SqliteState::kSchemaVersion) + ")");
         return false;
     } catch (const SqliteFailure& e) {
@@ -326,7 +359,8 @@ using Done = std::function<void(bool)>;
 
 class SqliteState::Impl {
 public:
-    Impl(std::string file, bool initialise) : file_(std::move(file)) {
+    Impl(std::string file, bool initialise, core::HistoryLimits limits)
+        : file_(std::move(file)), limits_(limits) {
         const bool created = !exists(file_);
         sqlite3* raw = nullptr;
         const int rc = sqlite3_open_v2(file_.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
@@ -348,6 +382,7 @@ public:
                 upgrade_schema();
             }
             prepare_statements();
+            prune_history();
         } catch (const SqliteFailure& e) {
             refuse(file_, std::string("cannot set up: ") + e.what());
         }
@@ -453,6 +488,21 @@ public:
                     it->second->reports.push_back(core::Report{q.integer(2), q.text(3)});
                 }
             }
+            {
+                Stmt stmt = prepare(db(),
+                                    "SELECT group_name, identifier, at_ms, old_status, status, details, node "
+                                    "FROM status_history ORDER BY group_name, identifier, at_ms, id",
+                                    false);
+                Query q(db(), stmt.get());
+                while (q.step()) {
+                    auto it = by_name.find({q.text(0), q.text(1)});
+                    if (it == by_name.end()) continue;  // cannot happen: removal deletes them
+                    std::optional<int> from;
+                    if (!q.is_null(3)) from = static_cast<int>(q.integer(3));
+                    it->second->history.push_back(core::StatusTransition{
+                        q.integer(2), from, static_cast<int>(q.integer(4)), q.optional_text(5), q.text(6)});
+                }
+            }
             exec(db(), "COMMIT");
             return groups;
         } catch (const SqliteFailure& e) {
@@ -481,6 +531,16 @@ public:
                         .text(5, id.details)
                         .integer(6, to_db(id.max_reports))
                         .run();
+                    // What the file holds of its history is what it was restored
+                    // from; an identifier with none (new, or from an older file) gets its own.
+                    bool has_history = false;
+                    {
+                        Query q(db(), stmt_.has_history.get());
+                        has_history = q.text(1, group.name).text(2, id.name).step();
+                    }
+                    if (!has_history) {
+                        for (const auto& change : id.history) insert_change(group.name, id.name, change);
+                    }
                     const std::size_t keep = std::min(id.reports.size(), id.max_reports);
                     for (std::size_t i = id.reports.size() - keep; i < id.reports.size(); ++i) {
                         Query(db(), stmt_.insert_report.get())
@@ -492,6 +552,8 @@ public:
                     }
                 }
             }
+            exec(db(), "DELETE FROM status_history WHERE NOT EXISTS (SELECT 1 FROM identifiers i "
+                       "WHERE i.group_name = status_history.group_name AND i.name = status_history.identifier)");
             exec(db(), "COMMIT");
         } catch (const SqliteFailure& e) {
             rollback();
@@ -518,6 +580,10 @@ private:
         Stmt trim_reports;           // ?1 group, ?2 identifier, ?3 how many to keep
         Stmt upsert_subscription;    // ?1 event, ?2 socket, ?3 expire, ?4 expires_at
         Stmt delete_subscription;    // ?1 event, ?2 socket
+        Stmt insert_change;          // ?1 group, ?2 identifier, ?3 at_ms, ?4 old, ?5 status, ?6 details, ?7 node
+        Stmt trim_history;           // ?1 group, ?2 identifier, ?3 how many to keep
+        Stmt delete_history;         // ?1 group, ?2 identifier
+        Stmt has_history;            // ?1 group, ?2 identifier
     };
 
     sqlite3* db() const noexcept { return db_.get(); }
@@ -534,6 +600,7 @@ private:
             if (!empty) refuse(file_, "was changed by someone else while being opened");
             exec(db(), kSchemaVersion1);
             exec(db(), kUpgradeFrom1);
+            exec(db(), kUpgradeFrom2);
             exec(db(), "COMMIT");
         } catch (...) {
             rollback();
@@ -545,6 +612,7 @@ private:
         exec(db(), "BEGIN IMMEDIATE");
         try {
             exec(db(), kUpgradeFrom1);
+            exec(db(), kUpgradeFrom2);
             exec(db(), "COMMIT");
         } catch (...) {
             rollback();
@@ -577,6 +645,16 @@ private:
             p("INSERT OR REPLACE INTO subscriptions(event, socket, expire, expires_at) "
               "VALUES(?1, ?2, ?3, ?4)");
         stmt_.delete_subscription = p("DELETE FROM subscriptions WHERE event = ?1 AND socket = ?2");
+        stmt_.insert_change = p(
+            "INSERT INTO status_history(group_name, identifier, at_ms, old_status, status, details, node) "
+            "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+        stmt_.trim_history = p(
+            "DELETE FROM status_history WHERE group_name = ?1 AND identifier = ?2 AND id <= "
+            "(SELECT id FROM status_history WHERE group_name = ?1 AND identifier = ?2 "
+            "ORDER BY id DESC LIMIT 1 OFFSET ?3)");
+        stmt_.delete_history = p("DELETE FROM status_history WHERE group_name = ?1 AND identifier = ?2");
+        stmt_.has_history =
+            p("SELECT 1 FROM status_history WHERE group_name = ?1 AND identifier = ?2 LIMIT 1");
         stmt_.trim_reports = p(
             "DELETE FROM reports WHERE group_name = ?1 AND identifier = ?2 AND id <= "
             "(SELECT id FROM reports WHERE group_name = ?1 AND identifier = ?2 ORDER BY id DESC LIMIT 1 OFFSET ?3)");
@@ -597,6 +675,7 @@ private:
     /// Deletes the identifier and its reports; false if it was not stored.
     bool remove_identifier(const StateChange& c) {
         Query(db(), stmt_.delete_reports.get()).text(1, c.group).text(2, c.identifier).run();
+        Query(db(), stmt_.delete_history.get()).text(1, c.group).text(2, c.identifier).run();
         Query(db(), stmt_.delete_identifier.get()).text(1, c.group).text(2, c.identifier).run();
         return sqlite3_changes(db()) > 0;
     }
@@ -617,6 +696,7 @@ private:
                     .text(4, c.details)
                     .integer(5, to_db(c.max_reports))
                     .run();
+                if (c.transition) insert_change(c.group, c.identifier, *c.transition);
                 return;
             case StateChange::Kind::kRemoveIdentifier:
                 if (!remove_identifier(c)) return ignored(c, "removal");
@@ -630,7 +710,15 @@ private:
                     .integer(3, c.status)
                     .text(4, c.details)
                     .run();
-                if (sqlite3_changes(db()) == 0) ignored(c, "status");
+                if (sqlite3_changes(db()) == 0) return ignored(c, "status");
+                if (c.transition) {
+                    insert_change(c.group, c.identifier, *c.transition);
+                    Query(db(), stmt_.trim_history.get())
+                        .text(1, c.group)
+                        .text(2, c.identifier)
+                        .integer(3, to_db(limits_.max_changes))
+                        .run();
+                }
                 return;
             case StateChange::Kind::kAddReport: {
                 const auto keep = max_reports(c);
@@ -652,6 +740,33 @@ private:
             case StateChange::Kind::kExpireLease:
                 return;  // only an ordering journal is told of these
         }
+    }
+
+    void insert_change(const std::string& group, const std::string& identifier,
+                       const core::StatusTransition& t) {
+        Query q(db(), stmt_.insert_change.get());
+        q.text(1, group).text(2, identifier).integer(3, t.at_ms);
+        q.integer(4, t.from ? std::optional<std::int64_t>(*t.from) : std::nullopt);
+        q.integer(5, t.to).text(6, t.details).text(7, t.node).run();
+        ++history_added_;
+    }
+
+    /// Drops the changes older than the limits keep, in its own transaction.
+    void prune_history() {
+        const auto cutoff = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::system_clock::now().time_since_epoch() - limits_.max_age)
+                                .count();
+        exec(db(), "BEGIN IMMEDIATE");
+        try {
+            Stmt prune = prepare(db(), kPruneHistoryByAge, false);
+            Query(db(), prune.get()).integer(1, cutoff).run();
+            exec(db(), "COMMIT");
+        } catch (...) {
+            rollback();
+            throw;
+        }
+        history_added_ = 0;
+        last_prune_ = std::chrono::steady_clock::now();
     }
 
     void apply(const SubscriptionChange& c) {
@@ -698,6 +813,23 @@ private:
             }
             const bool ok = commit(batch);
             finish(batch.front().ticket, batch.back().ticket, ok);
+            maybe_prune_history();
+        }
+    }
+
+    /// The per-change trim keeps the count; age is applied now and then.
+    void maybe_prune_history() {
+        constexpr std::uint64_t kChangesBetweenPrunes = 100'000;
+        constexpr auto kTimeBetweenPrunes = std::chrono::hours(1);
+        if (history_added_ < kChangesBetweenPrunes &&
+            std::chrono::steady_clock::now() - last_prune_ < kTimeBetweenPrunes)
+            return;
+        std::lock_guard db_lock(db_mutex_);
+        try {
+            prune_history();
+        } catch (const std::exception& e) {
+            spdlog::warn("state file {}: old status history not pruned: {}", file_, e.what());
+            last_prune_ = std::chrono::steady_clock::now();
         }
     }
 
@@ -737,6 +869,9 @@ private:
     }
 
     const std::string file_;
+    const core::HistoryLimits limits_;
+    std::uint64_t history_added_ = 0;  // history rows written since the last prune (writer thread)
+    std::chrono::steady_clock::time_point last_prune_;
     Db db_;
     Statements stmt_;  // after db_: finalised before the connection closes
     mutable std::mutex db_mutex_;
@@ -775,13 +910,13 @@ int lock_directory(const std::string& dir, const std::string& file) {
 
 }  // namespace
 
-std::unique_ptr<SqliteState> SqliteState::open(const std::string& dir) {
+std::unique_ptr<SqliteState> SqliteState::open(const std::string& dir, core::HistoryLimits limits) {
     const std::string file = (fs::path(dir) / kFileName).string();
     prepare_directory(dir, file);
     const bool initialise = inspect_existing(file);
     const int lock = lock_directory(dir, file);
     try {
-        return std::unique_ptr<SqliteState>(new SqliteState(std::make_unique<Impl>(file, initialise), lock));
+        return std::unique_ptr<SqliteState>(new SqliteState(std::make_unique<Impl>(file, initialise, limits), lock));
     } catch (...) {
         ::close(lock);
         throw;

@@ -22,16 +22,20 @@ public:
     /// Name of the state file inside the state directory.
     static constexpr const char* kFileName = "srmi-state.db";
     /// The schema this build reads and writes (meta.schema_version). A
-    /// version 1 file (no subscriptions) is upgraded when opened.
-    static constexpr int kSchemaVersion = 2;
+    /// version 1 file (no subscriptions) or 2 (no status history) is upgraded
+    /// when opened.
+    static constexpr int kSchemaVersion = 3;
 
     /// Opens (creating if absent) DIR/srmi-state.db, creating DIR (mode 0700)
     /// if needed, and starts the writer thread. An absent, empty (0 bytes) or
     /// table-less file is initialised; anything else must be an intact srmi
-    /// file of schema version 1 or 2. Throws StateError naming the file (or the
+    /// file of schema version 1 to 3. Status history beyond `limits` is
+    /// dropped, at open, with each change (by count) and now and then (by
+    /// age). Throws StateError naming the file (or the
     /// directory) otherwise; a refused file is left byte for byte as it was,
     /// with no side file (-wal, -shm, -journal) added.
-    static std::unique_ptr<SqliteState> open(const std::string& dir);
+    static std::unique_ptr<SqliteState> open(const std::string& dir,
+                                             core::HistoryLimits limits = {});
 
     /// Commits what is queued, stops the writer thread; callbacks still
     /// waiting for a ticket that was never recorded get done(false).

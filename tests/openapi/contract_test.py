@@ -383,6 +383,37 @@ def case_sr_list_reports(t):
     t.error("sr_list_reports", ["app", "nope"], 404, "Identifier not found")
 
 
+def case_sr_status_history(t):
+    t.ok("sr_set_status", {"group": "app", "status": -2, "details": "for sr_status_history"})
+    t.ok("sr_set_status", {"group": "app", "status": 1})
+    changes = t.ok("sr_status_history", {"group": "app"})
+    t.assertGreaterEqual(len(changes), 3)
+    t.assertIsNone(changes[0]["Old"])
+    t.ok("sr_status_history", ["app", "all"])
+    t.ok("sr_status_history", ["app", "main", "0", "253402300799", "2"])
+    t.ok("sr_status_history", {"group": "app", "since": 1.5, "limit": 1})
+    t.ok("sr_status_history", {"group": "app", "identifier": "main", "until": 253402300799})
+    t.error("sr_status_history", {"group": "app", "since": "soon"}, -32602, "Invalid params",
+            "Parameter 'since' must be a number of seconds since the epoch (0 to 253402300799)")
+    t.error("sr_status_history", {"group": "app", "until": -1}, -32602, "Invalid params",
+            "Parameter 'until' must be a number of seconds since the epoch (0 to 253402300799)")
+    t.error("sr_status_history", {"group": "app", "since": 10, "until": 5}, -32602, "Invalid params",
+            "Parameter 'until' must not be before 'since'")
+    t.error("sr_status_history", {"group": "app", "limit": 0}, -32602, "Invalid params",
+            "Parameter 'limit' must be an integer from 1 to 1000000")
+    t.error("sr_status_history", ["nope"], 404, "Group not found")
+    t.error("sr_status_history", ["app", "nope"], 404, "Identifier not found")
+
+
+def case_sr_availability(t):
+    every = t.ok("sr_availability", ["app"])
+    t.assertEqual(every[0]["Name"], "all")
+    t.ok("sr_availability", {"group": "app", "identifier": "main"})
+    t.ok("sr_availability", ["app", "ALL"])
+    t.error("sr_availability", ["nope"], 404, "Group not found")
+    t.error("sr_availability", ["app", "nope"], 404, "Identifier not found")
+
+
 def case_sr_list_identifiers(t):
     t.ok("sr_list_identifiers")
     t.ok("sr_list_identifiers", ["app"])

@@ -41,6 +41,7 @@ using srmi::core::PersistedGroup;
 using srmi::core::PersistedIdentifier;
 using srmi::core::Report;
 using srmi::core::StateChange;
+using srmi::core::StatusTransition;
 using srmi::server::SqliteState;
 using srmi::server::StateError;
 using Kind = StateChange::Kind;
@@ -683,7 +684,8 @@ TEST_CASE("sqlite state: a version 1 file is upgraded, its groups kept") {
     }
     // The file as srmi before subscriptions were kept wrote it.
     run_sql(file,
-            "DROP TABLE subscriptions; UPDATE meta SET value = '1' WHERE key = 'schema_version';");
+            "DROP TABLE subscriptions; DROP TABLE status_history; "
+            "UPDATE meta SET value = '1' WHERE key = 'schema_version';");
     {
         auto state = SqliteState::open(tmp.path);
         CHECK(describe(state->load()) ==
@@ -695,4 +697,147 @@ TEST_CASE("sqlite state: a version 1 file is upgraded, its groups kept") {
     }
     auto state = SqliteState::open(tmp.path);
     CHECK(state->load_subscriptions().size() == 1);
+}
+
+namespace {
+
+StateChange with(StateChange c, std::int64_t at_ms, std::optional<int> from, int to,
+                 std::string node = {}) {
+    c.transition = StatusTransition{at_ms, from, to, c.details, std::move(node)};
+    return c;
+}
+
+std::int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+const std::vector<StatusTransition>& history_of(const std::vector<PersistedGroup>& groups,
+                                                const std::string& id) {
+    for (const auto& g : groups)
+        for (const auto& i : g.identifiers)
+            if (i.name == id) return i.history;
+    FAIL("no identifier " << id);
+    static const std::vector<StatusTransition> none;
+    return none;
+}
+
+}  // namespace
+
+TEST_CASE("sqlite state: the status history is kept with each change") {
+    TempDir tmp;
+    const auto t0 = now_ms();
+    {
+        auto state = SqliteState::open(tmp.path);
+        state->record(with(add("g", "a"), t0, std::nullopt, 1));
+        state->record(set("g", "a", 2));  // no change of status: no entry
+        state->record(with(set("g", "a", -3, "down"), t0 + 5, 2, -3, "node-1"));
+        REQUIRE(wait_durable(*state, state->record(with(set("g", "a", 1), t0 + 9, -3, 1))) ==
+                std::optional<bool>(true));
+    }
+    auto state = SqliteState::open(tmp.path);
+    const auto history = history_of(state->load(), "a");
+    REQUIRE(history.size() == 3);
+    CHECK(history[0] == StatusTransition{t0, std::nullopt, 1, std::nullopt, ""});
+    CHECK(history[1] == StatusTransition{t0 + 5, 2, -3, "down", "node-1"});
+    CHECK(history[2].to == 1);
+}
+
+TEST_CASE("sqlite state: history beyond max_changes is dropped, by identifier") {
+    TempDir tmp;
+    const srmi::core::HistoryLimits limits{3, std::chrono::hours(24)};
+    const auto t0 = now_ms();
+    {
+        auto state = SqliteState::open(tmp.path, limits);
+        state->record(with(add("g", "a"), t0, std::nullopt, 1));
+        state->record(with(add("g", "b"), t0, std::nullopt, 1));
+        std::uint64_t last = 0;
+        for (int i = 0; i < 6; ++i) last = state->record(with(set("g", "a", -i - 1), t0 + i + 1, -i, -i - 1));
+        REQUIRE(wait_durable(*state, last) == std::optional<bool>(true));
+    }
+    auto state = SqliteState::open(tmp.path, limits);
+    const auto groups = state->load();
+    const auto& a = history_of(groups, "a");
+    REQUIRE(a.size() == 3);
+    CHECK(a.back().to == -6);
+    CHECK(history_of(groups, "b").size() == 1);
+}
+
+TEST_CASE("sqlite state: history older than max_age goes at open, but the status it began with") {
+    TempDir tmp;
+    const auto now = now_ms();
+    const std::int64_t day = 24 * 3600 * 1000LL;
+    {
+        auto state = SqliteState::open(tmp.path);
+        state->record(with(add("g", "a"), now - 9 * day, std::nullopt, 1));
+        state->record(with(set("g", "a", -1), now - 8 * day, 1, -1));
+        state->record(with(set("g", "a", 1), now - 3 * day, -1, 1));
+        REQUIRE(wait_durable(*state, state->record(with(set("g", "a", -2), now - day, 1, -2))) ==
+                std::optional<bool>(true));
+    }
+    auto state = SqliteState::open(tmp.path, srmi::core::HistoryLimits{100, std::chrono::hours(48)});
+    const auto history = history_of(state->load(), "a");
+    REQUIRE(history.size() == 2);
+    CHECK(history[0].at_ms == now - 3 * day);  // the status when the kept two days begin
+    CHECK(history[1].to == -2);
+}
+
+TEST_CASE("sqlite state: a removed identifier's history goes; added again it starts afresh") {
+    TempDir tmp;
+    const auto t0 = now_ms();
+    {
+        auto state = SqliteState::open(tmp.path);
+        state->record(with(add("g", "a"), t0, std::nullopt, 1));
+        state->record(with(add("g", "b"), t0, std::nullopt, 1));
+        state->record(with(set("g", "b", -1), t0 + 1, 1, -1));
+        state->record(remove("g", "b"));
+        REQUIRE(wait_durable(*state, state->record(with(add("g", "b", 5), t0 + 2, std::nullopt, 5))) ==
+                std::optional<bool>(true));
+    }
+    auto state = SqliteState::open(tmp.path);
+    const auto history = history_of(state->load(), "b");
+    REQUIRE(history.size() == 1);
+    CHECK(history[0].to == 5);
+}
+
+TEST_CASE("sqlite state: replace_all keeps the stored history and starts the missing ones") {
+    TempDir tmp;
+    const auto t0 = now_ms();
+    auto state = SqliteState::open(tmp.path);
+    state->record(with(add("g", "a"), t0, std::nullopt, 1));
+    state->record(with(add("g", "gone"), t0, std::nullopt, 1));
+    REQUIRE(wait_durable(*state, state->record(with(set("g", "a", -1), t0 + 1, 1, -1))) ==
+            std::optional<bool>(true));
+    auto groups = state->load();
+    groups[0].identifiers.pop_back();  // "gone" is not declared any more
+    auto fresh = ident("new", 3, std::nullopt, 5);
+    fresh.history = {StatusTransition{t0 + 7, std::nullopt, 3, std::nullopt, ""}};
+    groups[0].identifiers.push_back(fresh);
+    state->replace_all(groups);
+    const auto after = state->load();
+    CHECK(history_of(after, "a").size() == 2);
+    CHECK(history_of(after, "new") == fresh.history);
+    int rows = 0;
+    for (const auto& g : after)
+        for (const auto& id : g.identifiers) rows += static_cast<int>(id.history.size());
+    CHECK(rows == 3);
+}
+
+TEST_CASE("sqlite state: a version 2 file is upgraded and keeps history from then on") {
+    TempDir tmp;
+    const std::string file = tmp.path + "/srmi-state.db";
+    {
+        auto state = SqliteState::open(tmp.path);
+        REQUIRE(wait_durable(*state, state->record(add("g", "main", 4))) == std::optional<bool>(true));
+    }
+    run_sql(file, "DROP TABLE status_history; UPDATE meta SET value = '2' WHERE key = 'schema_version';");
+    {
+        auto state = SqliteState::open(tmp.path);
+        CHECK(history_of(state->load(), "main").empty());
+        REQUIRE(wait_durable(*state, state->record(with(set("g", "main", -4), now_ms(), 4, -4))) ==
+                std::optional<bool>(true));
+    }
+    auto state = SqliteState::open(tmp.path);
+    CHECK(history_of(state->load(), "main").size() == 1);
 }
