@@ -279,6 +279,40 @@ class DurableState(unittest.TestCase):
         finally:
             self.assertEqual(again.stop(), 0)
 
+    def test_kill_9_keeps_the_status_history_and_availability(self):
+        srmi = self.start()
+        flips = [("custom", "main", -3, "warming up"), ("custom", "main", 2, None),
+                 ("custom", "main", -1, "overloaded"), ("custom", "main", 1, "recovered"),
+                 ("db", "main", -2, "replica lag")]
+        for group, identifier, status, details in flips:
+            params = {"group": group, "identifier": identifier, "status": status}
+            if details is not None:
+                params["details"] = details
+            self.assertEqual(srmi.mi("sr_set_status", params).get("result"), "OK")
+        self.assertEqual(srmi.mi("sr_set_status", ["custom", "1"]).get("result"), "OK")  # no change
+        history = {g: srmi.mi("sr_status_history", [g, "all"])["result"] for g in ("custom", "db")}
+        # The appearance, then each change (the write that changed nothing is not one).
+        self.assertEqual([(e["Old"], e["Status"], e.get("Details")) for e in history["custom"]],
+                         [(None, 1, None), (1, -3, "warming up"), (-3, 2, None),
+                          (2, -1, "overloaded"), (-1, 1, "recovered")])
+        times = [e["Time"] for e in history["custom"]]
+        self.assertEqual(times, sorted(times))
+        not_ready = srmi.mi("sr_availability", ["custom", "main"])["result"]["7d"]["NotReady"]
+        srmi.proc.kill()  # SIGKILL: no flush, no goodbye
+        srmi.proc.wait(timeout=DEADLINE)
+        srmi.proc.communicate()
+
+        again = self.start()
+        try:
+            for group, before in history.items():
+                self.assertEqual(again.mi("sr_status_history", [group, "all"])["result"], before, group)
+            # Closed not-ready spells are the same seconds after the restart.
+            after = again.mi("sr_availability", ["custom", "main"])["result"]["7d"]
+            self.assertAlmostEqual(after["NotReady"], not_ready, places=3)
+            self.assertGreater(after["Availability"], 0)
+        finally:
+            self.assertEqual(again.stop(), 0)
+
     def test_writes_during_a_restart_loop_lose_nothing_acknowledged(self):
         acknowledged = []
         for round_ in range(3):
