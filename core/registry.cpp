@@ -742,7 +742,9 @@ Result<std::vector<HistoryEntry>> Registry::status_history(std::string_view grou
     std::vector<HistoryEntry> out;
     const auto copy = [&](const detail::Identifier& id) {
         std::lock_guard lock(id.mutex);
-        for (auto& change : id.history.between(query.since_ms, query.until_ms, query.limit)) {
+        auto changes = id.history.between(query.since_ms, query.until_ms, query.limit);
+        out.reserve(out.size() + changes.size());
+        for (auto& change : changes) {
             out.push_back(HistoryEntry{id.name, std::move(change)});
         }
     };

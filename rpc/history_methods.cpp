@@ -1,9 +1,9 @@
 // sr_status_history and sr_availability: the registry's status history, as
 // the changes themselves and as the time ready over the last hour, day, week.
 #include <charconv>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
-#include <ctime>
 #include <optional>
 #include <string>
 
@@ -44,16 +44,28 @@ std::string time_message(const char* name) {
            "' must be a number of seconds since the epoch (0 to 253402300799)";
 }
 
-// "2026-12-03T21:00:00.123Z": the `Date` of a history entry.
+// "2026-12-03T21:00:00.123Z": the `Date` of a history entry. By hand, from
+// the calendar of <chrono>: snprintf took a third of a 10 000-change answer.
 void write_iso_date(JsonWriter& w, std::int64_t ms) {
-    const auto seconds = static_cast<std::time_t>(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
-    std::tm tm{};
-    ::gmtime_r(&seconds, &tm);
-    char buffer[40];
-    const int n = std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-                                tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                                tm.tm_min, tm.tm_sec, static_cast<int>(ms - seconds * 1000LL));
-    w.raw('"').raw(std::string_view(buffer, static_cast<std::size_t>(n))).raw('"');
+    using namespace std::chrono;
+    const sys_time<milliseconds> at{milliseconds(ms)};
+    const auto day = floor<days>(at);
+    const year_month_day date{day};
+    const hh_mm_ss time{at - day};
+    char buffer[26] = "\"0000-00-00T00:00:00.000Z";
+    const auto put = [&buffer](int at_char, int digits, long long value) {
+        for (int i = at_char + digits - 1; i >= at_char; --i, value /= 10) {
+            buffer[i] = static_cast<char>('0' + value % 10);
+        }
+    };
+    put(1, 4, static_cast<int>(date.year()));
+    put(6, 2, static_cast<unsigned>(date.month()));
+    put(9, 2, static_cast<unsigned>(date.day()));
+    put(12, 2, time.hours().count());
+    put(15, 2, time.minutes().count());
+    put(18, 2, time.seconds().count());
+    put(21, 3, time.subseconds().count());
+    w.raw(std::string_view(buffer, sizeof buffer - 1)).raw('"');
 }
 
 // Written as text: an answer can hold tens of thousands of entries.

@@ -159,6 +159,63 @@ def memory(url, pid, count, reports, text_bytes):
             "overhead_per_identifier": per_identifier_with_reports - reports * text_bytes}
 
 
+def _flip(client, group, identifier, first, count, details):
+    """`count` sr_set_status of one identifier in batches of 1 000, each a
+    change (1 and -1 in turns), with details when `details` is given."""
+    for i in range(first, first + count, 1000):
+        batch = []
+        for k in range(i, min(first + count, i + 1000)):
+            params = {"group": group, "identifier": identifier, "status": 1 if k % 2 else -1}
+            if details:
+                params["details"] = details.format(k)
+            batch.append(rpc("sr_set_status", params, len(batch) + 1))
+        bad = [a for a in client.batch(batch) if a.get("result") != "OK"]
+        if bad:
+            raise RuntimeError(f"sr_set_status: {bad[:3]}")
+
+
+def history_query(url, changes, count):
+    """Latency of sr_status_history answering `changes` changes of one
+    identifier (bench/main flipped that often first), one keep-alive connection."""
+    client = Client(url)
+    _flip(client, "bench", "main", 0, changes, "step {:07d}")
+    body = json.dumps(rpc("sr_status_history", {"group": "bench", "identifier": "main", "limit": changes}))
+    times = []
+    for n in range(count + 1):
+        start = time.perf_counter()
+        status, data = client.post_raw(body)
+        elapsed = (time.perf_counter() - start) * 1e3
+        if status != 200 or b'"result"' not in data[:40]:
+            raise RuntimeError(f"sr_status_history failed: {status} {data[:200]!r}")
+        if n > 0:  # the first is a warm-up
+            times.append(elapsed)
+    entries = len(json.loads(data)["result"])
+    if entries != changes:
+        raise RuntimeError(f"sr_status_history answered {entries} changes, not {changes}")
+    return {"count": count, "changes": entries, "answer_bytes": len(data),
+            "ms": {"p50": statistics.median(times), "p99": percentile(times, 99), "max": max(times)}}
+
+
+def history_memory(url, pid, changes):
+    """RSS before and after `changes` status changes of mem/main, each with
+    19 bytes of details (beyond std::string's in-place 15: the common case
+    of a sentence). A warm-up of 10 000 changes first."""
+    client = Client(url)
+    details = "overloaded {:07d}."
+
+    def settle():
+        time.sleep(0.3)
+        return rss_bytes(pid)
+
+    _flip(client, "mem", "main", 0, 10000, details)
+    before = settle()
+    _flip(client, "mem", "main", 10000, changes, details)
+    after = settle()
+    kept = len(client.call("sr_status_history", {"group": "mem", "identifier": "main"})["result"])
+    return {"changes": changes, "kept": kept, "details_bytes": len(details.format(0)),
+            "rss_before": before, "rss_after": after, "bytes_per_change": (after - before) / changes}
+
+
 def _start_and_read_port(binary, args):
     """srmi on 127.0.0.1:0, and the port of its 'listening on' line."""
     proc = subprocess.Popen([binary, "--listen", "127.0.0.1:0", *args],

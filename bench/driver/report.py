@@ -164,6 +164,21 @@ def evaluate(raw):
             add(_abs_row(label, writes, target, "writes/s", False, figure=f"{_rps(writes)}",
                          errors=_wrk_errors(raw, key), note=note))
 
+    # status history
+    add(_ratio_row(raw, "sr_set_status batches of 100, history kept", "history.writes_on", "history.writes_off",
+                   0.90, "--history-changes 0"))
+    mem = raw.get("history.memory")
+    if mem:
+        add(_abs_row(f"memory per history change ({mem['changes']}, {mem['details_bytes']} B details)",
+                     mem["bytes_per_change"], 200, "B", True, figure=f"{mem['bytes_per_change']:.0f} B",
+                     errors=0 if mem["kept"] >= mem["changes"] else 1))
+    query = raw.get("history.query")
+    if query:
+        ms = query["ms"]
+        add(_abs_row(f"sr_status_history of {query['changes']} changes (p99 of {query['count']})", ms["p99"], 10,
+                     "ms", True, figure=f"{ms['p99']:.1f} ms (p50 {ms['p50']:.1f}, max {ms['max']:.1f}; "
+                                        f"{query['answer_bytes'] / 1e6:.1f} MB)"))
+
     # fan-out
     fan = raw.get("fanout.delivery")
     if fan:

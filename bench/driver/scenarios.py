@@ -37,6 +37,7 @@ class Settings:
     startup_runs: int
     latency_calls: int
     flood_changes: int
+    history_changes: int
     micro_min_time: float
     soak_minutes: float
     soak_slice: int
@@ -49,17 +50,19 @@ class Settings:
                   "soak_connections": int(env("SOAK_CONNECTIONS") or 2)}
         if quick:
             return cls(**common, seconds=int(env("BENCH_SECONDS") or 2), list_count=5, fan_rounds=3,
-                       mem_ids=5000, startup_runs=3, latency_calls=60, flood_changes=10000, micro_min_time=0.05,
+                       mem_ids=5000, startup_runs=3, latency_calls=60, flood_changes=10000, history_changes=100000,
+                       micro_min_time=0.05,
                        soak_minutes=float(env("SOAK_MINUTES") or 1), soak_slice=int(env("SOAK_SLICE") or 10))
         return cls(**common, seconds=int(env("BENCH_SECONDS") or 10), list_count=20, fan_rounds=10,
-                   mem_ids=20000, startup_runs=10, latency_calls=400, flood_changes=100000, micro_min_time=0.2,
+                   mem_ids=20000, startup_runs=10, latency_calls=400, flood_changes=100000, history_changes=1000000,
+                   micro_min_time=0.2,
                    soak_minutes=float(env("SOAK_MINUTES") or 10), soak_slice=int(env("SOAK_SLICE") or 30))
 
 
 class Scenarios:
     """The scenarios over one workspace; run(name) runs one."""
 
-    ALL = ("rates", "listing", "writes", "fanout", "memory", "startup", "cluster", "brokers", "micro")
+    ALL = ("rates", "listing", "writes", "history", "fanout", "memory", "startup", "cluster", "brokers", "micro")
     KNOWN = ALL + ("soak",)
 
     def __init__(self, ws, settings):
@@ -160,6 +163,27 @@ class Scenarios:
         srmi = Srmi(self.ws, "writes-durable", "--config", self.small, "--state-dir", state)
         self._writes_run(srmi, "writes.set_durable", sets)
         self._writes_run(srmi, "writes.report_durable", reports)
+        srmi.stop()
+
+    def history(self):
+        s, ws = self.s, self.ws
+        # Both running throughout, measured in turns (ten parts of 2S/10, as the
+        # fan-out row): a cost of a few per cent is judged against 10 %. No
+        # subscriber: the events' own cost would hide the history's.
+        on = Srmi(ws, "history-on", "--config", self.small)
+        off = Srmi(ws, "history-off", "--config", self.small, "--history-changes", "0")
+        log("sr_set_status, batches of 100, 4 conn: history kept (the default) vs --history-changes 0, in turns")
+        wrk.run_turns(ws, ("history.writes_off", off.url, True), ("history.writes_on", on.url, True), 4, 4,
+                      self.bodies["set_status_batch"], 2 * s.seconds, 10)
+        off.stop()
+        log(f"sr_status_history of 10 000 changes x {s.latency_calls}")
+        ws.save("history.query", measurements.history_query(on.url, 10000, s.latency_calls))
+        on.stop()
+        # Room for every change measured: none is dropped by the count bound.
+        room = str(s.history_changes + 20000)
+        srmi = Srmi(ws, "history-memory", "--config", self.small, "--history-changes", room)
+        log(f"RSS before and after {s.history_changes} status changes of one identifier")
+        ws.save("history.memory", measurements.history_memory(srmi.url, srmi.pid, s.history_changes))
         srmi.stop()
 
     def fanout(self):

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <ctime>
 #include <latch>
@@ -608,4 +609,41 @@ TEST_CASE_FIXTURE(SrFixture,
     CHECK((last["Status"] == 2 || last["Status"] == -3));
     CHECK(last["Details"] == "status " + std::to_string(last["Status"].get<int>()));
     CHECK(result("sr_list_reports", {"custom", "shared"}).size() == kMaxReports);
+}
+
+TEST_CASE_FIXTURE(SrFixture, "sr_status_history: time order, Date in UTC with milliseconds, ranges") {
+    // Times chosen for the calendar: the epoch's first day, a leap day's last
+    // millisecond, and the last second the parameters accept.
+    rpc::Dispatcher history_dispatcher;
+    rpc::add_status_report_methods(history_dispatcher, registry);
+    rpc::add_history_methods(history_dispatcher, registry);
+    const test::DispatcherCalls calls(history_dispatcher);
+    const auto result = [&calls](const std::string& method, const json& params) {
+        return calls.result(method, params);
+    };
+    std::int64_t clock_ms = 0;
+    registry.set_millis_clock([&clock_ms] { return clock_ms; });
+    // Every change kept, however old: 10 000 years.
+    registry.set_history_limits({100, std::chrono::hours(24 * 366 * 10000)});
+    registry.add_group("hist", core::Visibility::kPublic,
+                       {core::IdentifierSpec{"main", 1, std::nullopt, 5}});
+    clock_ms = 1'709'251'199'999;  // 2024-02-29T23:59:59.999Z
+    CHECK(result("sr_set_status", {{"group", "hist"}, {"status", -2}, {"details", "down"}}) == "OK");
+    clock_ms = 253'402'300'799'000;  // 9999-12-31T23:59:59.000Z
+    CHECK(result("sr_set_status", {{"group", "hist"}, {"status", 3}}) == "OK");
+
+    const json all = result("sr_status_history", {"hist", "main"});
+    REQUIRE(all.size() == 3);
+    CHECK(all[0] == json{{"Time", 0}, {"Date", "1970-01-01T00:00:00.000Z"}, {"Identifier", "main"},
+                         {"Old", nullptr}, {"Status", 1}, {"Readiness", true}});
+    CHECK(all[1] == json{{"Time", 1'709'251'199'999}, {"Date", "2024-02-29T23:59:59.999Z"},
+                         {"Identifier", "main"}, {"Old", 1}, {"Status", -2}, {"Readiness", false},
+                         {"Details", "down"}});
+    CHECK(all[2]["Date"] == "9999-12-31T23:59:59.000Z");
+    CHECK(all[2]["Old"] == -2);
+
+    // since/until in seconds (fractions allowed) bound both ends, inclusive.
+    CHECK(result("sr_status_history", {{"group", "hist"}, {"since", 1'709'251'199.999}}).size() == 2);
+    CHECK(result("sr_status_history", {{"group", "hist"}, {"until", "1709251199.998"}}).size() == 1);
+    CHECK(result("sr_status_history", {{"group", "hist"}, {"limit", 1}})[0]["Status"] == 3);
 }
