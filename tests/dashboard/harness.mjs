@@ -1,7 +1,8 @@
 // Shared by the dashboard's browser test and its screenshot script: the real
-// srmi binary on 127.0.0.1, JSON-RPC calls, and Debian's Chromium driven by
-// playwright-core (no browser download: executablePath).
-import { spawn } from 'node:child_process';
+// srmi binary on 127.0.0.1, JSON-RPC calls, status histories with chosen
+// times, and Debian's Chromium driven by playwright-core (no browser
+// download: executablePath).
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -77,6 +78,34 @@ export async function rpc(port, method, params) {
   const answer = await res.json();
   if (answer.error) throw new Error(`${method}: ${answer.error.code} ${answer.error.message}`);
   return answer.result;
+}
+
+// Python's sqlite3, because Node 20 has no SQLite of its own.
+const rewriteHistory = `
+import json, sqlite3, sys
+plan = json.loads(sys.argv[2])
+db = sqlite3.connect(sys.argv[1])
+with db:
+    for p in plan:
+        ids = [r[0] for r in db.execute(
+            "SELECT id FROM status_history WHERE group_name = ? AND identifier = ? ORDER BY id",
+            (p["group"], p["identifier"]))]
+        if len(ids) != len(p["times"]):
+            sys.exit(f"{p['group']}/{p['identifier']}: {len(ids)} changes kept, {len(p['times'])} times given")
+        for row, at in zip(ids, p["times"]):
+            db.execute("UPDATE status_history SET at_ms = ? WHERE id = ?", (at, row))
+db.close()
+`;
+
+/**
+ * Dates the kept status changes of stopped srmi's state file (its
+ * --state-dir): `plan` is [{group, identifier, times}], `times` in ms since
+ * the epoch for each change of that identifier, oldest first, as many as are
+ * kept. So a test can have a day of history in a second.
+ */
+export function setHistoryTimes(stateDir, plan) {
+  execFileSync('python3', ['-c', rewriteHistory, path.join(stateDir, 'srmi-state.db'), JSON.stringify(plan)],
+               { stdio: ['ignore', 'inherit', 'inherit'] });
 }
 
 /**
