@@ -444,7 +444,7 @@ class ClusterTest(unittest.TestCase):
         done = run("--state", self.uri, "--node-name", "n9")
         self.assertEqual(done.returncode, 2)
         self.assertIn("schema version 99", done.stderr)
-        self.pg.psql("UPDATE srmi_meta SET value = '1' WHERE key = 'schema_version'", db=db)
+        self.pg.psql("UPDATE srmi_meta SET value = '2' WHERE key = 'schema_version'", db=db)
         # Two live instances with one name.
         done = run("--state", self.uri, "--node-name", "n1")
         self.assertEqual(done.returncode, 2)
