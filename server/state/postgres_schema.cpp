@@ -46,46 +46,34 @@ INSERT INTO srmi_meta (key, value) VALUES ('product', 'srmi'), ('schema_version'
 
 // Version 2 keeps each identifier's status changes: srmi_history, numbered
 // per identifier by srmi_identifiers.history_n as reports are by
-// reports_added, written by srmi_append() in the transaction of the change.
-// An identifier of an upgraded database is known from the upgrade on, as a
-// SQLite file of schema 2 restored.
+// reports_added (history_at: the newest one's time), written by
+// srmi_append() in the transaction of the change. old_status is the status
+// before the identifier's latest write, set by the UPDATE that writes it:
+// RETURNING sees only new values, and a SELECT first made every status write
+// about 15% dearer. An identifier of an upgraded database is known from the
+// upgrade on, as a SQLite file of schema 2 restored.
 constexpr const char* kUpgradeFrom1 = R"sql(
 CREATE TABLE srmi_history (gkey text NOT NULL, ikey text NOT NULL, n bigint NOT NULL,
                            seq bigint NOT NULL, at_ms bigint NOT NULL, old_status int,
                            status int NOT NULL, details text, node text NOT NULL,
                            PRIMARY KEY (gkey, ikey, n));
-ALTER TABLE srmi_identifiers ADD COLUMN history_n bigint NOT NULL DEFAULT 0;
+ALTER TABLE srmi_identifiers ADD COLUMN history_n bigint NOT NULL DEFAULT 0,
+                             ADD COLUMN history_at bigint NOT NULL DEFAULT 0,
+                             ADD COLUMN old_status int;
+UPDATE srmi_identifiers
+   SET history_n = 1, history_at = (extract(epoch FROM clock_timestamp()) * 1000)::bigint;
 INSERT INTO srmi_history (gkey, ikey, n, seq, at_ms, old_status, status, details, node)
-SELECT gkey, ikey, 1, (SELECT seq FROM srmi_head),
-       (extract(epoch FROM clock_timestamp()) * 1000)::bigint, NULL, status, details, ''
+SELECT gkey, ikey, 1, (SELECT seq FROM srmi_head), history_at, NULL, status, details, ''
   FROM srmi_identifiers;
-UPDATE srmi_identifiers SET history_n = 1;
-
--- One status change of an identifier, numbered p_n: dated p_at, moved up to
--- the change before it as StatusHistory::record() does, and the
--- identifier's changes beyond the newest p_keep dropped.
-CREATE FUNCTION srmi_history_add(p_gkey text, p_ikey text, p_n bigint, p_seq bigint,
-                                 p_at bigint, p_old int, p_status int, p_details text,
-                                 p_node text, p_keep bigint) RETURNS void
-LANGUAGE plpgsql AS $fn$
-BEGIN
-    INSERT INTO srmi_history (gkey, ikey, n, seq, at_ms, old_status, status, details, node)
-    VALUES (p_gkey, p_ikey, p_n, p_seq,
-            GREATEST(p_at, (SELECT at_ms FROM srmi_history
-                             WHERE gkey = p_gkey AND ikey = p_ikey AND n = p_n - 1)),
-            p_old, p_status, p_details, p_node);
-    IF p_n > p_keep THEN
-        DELETE FROM srmi_history WHERE gkey = p_gkey AND ikey = p_ikey AND n <= p_n - p_keep;
-    END IF;
-END
-$fn$;
 
 DROP FUNCTION IF EXISTS srmi_append(text, jsonb);  -- version 1's (a new database has none)
 -- Appends p_changes (a JSON array, applied in order) to the log after the
 -- head, applies each to the state tables exactly as Registry::apply() does in
 -- memory (a change that cannot apply is a no-op in both), keeps the history
 -- as the registry does (an identifier's appearance, then each change to
--- another status; at most p_keep changes per identifier, none when 0),
+-- another status, dated no earlier than the change before it as
+-- StatusHistory::record() does; at most p_keep changes per identifier,
+-- none when 0),
 -- notifies the followers, and returns the number of the last change.
 -- An instance of schema 1 still running calls this with two arguments and
 -- undated changes: p_keep's default is history_changes' (HistoryLimits), and
@@ -107,7 +95,7 @@ DECLARE
     v_n bigint;
     v_first bigint := CASE WHEN p_keep > 0 THEN 1 ELSE 0 END;  -- history_n of a new identifier
     v_now bigint := (extract(epoch FROM clock_timestamp()) * 1000)::bigint;
-    v_at bigint;
+    v_at bigint;  -- the change's time; then its entry's, no earlier than the one before
 BEGIN
     UPDATE srmi_head SET seq = seq + v_count RETURNING seq INTO v_last;
     v_seq := v_last - v_count;
@@ -122,37 +110,28 @@ BEGIN
         v_seq := v_seq + 1;
         v_at := COALESCE((c ->> 'at')::bigint, v_now);
         CASE c ->> 'k'
-        WHEN 'status' THEN
-            v_status := (c ->> 's')::int;
-            SELECT status, history_n INTO v_old, v_n FROM srmi_identifiers
-             WHERE gkey = c ->> 'gk' AND ikey = c ->> 'ik';
-            IF FOUND THEN
-                IF p_keep > 0 AND v_old <> v_status THEN
-                    v_n := v_n + 1;
-                    PERFORM srmi_history_add(c ->> 'gk', c ->> 'ik', v_n, v_seq,
-                                             v_at, v_old, v_status, c ->> 'd',
-                                             p_node, p_keep);
+        WHEN 'status', 'expire' THEN
+            -- An expiry: status -1, if lease `lease` is still the identifier's.
+            v_status := CASE WHEN c ->> 'k' = 'status' THEN (c ->> 's')::int ELSE -1 END;
+            UPDATE srmi_identifiers
+               SET status = v_status, old_status = status, details = c ->> 'd',
+                   lease_ttl = COALESCE((c ->> 'ttl')::int, 0),
+                   lease = CASE WHEN c ? 'ttl' THEN v_seq ELSE 0 END,
+                   history_n = history_n + (p_keep > 0 AND status <> v_status)::int,
+                   history_at = CASE WHEN p_keep > 0 AND status <> v_status
+                                     THEN GREATEST(history_at, v_at) ELSE history_at END
+             WHERE gkey = c ->> 'gk' AND ikey = c ->> 'ik'
+               AND (c ->> 'k' = 'status' OR (lease_ttl > 0 AND lease = (c ->> 'lease')::bigint))
+            RETURNING old_status, history_n, history_at INTO v_old, v_n, v_at;
+            IF FOUND AND p_keep > 0 AND v_old <> v_status THEN
+                INSERT INTO srmi_history (gkey, ikey, n, seq, at_ms, old_status, status, details,
+                                          node)
+                VALUES (c ->> 'gk', c ->> 'ik', v_n, v_seq, v_at, v_old, v_status, c ->> 'd',
+                        p_node);
+                IF v_n > p_keep THEN
+                    DELETE FROM srmi_history
+                     WHERE gkey = c ->> 'gk' AND ikey = c ->> 'ik' AND n <= v_n - p_keep;
                 END IF;
-                UPDATE srmi_identifiers
-                   SET status = v_status, details = c ->> 'd',
-                       lease_ttl = COALESCE((c ->> 'ttl')::int, 0),
-                       lease = CASE WHEN c ? 'ttl' THEN v_seq ELSE 0 END, history_n = v_n
-                 WHERE gkey = c ->> 'gk' AND ikey = c ->> 'ik';
-            END IF;
-        WHEN 'expire' THEN
-            SELECT status, history_n INTO v_old, v_n FROM srmi_identifiers
-             WHERE gkey = c ->> 'gk' AND ikey = c ->> 'ik' AND lease_ttl > 0
-               AND lease = (c ->> 'lease')::bigint;
-            IF FOUND THEN
-                IF p_keep > 0 AND v_old <> -1 THEN
-                    v_n := v_n + 1;
-                    PERFORM srmi_history_add(c ->> 'gk', c ->> 'ik', v_n, v_seq,
-                                             v_at, v_old, -1, c ->> 'd',
-                                             p_node, p_keep);
-                END IF;
-                UPDATE srmi_identifiers
-                   SET status = -1, details = c ->> 'd', lease_ttl = 0, lease = 0, history_n = v_n
-                 WHERE gkey = c ->> 'gk' AND ikey = c ->> 'ik';
             END IF;
         WHEN 'report' THEN
             UPDATE srmi_identifiers SET reports_added = reports_added + 1
@@ -167,15 +146,17 @@ BEGIN
         WHEN 'add' THEN
             IF EXISTS (SELECT 1 FROM srmi_groups WHERE gkey = c ->> 'gk') THEN
                 INSERT INTO srmi_identifiers (gkey, ikey, name, position, status, details,
-                                              max_reports, lease_ttl, lease, history_n)
+                                              max_reports, lease_ttl, lease, history_n,
+                                              history_at)
                 VALUES (c ->> 'gk', c ->> 'ik', c ->> 'i', v_seq, (c ->> 's')::int, c ->> 'd',
                         (c ->> 'm')::int, COALESCE((c ->> 'ttl')::int, 0),
-                        CASE WHEN c ? 'ttl' THEN v_seq ELSE 0 END, v_first)
+                        CASE WHEN c ? 'ttl' THEN v_seq ELSE 0 END, v_first, v_at)
                 ON CONFLICT DO NOTHING;
                 IF FOUND AND p_keep > 0 THEN
-                    PERFORM srmi_history_add(c ->> 'gk', c ->> 'ik', 1, v_seq,
-                                             v_at, NULL, (c ->> 's')::int,
-                                             c ->> 'd', p_node, p_keep);
+                    INSERT INTO srmi_history (gkey, ikey, n, seq, at_ms, old_status, status,
+                                              details, node)
+                    VALUES (c ->> 'gk', c ->> 'ik', 1, v_seq, v_at, NULL, (c ->> 's')::int,
+                            c ->> 'd', p_node);
                 END IF;
             END IF;
         WHEN 'remove' THEN
@@ -192,14 +173,16 @@ BEGIN
                 v_sub := 0;
                 FOR v_id IN SELECT value FROM jsonb_array_elements(c -> 'ids') LOOP
                     INSERT INTO srmi_identifiers (gkey, ikey, name, position, sub, status,
-                                                  details, max_reports, history_n)
+                                                  details, max_reports, history_n, history_at)
                     VALUES (c ->> 'gk', v_id ->> 'ik', v_id ->> 'i', v_seq, v_sub,
-                            (v_id ->> 's')::int, v_id ->> 'd', (v_id ->> 'm')::int, v_first)
+                            (v_id ->> 's')::int, v_id ->> 'd', (v_id ->> 'm')::int, v_first,
+                            v_at)
                     ON CONFLICT DO NOTHING;
                     IF FOUND AND p_keep > 0 THEN
-                        PERFORM srmi_history_add(c ->> 'gk', v_id ->> 'ik', 1, v_seq,
-                                                 v_at, NULL, (v_id ->> 's')::int,
-                                                 v_id ->> 'd', p_node, p_keep);
+                        INSERT INTO srmi_history (gkey, ikey, n, seq, at_ms, old_status, status,
+                                                  details, node)
+                        VALUES (c ->> 'gk', v_id ->> 'ik', 1, v_seq, v_at, NULL,
+                                (v_id ->> 's')::int, v_id ->> 'd', p_node);
                     END IF;
                     v_sub := v_sub + 1;
                 END LOOP;
