@@ -225,6 +225,7 @@ void Server::join_cluster() {
     options.uri = config_.state_uri;
     options.node = config_.node_name;
     options.lapse = std::chrono::seconds(config_.heartbeat_lapse);
+    options.history = registry_.history_limits();  // history_changes, history_age
     cluster_ = std::make_unique<PostgresState>(std::move(options), registry_);
     // The members: internal (written only through the shared log), this
     // instance first, until the shared registry replaces the group.

@@ -45,9 +45,26 @@ constexpr int kFetchMax = 5000;           // log rows per fetch
 constexpr auto kRetry = std::chrono::milliseconds(500);
 constexpr int kIdlePollMs = 1000;         // the follower re-reads the log at least this often
 
-constexpr const char* kAppend = "SELECT srmi_append($1, $2::jsonb)";
+constexpr const char* kAppend = "SELECT srmi_append($1, $2::jsonb, $3)";
 constexpr const char* kFetch =
-    "SELECT seq, change::text FROM srmi_log WHERE seq > $1 ORDER BY seq LIMIT $2";
+    "SELECT seq, node, change::text FROM srmi_log WHERE seq > $1 ORDER BY seq LIMIT $2";
+// The leader's pruning of the history, as StatusHistory trims: by count, the
+// changes beyond the newest $1 of each identifier (each append keeps that
+// count for its identifier; this catches a lowered limit); by age, those
+// older than $1 (ms) but for the newest at or before it, the status when the
+// kept time begins (an identifier's changes are numbered without gaps and
+// dated in order, so the next one tells). Rows an append has locked are left
+// for the next time: the prune never waits for one, so never deadlocks with one.
+constexpr const char* kPruneHistoryByCount =
+    "DELETE FROM srmi_history WHERE (gkey, ikey, n) IN ("
+    " SELECT h.gkey, h.ikey, h.n FROM srmi_history h"
+    " JOIN srmi_identifiers i ON i.gkey = h.gkey AND i.ikey = h.ikey"
+    " WHERE h.n <= i.history_n - $1 FOR UPDATE OF h SKIP LOCKED)";
+constexpr const char* kPruneHistoryByAge =
+    "DELETE FROM srmi_history WHERE (gkey, ikey, n) IN ("
+    " SELECT h.gkey, h.ikey, h.n FROM srmi_history h"
+    " JOIN srmi_history next ON next.gkey = h.gkey AND next.ikey = h.ikey AND next.n = h.n + 1"
+    " WHERE next.at_ms <= $1 FOR UPDATE OF h SKIP LOCKED)";
 
 // PostgreSQL's text and jsonb cannot hold U+0000: it is kept as U+FFFD.
 std::string storable(std::string text) {
@@ -65,6 +82,10 @@ Json encode(const StateChange& c) {
     Json j = Json::object();
     j["g"] = c.group;
     j["gk"] = core::name_key(c.group);
+    // When it was written, for the history (reports carry their own time).
+    if (c.kind != StateChange::Kind::kAddReport && c.kind != StateChange::Kind::kRemoveIdentifier) {
+        j["at"] = c.at_ms;
+    }
     switch (c.kind) {
         case StateChange::Kind::kSetStatus:
             j["k"] = "status";
@@ -131,11 +152,14 @@ std::int64_t ttl_of(const Json& j) {
     return it == j.end() ? 0 : it->get<std::int64_t>();
 }
 
-// A change of the log, numbered `seq`: a lease it starts is lease `seq`.
-StateChange decode(const std::string& text, std::uint64_t seq) {
+// A change of the log, numbered `seq`, written through `node`: a lease it
+// starts is lease `seq`.
+StateChange decode(const std::string& text, std::uint64_t seq, std::string node) {
     const auto j = Json::parse(text);
     StateChange c;
     c.lease = seq;
+    c.node = std::move(node);
+    c.at_ms = j.value("at", std::int64_t{0});
     c.group = j.at("g").get<std::string>();
     const auto kind = j.at("k").get<std::string>();
     if (kind == "group") {
@@ -341,6 +365,8 @@ public:
 
     std::uint64_t record_locked(StateChange change) {
         if (!accepting_locked()) return 0;
+        // Dated here, once, so that every instance's history has the same time.
+        if (change.at_ms == 0) change.at_ms = registry_.now_ms();
         const auto ticket = next_ticket_++;
         queue_.emplace_back(ticket, std::move(change));
         if (queue_.size() == 1) cv_.notify_one();
@@ -519,11 +545,40 @@ private:
                 spdlog::warn("state database {}: pruning the log failed: {}", where_, e.what());
             }
         }
+        if (leader_.load() && now >= next_history_prune_) {
+            // Often enough for the age kept (a tenth of it), at least hourly.
+            next_history_prune_ = now + std::clamp<std::chrono::seconds>(
+                                            options_.history.max_age / 10, std::chrono::seconds(1),
+                                            std::chrono::hours(1));
+            if (!prune_history()) return;
+        }
         if (now >= next_heartbeat_) {
             const auto period = std::max<std::chrono::milliseconds>(options_.lapse / 3,
                                                                     std::chrono::milliseconds(500));
             if (heartbeat()) next_heartbeat_ = now + period;
         }
+    }
+
+    // The table's history bounded as each instance bounds its own; false if
+    // the writer's connection was lost.
+    bool prune_history() {
+        const auto& limits = options_.history;
+        const auto cutoff =
+            registry_.now_ms() -
+            std::chrono::duration_cast<std::chrono::milliseconds>(limits.max_age).count();
+        try {
+            writer_->exec(kPruneHistoryByCount, {std::to_string(limits.max_changes)});
+            writer_->exec(kPruneHistoryByAge, {std::to_string(cutoff)});
+        } catch (const PgError& e) {
+            if (e.lost()) {
+                writer_.reset();
+                note_lost("writer", e);
+                return false;
+            }
+            spdlog::warn("state database {}: pruning the status history failed: {}", where_,
+                         e.what());
+        }
+        return true;
     }
 
     // This instance's member identifier: running, leased for the lapse.
@@ -545,7 +600,7 @@ private:
     bool open_writer() {
         try {
             auto db = PgConnection::open(options_.uri, application_);
-            db->prepare("append", kAppend, 2);
+            db->prepare("append", kAppend, 3);
             writer_ = std::move(db);
             std::lock_guard lock(mutex_);
             writer_up_ = true;
@@ -580,7 +635,9 @@ private:
         bool ok = false;
         try {
             auto result = writer_->exec_prepared(
-                "append", {options_.node, changes.dump(-1, ' ', false, Json::error_handler_t::replace)});
+                "append", {options_.node,
+                           changes.dump(-1, ' ', false, Json::error_handler_t::replace),
+                           std::to_string(options_.history.max_changes)});
             const auto seq = std::stoull(detail::pg_field(result.get(), 0, 0).value_or("0"));
             ok = true;
             std::lock_guard lock(mutex_);
@@ -608,7 +665,7 @@ private:
 
     void open_follower() {
         auto db = PgConnection::open(options_.uri, application_);
-        const auto cluster = prepare_schema(*db, where_, PostgresState::kSchemaVersion);
+        const auto cluster = prepare_schema(*db, where_);
         // One live instance per name: the lock lives as long as this connection.
         auto held = db->exec("SELECT pg_try_advisory_lock(1936878953, hashtext($1))", {options_.node});
         if (detail::pg_field(held.get(), 0, 0).value_or("f") != "t") {
@@ -653,6 +710,7 @@ private:
                 change.kind = StateChange::Kind::kAddGroup;
                 change.group = group.name;
                 change.identifiers = group.identifiers;
+                change.at_ms = registry_.now_ms();
                 missing.push_back(encode(change));
             } else if (Json::parse(there->second) != mine) {
                 conflicts.push_back(group.name);
@@ -666,11 +724,14 @@ private:
             change.kind = StateChange::Kind::kAddGroup;
             change.group = options_.members_group;
             change.identifiers.push_back(core::PersistedIdentifier{options_.node, -1, "starting", 0, {}, 0, 0, {}});
+            change.at_ms = registry_.now_ms();
             missing.push_back(encode(change));
         }
         if (!missing.empty()) {
-            follower_->exec(kAppend, {options_.node, missing.dump(-1, ' ', false,
-                                                                   Json::error_handler_t::replace)});
+            follower_->exec(kAppend,
+                            {options_.node,
+                             missing.dump(-1, ' ', false, Json::error_handler_t::replace),
+                             std::to_string(options_.history.max_changes)});
         }
 
         follower_->exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
@@ -681,6 +742,9 @@ private:
             "FROM srmi_identifiers ORDER BY gkey, position, sub");
         auto reports = follower_->exec(
             "SELECT gkey, ikey, ts, log FROM srmi_reports ORDER BY gkey, ikey, n");
+        auto history = follower_->exec(
+            "SELECT gkey, ikey, at_ms, old_status, status, details, node FROM srmi_history "
+            "ORDER BY gkey, ikey, n");
         follower_->exec("COMMIT");
 
         std::map<std::string, core::PersistedGroup> by_key;
@@ -716,6 +780,21 @@ private:
             it->second->reports.push_back(core::Report{
                 std::strtoll(detail::libpq().PQgetvalue(reports.get(), row, 2), nullptr, 10),
                 detail::pg_field(reports.get(), row, 3).value_or("")});
+        }
+        for (int row = 0; row < detail::libpq().PQntuples(history.get()); ++row) {
+            auto it = ids.find({detail::pg_field(history.get(), row, 0).value_or(""),
+                                detail::pg_field(history.get(), row, 1).value_or("")});
+            if (it == ids.end()) continue;
+            core::StatusTransition change;
+            change.at_ms =
+                std::strtoll(detail::libpq().PQgetvalue(history.get(), row, 2), nullptr, 10);
+            if (auto from = detail::pg_field(history.get(), row, 3)) {
+                change.from = std::atoi(from->c_str());
+            }
+            change.to = std::atoi(detail::libpq().PQgetvalue(history.get(), row, 4));
+            change.details = detail::pg_field(history.get(), row, 5);
+            change.node = detail::pg_field(history.get(), row, 6).value_or("");
+            it->second->history.push_back(std::move(change));
         }
         for (const auto& key : order) {
             auto& group = by_key[key];
@@ -800,7 +879,8 @@ private:
                 load();
                 return true;
             }
-            const auto change = decode(detail::pg_field(rows.get(), row, 1).value_or("{}"), seq);
+            const auto change = decode(detail::pg_field(rows.get(), row, 2).value_or("{}"), seq,
+                                       detail::pg_field(rows.get(), row, 1).value_or(""));
             registry_.apply(change);
             from = seq;
             if (row % 256 == 255 || row + 1 == count) publish_applied(from);
@@ -853,6 +933,7 @@ private:
     std::chrono::steady_clock::time_point next_maintenance_{};  // writer's
     std::chrono::steady_clock::time_point next_heartbeat_{};    // writer's
     std::chrono::steady_clock::time_point next_prune_{};        // writer's
+    std::chrono::steady_clock::time_point next_history_prune_{};  // writer's
     bool loaded_ = false;     // written by the follower; read under mutex_ via accepting_locked
 
     mutable std::mutex mutex_;

@@ -12,6 +12,7 @@
 
 #include "core/registry.h"
 #include "core/state_journal.h"
+#include "core/status_history.h"
 #include "server/state/state_error.h"
 
 namespace srmi::server {
@@ -28,6 +29,9 @@ struct PostgresOptions {
     std::string members_group = "cluster";
     /// How long a member's heartbeat may lapse before it is `unreachable`.
     std::chrono::seconds lapse{10};
+    /// The status history kept in the database (srmi_history), as in memory:
+    /// by count with each change, by age by the leader now and then.
+    core::HistoryLimits history{};
 };
 
 /// What the store says about itself, for /readyz, /metrics and the dashboard.
@@ -51,7 +55,7 @@ struct PostgresHealth {
 class PostgresState final : public core::StateJournal {
 public:
     /// The schema this build reads and writes (srmi_meta.schema_version).
-    static constexpr int kSchemaVersion = 1;
+    static constexpr int kSchemaVersion = 2;
 
     /// Checks `options` (throws StateError for a malformed URI or node name);
     /// connects nothing yet.
@@ -66,11 +70,13 @@ public:
     static std::string redacted(std::string_view uri);
 
     /// Connects, initialising an empty database, loads the shared registry
-    /// into `registry`, declares `declared` (the configuration's public
-    /// groups) and starts following the log. Throws StateError, touching
-    /// nothing, for a database that is not srmi's, another schema version or
-    /// a node name a live instance holds. A database it cannot reach is no
-    /// error: the store keeps trying in the background and health() says so.
+    /// into `registry` (with each identifier's history), declares `declared`
+    /// (the configuration's public groups) and starts following the log. A
+    /// database of an older schema is upgraded in place. Throws StateError,
+    /// touching nothing, for a database that is not srmi's, a schema version
+    /// this build does not know or a node name a live instance holds. A
+    /// database it cannot reach is no error: the store keeps trying in the
+    /// background and health() says so.
     void start(std::vector<core::PersistedGroup> declared);
 
     /// Marks this instance `shutting down` (-2) in the members group, stops

@@ -5,7 +5,9 @@ real PostgreSQL server (tests/support/postgres_server.py), as a user runs them.
 Convergence, events raised on every instance for a change made on one, racing
 writers ending identical everywhere, SIGKILL in the middle of acknowledged
 writes, the database stopped and started under load, an instance catching up
-on 10 000 changes it missed, and the refusals at start-up (exit 2).
+on 10 000 changes it missed, the status history (the same on every instance
+and in srmi_history, kept across SIGKILL, bounded, a database of schema 1
+upgraded), and the refusals at start-up (exit 2).
 Usage: cluster_test.py PATH/TO/srmi
 """
 import json
@@ -23,6 +25,7 @@ from srmi_test import LISTENING, SrmiProcess, wait_until  # noqa: E402
 from postgres_server import PASSWORD, PostgresServer  # noqa: E402
 
 SRMI = os.path.abspath(sys.argv.pop(1)) if len(sys.argv) > 1 else "build/srmi"
+HERE = os.path.dirname(os.path.abspath(__file__))
 DEADLINE = 20  # seconds for any single wait
 
 CONFIG = {
@@ -49,6 +52,18 @@ class Node(SrmiProcess):
 
     def reports(self, group, identifier):
         return self.call("sr_list_reports", {"group": group, "identifier": identifier})["result"]
+
+    def history(self, group, identifier="all"):
+        return self.call("sr_status_history", {"group": group, "identifier": identifier})["result"]
+
+    def history_text(self, group):
+        return self.text("sr_status_history", {"group": group, "identifier": "all"})
+
+
+def stored(entry):
+    """An sr_status_history entry as srmi_history keeps it."""
+    return {"Time": entry["Time"], "Old": entry["Old"], "Status": entry["Status"],
+            "Details": entry.get("Details"), "Node": entry.get("Node", "")}
 
 
 class UdpReceiver:
@@ -106,6 +121,26 @@ class ClusterTest(unittest.TestCase):
         for n in nodes:
             self.assertTrue(wait_until(n.ready, DEADLINE, 0.05), "".join(n.log))
         return nodes
+
+    def db(self):
+        return self.uri.rsplit("/", 1)[1]
+
+    def stored_history(self, group, identifier):
+        """srmi_history's rows of one identifier, oldest first, as stored() shows an entry."""
+        return json.loads(self.pg.psql(
+            "SELECT COALESCE(json_agg(json_build_object('Time', at_ms, 'Old', old_status, "
+            "'Status', status, 'Details', details, 'Node', node) ORDER BY n), '[]') "
+            f"FROM srmi_history WHERE gkey = '{group}' AND ikey = '{identifier}'", db=self.db()))
+
+    def assert_stored(self, node, group, identifiers):
+        """Each identifier's history on `node` is what srmi_history holds."""
+        for identifier in identifiers:
+            self.assertEqual([stored(e) for e in node.history(group, identifier)],
+                             self.stored_history(group, identifier), f"{group}/{identifier}")
+
+    def same_history(self, nodes, group):
+        """Whether the nodes come to show the same history of `group`'s identifiers."""
+        return self.converged(nodes, "sr_status_history", {"group": group, "identifier": "all"})
 
     def converged(self, nodes, method="sr_list_status", params=None):
         def same():
@@ -413,6 +448,183 @@ class ClusterTest(unittest.TestCase):
             proc.kill()
             proc.wait()
 
+    # --- status history -----------------------------------------------------------
+
+    def test_every_instance_keeps_the_same_history_naming_the_instance_written_to(self):
+        n1, n2 = self.cluster(2)
+        # The configuration's identifiers appeared when n1, up first, declared them.
+        expected = {("gw", "main"): [(None, 1, None, "n1")],
+                    ("db", "main"): [(None, 1, None, "n1")],
+                    ("db", "replica"): [(None, 1, None, "n1")]}
+        # Each write is answered once applied on the instance written to, and
+        # the next waits until both have applied it (the other checks its
+        # write against what it has applied): the log holds them in this
+        # order, and each one's Old is known. (identifier, Old) of the entry
+        # each adds; None: no entry.
+        writes = [
+            (n1, "sr_set_status", {"group": "gw", "status": -2, "details": "down"}, ("main", 1)),
+            (n2, "sr_set_status", {"group": "gw", "status": 3, "details": "up"}, ("main", -2)),
+            (n2, "sr_set_status", {"group": "gw", "status": 3, "details": "still up"}, None),
+            (n1, "sr_add_identifier", {"group": "db", "identifier": "standby", "status": -1},
+             ("standby", None)),
+            (n2, "sr_set_status", {"group": "db", "identifier": "replica", "status": -3},
+             ("replica", 1)),
+            (n1, "sr_set_status", {"group": "db", "identifier": "replica", "status": -3,
+                                   "details": "again"}, None),
+            (n1, "sr_set_status", {"group": "db", "identifier": "standby", "status": 2},
+             ("standby", -1)),
+            (n2, "sr_add_identifier", {"group": "db", "identifier": "temp"}, None),
+            (n1, "sr_remove_identifier", {"group": "db", "identifier": "temp"}, None),
+            (n2, "sr_set_status", {"group": "gw", "status": 4, "ttl": 1}, ("main", 3)),
+        ]
+        for node, method, params, entry in writes:
+            answer = node.call(method, params)
+            self.assertEqual(answer.get("result"), "OK", (method, params, answer))
+            self.assertTrue(self.converged([n1, n2]))
+            if entry:
+                identifier, old = entry
+                expected.setdefault((params["group"], identifier), []).append(
+                    (old, params["status"], params.get("details"), node.name))
+        # The lease ends on the leader: the expiry is that instance's write.
+        self.assertTrue(wait_until(lambda: all(
+            n.history("gw")[-1]["Status"] == -1 for n in (n1, n2)), DEADLINE, 0.05))
+        leader = self.pg.psql("SELECT node FROM srmi_log WHERE change->>'k' = 'expire'",
+                              db=self.db())
+        self.assertIn(leader, ("n1", "n2"))
+        expected[("gw", "main")].append((4, -1, "expired", leader))
+        for group in ("gw", "db", "cluster"):
+            self.assertTrue(self.same_history([n1, n2], group), group)
+        for (group, identifier), changes in expected.items():
+            self.assertEqual([(e["Old"], e["Status"], e.get("Details"), e.get("Node"))
+                              for e in n1.history(group, identifier)], changes,
+                             f"{group}/{identifier}")
+        self.assertEqual(sum(len(c) for c in expected.values()), 10)
+        for group in ("gw", "db"):
+            times = [e["Time"] for e in n1.history(group)]
+            self.assertEqual(times, sorted(times))
+        # The database holds the same, and nothing of the identifier removed.
+        for n in (n1, n2):
+            self.assert_stored(n, "gw", ["main"])
+            self.assert_stored(n, "db", ["main", "replica", "standby"])
+        self.assertEqual(self.stored_history("db", "temp"), [])
+        self.assertEqual(n1.call("sr_status_history", {"group": "db", "identifier": "temp"})
+                         ["error"]["code"], 404)
+
+    def test_the_history_outlives_sigkill_and_a_new_instance_loads_it(self):
+        n1, n2 = self.cluster(2)
+        for i, status in enumerate([2, -2, 3, -3, 4, -4, 5, -5, 6, -6]):
+            node = (n1, n2)[i % 2]
+            self.assertEqual(node.call("sr_set_status", {"group": "gw", "status": status,
+                                                         "details": f"w{i}"})["result"], "OK")
+            self.assertEqual(node.call("sr_set_status", {"group": "db", "identifier": "replica",
+                                                         "status": -status})["result"], "OK")
+        for group in ("gw", "db"):
+            self.assertTrue(self.same_history([n1, n2], group))
+        before = {g: n1.history_text(g) for g in ("gw", "db")}
+        self.assertEqual(len(json.loads(before["gw"])), 11)
+        self.assertEqual(len(json.loads(before["db"])), 12)
+        n1.kill()
+        again = self.node("n1")
+        self.assertTrue(wait_until(again.ready, DEADLINE, 0.05), "".join(again.log))
+        fresh = self.node("n3")
+        self.assertTrue(wait_until(fresh.ready, DEADLINE, 0.05), "".join(fresh.log))
+        for g in ("gw", "db"):
+            self.assertEqual(again.history_text(g), before[g], g)
+            self.assertEqual(fresh.history_text(g), before[g], g)
+        # The members' own history goes on (n3 joined, n1 came back): the same everywhere.
+        self.assertTrue(self.same_history([again, n2, fresh], "cluster"))
+        self.assertIn("n3", {e["Identifier"] for e in fresh.history("cluster")})
+
+    def test_the_history_in_the_database_is_bounded_by_count(self):
+        config = dict(CONFIG, history_changes=4)
+        n1, n2 = (self.node(f"n{i}", config=config) for i in (1, 2))
+        for n in (n1, n2):
+            self.assertTrue(wait_until(n.ready, DEADLINE, 0.05))
+        for i in range(10):
+            self.assertEqual((n1, n2)[i % 2].call("sr_set_status", {"group": "gw",
+                                                                    "status": i + 2})["result"],
+                             "OK")
+        rows = self.stored_history("gw", "main")
+        self.assertEqual([(r["Old"], r["Status"]) for r in rows], [(7, 8), (8, 9), (9, 10),
+                                                                   (10, 11)])
+        self.assertTrue(self.same_history([n1, n2], "gw"))
+        for n in (n1, n2):
+            self.assert_stored(n, "gw", ["main"])
+
+    def test_the_history_in_the_database_is_bounded_by_age(self):
+        config = dict(CONFIG, history_age=5)
+        n1 = self.node("n1", config=config)
+        self.assertTrue(wait_until(n1.ready, DEADLINE, 0.05))
+        for status in (2, 3, 4, 5):
+            self.assertEqual(n1.call("sr_set_status", {"group": "gw", "status": status})["result"],
+                             "OK")
+        self.assertEqual(len(self.stored_history("gw", "main")), 5)
+        # Pruned by the leader once 5 s old, but for the newest: the status since.
+        self.assertTrue(wait_until(lambda: len(self.stored_history("gw", "main")) == 1,
+                                   DEADLINE, 0.1))
+        self.assertEqual(self.stored_history("gw", "main")[0]["Status"], 5)
+        n2 = self.node("n2", config=config)
+        self.assertTrue(wait_until(n2.ready, DEADLINE, 0.05))
+        self.assertEqual([e["Status"] for e in n2.history("gw")], [5])
+        # The next change trims memory as the table was: all alike again
+        # (for 5 s: then the table drops the 5, and memory at the next change).
+        self.assertEqual(n2.call("sr_set_status", {"group": "gw", "status": 6})["result"], "OK")
+        self.assertTrue(self.same_history([n1, n2], "gw"))
+        self.assert_stored(n1, "gw", ["main"])
+        self.assertEqual([e["Status"] for e in n1.history("gw")], [5, 6])
+
+    def test_a_database_of_schema_1_is_upgraded_keeping_the_registry(self):
+        db = self.db()
+        with open(os.path.join(HERE, "postgres_schema_v1.sql")) as f:
+            self.pg.psql(f.read(), db=db)
+
+        def ids(*names_statuses):
+            return [{"i": i, "ik": i, "s": s, "d": None, "m": m} for i, s, m in names_statuses]
+        # What an instance of schema 1 wrote: its groups (as CONFIG declares
+        # them), a status, a report, an identifier added.
+        changes = [
+            {"g": "cluster", "gk": "cluster", "k": "group",
+             "ids": [{"i": "old", "ik": "old", "s": -1, "d": "starting", "m": 0}]},
+            {"g": "gw", "gk": "gw", "k": "group", "ids": ids(("main", 1, 50))},
+            {"g": "db", "gk": "db", "k": "group", "ids": ids(("main", 1, 50), ("replica", 1, 3))},
+            {"g": "gw", "gk": "gw", "k": "status", "i": "main", "ik": "main", "s": -2, "d": "down"},
+            {"g": "db", "gk": "db", "k": "report", "i": "replica", "ik": "replica",
+             "t": 1700000000, "l": "lag 3s"},
+            {"g": "db", "gk": "db", "k": "add", "i": "standby", "ik": "standby", "s": 5,
+             "d": "warm", "m": 50},
+        ]
+        self.pg.psql(f"SELECT srmi_append('old', '{json.dumps(changes)}'::jsonb)", db=db)
+        n1 = self.node("n1")
+        self.assertTrue(wait_until(n1.ready, DEADLINE, 0.05), "".join(n1.log))
+        self.assertTrue(any("schema upgraded from version 1 to 2" in line for line in n1.log))
+        self.assertEqual(self.pg.psql("SELECT value FROM srmi_meta WHERE key = 'schema_version'",
+                                      db=db), "2")
+        self.assertEqual(n1.call("sr_get_status", {"group": "gw"})["result"],
+                         {"Readiness": False, "Status": -2, "Details": "down"})
+        self.assertEqual([r["Log"] for r in n1.reports("db", "replica")], ["lag 3s"])
+        self.assertEqual(n1.call("sr_list_identifiers", {"group": "db"})["result"]["Identifiers"],
+                         ["main", "replica", "standby"])
+        # History starts at the upgrade: each identifier known from then on, in its status then.
+        gw = n1.history("gw")
+        self.assertEqual([(e["Old"], e["Status"], e.get("Details"), e.get("Node")) for e in gw],
+                         [(None, -2, "down", None)])
+        self.assertEqual([(e["Identifier"], e["Old"], e["Status"]) for e in n1.history("db")],
+                         [("main", None, 1), ("replica", None, 1), ("standby", None, 5)])
+        self.assertEqual(n1.call("sr_set_status", {"group": "gw", "status": 3})["result"], "OK")
+        # An instance of schema 1 still running: two arguments, changes undated.
+        self.pg.psql("SELECT srmi_append('old', '[{\"g\": \"gw\", \"gk\": \"gw\", \"k\": "
+                     "\"status\", \"i\": \"main\", \"ik\": \"main\", \"s\": 4, \"d\": null}]')",
+                     db=db)
+        self.assertTrue(wait_until(lambda: len(n1.history("gw")) == 3, DEADLINE, 0.05))
+        self.assertEqual([(e["Old"], e["Status"], e.get("Node")) for e in n1.history("gw")],
+                         [(None, -2, None), (-2, 3, "n1"), (3, 4, "old")])
+        n2 = self.node("n2")
+        self.assertTrue(wait_until(n2.ready, DEADLINE, 0.05), "".join(n2.log))
+        for group in ("gw", "db", "cluster"):
+            self.assertTrue(self.same_history([n1, n2], group), group)
+        self.assert_stored(n1, "gw", ["main"])
+        self.assert_stored(n1, "db", ["main", "replica", "standby"])
+
     # --- refusals at start-up ---------------------------------------------------
 
     def test_refusals_exit_2_with_a_clear_message(self):
@@ -444,7 +656,7 @@ class ClusterTest(unittest.TestCase):
         done = run("--state", self.uri, "--node-name", "n9")
         self.assertEqual(done.returncode, 2)
         self.assertIn("schema version 99", done.stderr)
-        self.pg.psql("UPDATE srmi_meta SET value = '1' WHERE key = 'schema_version'", db=db)
+        self.pg.psql("UPDATE srmi_meta SET value = '2' WHERE key = 'schema_version'", db=db)
         # Two live instances with one name.
         done = run("--state", self.uri, "--node-name", "n1")
         self.assertEqual(done.returncode, 2)
