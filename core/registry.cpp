@@ -674,10 +674,9 @@ std::vector<PersistedGroup> Registry::public_state() const {
         PersistedGroup group{g->name, {}};
         for (const auto& id : g->members()) {
             std::lock_guard lock(id->mutex);
-            const auto& changes = id->history.changes();
             group.identifiers.push_back(PersistedIdentifier{
                 id->name, id->status, id->details, id->reports.capacity(), id->reports.snapshot(),
-                id->lease_ttl, id->lease, {changes.begin(), changes.end()}});
+                id->lease_ttl, id->lease, id->history.all()});
         }
         out.push_back(std::move(group));
     }

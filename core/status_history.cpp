@@ -3,66 +3,117 @@
 #include "core/status_history.h"
 
 #include <algorithm>
+#include <limits>
 #include <utility>
 
 namespace srmi::core {
 
 void StatusHistory::record(StatusTransition change, const HistoryLimits& limits) {
     if (limits.max_changes == 0) return;  // history is off
-    if (!changes_.empty() && change.at_ms < changes_.back().at_ms) {
-        change.at_ms = changes_.back().at_ms;
-    }
+    if (!empty() && change.at_ms < back().at_ms) change.at_ms = back().at_ms;
+    // Room first, so the ring never grows beyond max_changes.
+    while (size_ >= limits.max_changes) pop_front();
     const auto now = change.at_ms;
-    changes_.push_back(std::move(change));
+    push_back(std::move(change), limits.max_changes);
     trim(limits, now);
 }
 
 void StatusHistory::assign(std::vector<StatusTransition> changes, const HistoryLimits& limits,
                            std::int64_t now_ms) {
-    changes_.clear();
-    for (auto& change : changes) {
-        if (!changes_.empty() && change.at_ms < changes_.back().at_ms) {
-            change.at_ms = changes_.back().at_ms;
+    slots_.clear();
+    head_ = size_ = 0;
+    if (limits.max_changes == 0) return;
+    const auto keep = std::min(changes.size(), limits.max_changes);
+    slots_.reserve(keep);
+    for (auto i = changes.size() - keep; i < changes.size(); ++i) {
+        auto& change = changes[i];
+        if (!slots_.empty() && change.at_ms < slots_.back().at_ms) {
+            change.at_ms = slots_.back().at_ms;
         }
-        changes_.push_back(std::move(change));
+        slots_.push_back(std::move(change));
     }
+    size_ = slots_.size();
     trim(limits, now_ms);
 }
 
+void StatusHistory::push_back(StatusTransition change, std::size_t max_slots) {
+    if (size_ == slots_.size()) {
+        // Half again as many slots (not twice): a long history wastes at most
+        // a third of its slots; never more than the limit keeps.
+        const auto grown = std::min(std::max(size_ + size_ / 2, size_ + 1), max_slots);
+        std::vector<StatusTransition> bigger;
+        bigger.reserve(grown);
+        for (std::size_t i = 0; i < size_; ++i) bigger.push_back(std::move(slots_[slot(i)]));
+        bigger.resize(grown);
+        slots_ = std::move(bigger);
+        head_ = 0;
+    }
+    slots_[slot(size_)] = std::move(change);
+    ++size_;
+}
+
+void StatusHistory::pop_front() {
+    slots_[head_] = StatusTransition{};  // its details and node freed now
+    head_ = head_ + 1 == slots_.size() ? 0 : head_ + 1;
+    --size_;
+}
+
 void StatusHistory::trim(const HistoryLimits& limits, std::int64_t now_ms) {
-    while (changes_.size() > limits.max_changes) changes_.pop_front();
+    while (size_ > limits.max_changes) pop_front();
     const auto cutoff =
         now_ms - std::chrono::duration_cast<std::chrono::milliseconds>(limits.max_age).count();
     // The newest change at or before the cutoff stays: it is the status then.
-    while (changes_.size() >= 2 && changes_[1].at_ms <= cutoff) changes_.pop_front();
+    while (size_ >= 2 && (*this)[1].at_ms <= cutoff) pop_front();
+}
+
+std::size_t StatusHistory::first_after(std::int64_t at_ms) const {
+    // Binary search over indices: the ring has no iterators of its own.
+    std::size_t low = 0, high = size_;
+    while (low < high) {
+        const auto mid = low + (high - low) / 2;
+        if ((*this)[mid].at_ms <= at_ms) {
+            low = mid + 1;
+        } else {
+            high = mid;
+        }
+    }
+    return low;
+}
+
+std::size_t StatusHistory::first_at_or_after(std::int64_t at_ms) const {
+    return at_ms == std::numeric_limits<std::int64_t>::min() ? 0 : first_after(at_ms - 1);
 }
 
 std::vector<StatusTransition> StatusHistory::between(std::int64_t since_ms, std::int64_t until_ms,
                                                      std::optional<std::size_t> limit) const {
-    const auto by_time = [](const StatusTransition& c, std::int64_t t) { return c.at_ms < t; };
-    auto first = std::lower_bound(changes_.begin(), changes_.end(), since_ms, by_time);
-    auto last = std::upper_bound(changes_.begin(), changes_.end(), until_ms,
-                                 [](std::int64_t t, const StatusTransition& c) { return t < c.at_ms; });
-    if (last < first) last = first;
-    if (limit && static_cast<std::size_t>(last - first) > *limit) {
-        first = last - static_cast<std::ptrdiff_t>(*limit);
-    }
-    return {first, last};
+    auto first = first_at_or_after(since_ms);
+    const auto last = std::max(first, first_after(until_ms));
+    if (limit && last - first > *limit) first = last - *limit;
+    std::vector<StatusTransition> out;
+    out.reserve(last - first);
+    for (auto i = first; i < last; ++i) out.push_back((*this)[i]);
+    return out;
+}
+
+std::vector<StatusTransition> StatusHistory::all() const {
+    std::vector<StatusTransition> out;
+    out.reserve(size_);
+    for (std::size_t i = 0; i < size_; ++i) out.push_back((*this)[i]);
+    return out;
 }
 
 std::vector<ReadinessPoint> readiness_points(const StatusHistory& history, std::int64_t now_ms) {
-    const auto& changes = history.changes();
     const auto longest = std::chrono::duration_cast<std::chrono::milliseconds>(
                              kAvailabilityWindows[kAvailabilityWindowCount - 1].length)
                              .count();
-    const auto opens = now_ms - longest;
     // The first change after the window opened, then one back: the status then.
-    auto first = std::upper_bound(changes.begin(), changes.end(), opens,
-                                  [](std::int64_t t, const StatusTransition& c) { return t < c.at_ms; });
-    if (first != changes.begin()) --first;
+    auto first = history.first_after(now_ms - longest);
+    if (first > 0) --first;
     std::vector<ReadinessPoint> points;
-    points.reserve(static_cast<std::size_t>(changes.end() - first));
-    for (auto it = first; it != changes.end(); ++it) points.push_back({it->at_ms, it->to > 0});
+    points.reserve(history.size() - first);
+    for (auto i = first; i < history.size(); ++i) {
+        points.push_back({history[i].at_ms, history[i].to > 0});
+    }
     return points;
 }
 

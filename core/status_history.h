@@ -6,7 +6,6 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <iterator>
 #include <optional>
 #include <string>
@@ -35,6 +34,10 @@ struct HistoryLimits {
 
 /// The changes of one identifier, oldest first. Not thread-safe: the
 /// identifier's lock guards it, as it guards the status.
+///
+/// A ring over one vector: an identifier that never changes costs one entry
+/// (std::deque's first block alone was 576 bytes, twice an identifier
+/// without history), and one that flaps for good reuses its slots.
 class StatusHistory {
 public:
     /// Appends `change` and drops what `limits` no longer keep. A change
@@ -45,18 +48,39 @@ public:
     void assign(std::vector<StatusTransition> changes, const HistoryLimits& limits,
                 std::int64_t now_ms);
 
-    const std::deque<StatusTransition>& changes() const noexcept { return changes_; }
-    bool empty() const noexcept { return changes_.empty(); }
-    std::size_t size() const noexcept { return changes_.size(); }
+    bool empty() const noexcept { return size_ == 0; }
+    std::size_t size() const noexcept { return size_; }
+    /// The i-th change, oldest first (i < size()).
+    const StatusTransition& operator[](std::size_t i) const noexcept {
+        return slots_[slot(i)];
+    }
+    const StatusTransition& front() const noexcept { return (*this)[0]; }
+    const StatusTransition& back() const noexcept { return (*this)[size_ - 1]; }
 
     /// The changes in [since_ms, until_ms], oldest first; with `limit`, only
     /// the newest `limit` of them.
     std::vector<StatusTransition> between(std::int64_t since_ms, std::int64_t until_ms,
                                           std::optional<std::size_t> limit) const;
+    /// Every change, oldest first.
+    std::vector<StatusTransition> all() const;
+
+    /// The index of the first change dated after `at_ms` (size() if none).
+    std::size_t first_after(std::int64_t at_ms) const;
+    /// The index of the first change dated at or after `at_ms` (size() if none).
+    std::size_t first_at_or_after(std::int64_t at_ms) const;
 
 private:
+    std::size_t slot(std::size_t i) const noexcept {
+        const auto j = head_ + i;
+        return j < slots_.size() ? j : j - slots_.size();
+    }
+    void push_back(StatusTransition change, std::size_t max_slots);
+    void pop_front();
     void trim(const HistoryLimits& limits, std::int64_t now_ms);
-    std::deque<StatusTransition> changes_;
+
+    std::vector<StatusTransition> slots_;  ///< the ring; size_ of them from head_ are kept
+    std::size_t head_ = 0;
+    std::size_t size_ = 0;
 };
 
 /// Where a timeline is at a point in time: before its first change it is unknown.

@@ -52,8 +52,8 @@ TEST_CASE("history keeps at most max_changes, oldest dropped first") {
     const HistoryLimits limits{3, std::chrono::hours(24 * 365)};
     for (int i = 0; i < 5; ++i) history.record(change(1000 + i, i, i + 1), limits);
     REQUIRE(history.size() == 3);
-    CHECK(history.changes().front().to == 3);
-    CHECK(history.changes().back().to == 5);
+    CHECK(history.front().to == 3);
+    CHECK(history.back().to == 5);
 }
 
 TEST_CASE("history drops changes older than max_age but the one before the window") {
@@ -66,8 +66,8 @@ TEST_CASE("history drops changes older than max_age but the one before the windo
     // the status when the kept hour begins, so it stays; the others go.
     history.record(change(2 * kHour, 1, -2), limits);
     REQUIRE(history.size() == 2);
-    CHECK(history.changes()[0].at_ms == 20 * 60'000);
-    CHECK(history.changes()[1].to == -2);
+    CHECK(history[0].at_ms == 20 * 60'000);
+    CHECK(history[1].to == -2);
 }
 
 TEST_CASE("history with max_changes 0 keeps nothing") {
@@ -80,7 +80,7 @@ TEST_CASE("a change dated before the newest is moved up to it") {
     StatusHistory history;
     history.record(change(5000, std::nullopt, 1), {});
     history.record(change(4000, 1, -1), {});
-    CHECK(history.changes().back().at_ms == 5000);
+    CHECK(history.back().at_ms == 5000);
 }
 
 TEST_CASE("between selects by time, limit keeps the newest") {
@@ -251,4 +251,45 @@ TEST_CASE("changes applied from an ordering journal keep their time and node") {
     REQUIRE(c.registry.apply(group));
     const auto web = c.registry.status_history("web", "main");
     CHECK(web->front().change == StatusTransition{c.now - 5, std::nullopt, 1, std::nullopt, "a"});
+}
+
+TEST_CASE("the ring keeps time order across wrap-arounds, growth and restores") {
+    StatusHistory history;
+    const HistoryLimits five{5, std::chrono::hours(24)};
+    // 1..3 grow the ring; 4..23 wrap it around four times at its limit.
+    for (int i = 1; i <= 23; ++i) history.record(change(i * 1000, i - 1, i), five);
+    REQUIRE(history.size() == 5);
+    for (std::size_t i = 0; i < 5; ++i) {
+        CAPTURE(i);
+        CHECK(history[i].to == static_cast<int>(19 + i));
+        CHECK(history[i].at_ms == static_cast<std::int64_t>(19 + i) * 1000);
+    }
+    CHECK(history.front().to == 19);
+    CHECK(history.back().to == 23);
+    // Ranges by index over the wrapped ring.
+    CHECK(history.between(20'000, 22'000, std::nullopt).size() == 3);
+    CHECK(history.between(20'000, 22'000, 1).front().to == 22);
+    CHECK(history.between(0, 18'999, std::nullopt).empty());
+    CHECK(history.between(23'001, 30'000, std::nullopt).empty());
+    CHECK(history.all().size() == 5);
+
+    // Age: a change a day later keeps only the newest before the cutoff.
+    history.record(change(23'000 + 24 * kHour + 1, 23, 24), five);
+    REQUIRE(history.size() == 2);
+    CHECK(history.front().to == 23);
+    CHECK(history.back().to == 24);
+
+    // A restore of more than the limit keeps the newest, in order.
+    std::vector<StatusTransition> restored;
+    for (int i = 1; i <= 8; ++i) restored.push_back(change(i * 1000, i - 1, i));
+    history.assign(restored, five, 8000);
+    REQUIRE(history.size() == 5);
+    CHECK(history.front().to == 4);
+    CHECK(history.back().to == 8);
+    history.record(change(9000, 8, 9), five);
+    CHECK(history.front().to == 5);
+    CHECK(history.back().to == 9);
+    // Off: nothing kept, whatever comes.
+    history.assign(restored, HistoryLimits{0, std::chrono::hours(1)}, 8000);
+    CHECK(history.empty());
 }
