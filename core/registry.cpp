@@ -119,6 +119,9 @@ GroupHandle Registry::add_group(std::string name, Visibility visibility,
 
     auto group = std::make_unique<detail::Group>(std::move(name), visibility);
     group->index.reserve(identifiers.size());
+    // Its identifiers appear at one instant: the clock read once, not once
+    // each (100 000 reads were 2-3 ms of a 10 000 x 10 config's start-up).
+    const auto appeared = transition(std::nullopt, 1, std::nullopt, origin);
     std::int64_t details_bytes = 0;
     for (auto& spec : identifiers) {
         if (spec.name.empty()) {
@@ -126,7 +129,8 @@ GroupHandle Registry::add_group(std::string name, Visibility visibility,
         }
         if (spec.details) details_bytes += static_cast<std::int64_t>(spec.details->size());
         auto id = std::make_shared<detail::Identifier>(std::move(spec));
-        id->history.record(transition(std::nullopt, id->status, id->details, origin),
+        id->history.record(StatusTransition{appeared.at_ms, std::nullopt, id->status, id->details,
+                                            appeared.node},
                            history_limits_);
         if (!group->index.add(id)) {
             throw std::invalid_argument("group '" + group->name + "': duplicate identifier '" +
