@@ -41,6 +41,13 @@ void StatusHistory::push_back(StatusTransition change, std::size_t max_slots) {
         // Half again as many slots (not twice): a long history wastes at most
         // a third of its slots; never more than the limit keeps.
         const auto grown = std::min(std::max(size_ + size_ / 2, size_ + 1), max_slots);
+        if (head_ == 0) {
+            // Not wrapped (every identifier's first entry): append in place.
+            slots_.reserve(grown);
+            slots_.push_back(std::move(change));
+            ++size_;
+            return;
+        }
         std::vector<StatusTransition> bigger;
         bigger.reserve(grown);
         for (std::size_t i = 0; i < size_; ++i) bigger.push_back(std::move(slots_[slot(i)]));
