@@ -165,7 +165,8 @@ def evaluate(raw):
                          errors=_wrk_errors(raw, key), note=note))
 
     # status history
-    add(_ratio_row(raw, "sr_set_status batches of 100, history kept", "history.writes_on", "history.writes_off",
+    add(_ratio_row(raw, "sr_set_status batches of 100 (batches/s), history kept", "history.writes_on",
+                   "history.writes_off",
                    0.90, "--history-changes 0"))
     mem = raw.get("history.memory")
     if mem:
