@@ -764,6 +764,28 @@ TEST_CASE("sqlite state: history beyond max_changes is dropped, by identifier") 
     CHECK(history_of(groups, "b").size() == 1);
 }
 
+TEST_CASE("sqlite state: the count is trimmed once per eighth of max_changes, never further") {
+    TempDir tmp;
+    const srmi::core::HistoryLimits limits{16, std::chrono::hours(24)};
+    const auto t0 = now_ms();
+    {
+        auto state = SqliteState::open(tmp.path, limits);
+        state->record(with(add("g", "a"), t0, std::nullopt, 1));
+        std::uint64_t last = 0;
+        for (int i = 1; i <= 100; ++i) {
+            last = state->record(with(set("g", "a", i % 2 ? -1 : 1), t0 + i, i % 2 ? 1 : -1, i % 2 ? -1 : 1));
+        }
+        REQUIRE(wait_durable(*state, last) == std::optional<bool>(true));
+    }
+    auto state = SqliteState::open(tmp.path, limits);
+    const auto& a = history_of(state->load(), "a");
+    // Trimmed to 16 every second change: 16 or 17 rows, the newest kept.
+    CHECK(a.size() >= 16);
+    CHECK(a.size() <= 16 + 16 / 8);
+    REQUIRE_FALSE(a.empty());
+    CHECK(a.back().at_ms == t0 + 100);
+}
+
 TEST_CASE("sqlite state: history older than max_age goes at open, but the status it began with") {
     TempDir tmp;
     const auto now = now_ms();
