@@ -26,9 +26,8 @@ scripts/setup.sh
 scripts/setup-sanitizers.sh
 
 # The same configuration as sanitize.sh address, so either directory serves.
-cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSRMI_SANITIZE=address \
-      -DSRMI_BUILD_TESTS=ON -DSRMI_WERROR=ON -DCMAKE_CXX_COMPILER=clang++ -DSRMI_FUZZ=ON \
-      "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only" >/dev/null
+source scripts/asan-config.sh
+cmake -S . -B "$dir" "${asan_cmake_args[@]}" >/dev/null
 cmake --build "$dir" -j"$(nproc)" --target "${targets[@]/#/fuzz_}"
 
 artifacts="$PWD/$dir/artifacts"

@@ -15,16 +15,13 @@ cd "$(dirname "$0")/.."
 kind=${1:-}
 case "$kind" in
     address)
-        # clang: GCC 12 takes four times as long to compile with ASan + UBSan.
-        # -O0: clang's -O1 under ASan + UBSan took three times as long to
-        # build (65 s against 21 s for event_sinks.cpp), more than the tests
-        # then save (the whole of this script: 7 minutes on 2 cores).
         dir=build-asan
-        compiler=(-DCMAKE_CXX_COMPILER=clang++ -DSRMI_FUZZ=ON
-                  "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O0 -gline-tables-only") ;;
+        source scripts/asan-config.sh  # shared with fuzz.sh
+        cmake_args=("${asan_cmake_args[@]}") ;;
     thread)
         dir=build-tsan
-        compiler=(-DCMAKE_CXX_COMPILER=g++ "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1") ;;
+        cmake_args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DSRMI_SANITIZE=thread -DSRMI_BUILD_TESTS=ON
+                    -DSRMI_WERROR=ON -DCMAKE_CXX_COMPILER=g++ "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1") ;;
     *)
         echo "usage: $0 address|thread" >&2
         exit 2 ;;
@@ -35,8 +32,7 @@ scripts/setup-sanitizers.sh
 
 # Line tables: reports name files and lines, builds stay quick; no
 # NDEBUG, so the assertions of Boost, nlohmann-json and srmi are checked too.
-cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSRMI_SANITIZE="$kind" \
-      -DSRMI_BUILD_TESTS=ON -DSRMI_WERROR=ON "${compiler[@]}" >/dev/null
+cmake -S . -B "$dir" "${cmake_args[@]}" >/dev/null
 cmake --build "$dir" -j"$(nproc)"
 
 logs="$PWD/$dir/sanitizer-reports"
