@@ -778,7 +778,8 @@ TEST_CASE("sqlite state: the count is trimmed once per eighth of max_changes, ne
         REQUIRE(wait_durable(*state, last) == std::optional<bool>(true));
     }
     auto state = SqliteState::open(tmp.path, limits);
-    const auto& a = history_of(state->load(), "a");
+    const auto groups = state->load();
+    const auto& a = history_of(groups, "a");
     // Trimmed to 16 every second change: 16 or 17 rows, the newest kept.
     CHECK(a.size() >= 16);
     CHECK(a.size() <= 16 + 16 / 8);
