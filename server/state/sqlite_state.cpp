@@ -836,10 +836,11 @@ private:
     void maybe_prune_history() {
         constexpr std::uint64_t kChangesBetweenPrunes = 100'000;
         constexpr auto kTimeBetweenPrunes = std::chrono::hours(1);
+        // Under the lock: replace_all() counts history_added_ too, on its caller's thread.
+        std::lock_guard db_lock(db_mutex_);
         if (history_added_ < kChangesBetweenPrunes &&
             std::chrono::steady_clock::now() - last_prune_ < kTimeBetweenPrunes)
             return;
-        std::lock_guard db_lock(db_mutex_);
         try {
             prune_history();
         } catch (const std::exception& e) {
@@ -885,7 +886,7 @@ private:
 
     const std::string file_;
     const core::HistoryLimits limits_;
-    std::uint64_t history_added_ = 0;  // history rows written since the last prune (writer thread)
+    std::uint64_t history_added_ = 0;  // history rows written since the last prune (under db_mutex_)
     // Per "group\nidentifier": changes written since its count was last trimmed
     // (writer thread; a removed identifier's entry is dropped with its rows).
     std::unordered_map<std::string, std::size_t> changes_since_trim_;
