@@ -42,8 +42,10 @@ void StatusHistory::push_back(StatusTransition change, std::size_t max_slots) {
         // a third of its slots; never more than the limit keeps.
         const auto grown = std::min(std::max(size_ + size_ / 2, size_ + 1), max_slots);
         if (head_ == 0) {
-            // Not wrapped (every identifier's first entry): append in place.
-            slots_.reserve(grown);
+            // Not wrapped (every identifier's first entries): append in place,
+            // reserving only when the vector is full (reserving on every append
+            // moved the whole history each time: quadratic).
+            if (slots_.size() == slots_.capacity()) slots_.reserve(grown);
             slots_.push_back(std::move(change));
             ++size_;
             return;

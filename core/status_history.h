@@ -50,6 +50,8 @@ public:
 
     bool empty() const noexcept { return size_ == 0; }
     std::size_t size() const noexcept { return size_; }
+    /// The changes it has room for without growing (at most half again size()).
+    std::size_t capacity() const noexcept { return slots_.capacity(); }
     /// The i-th change, oldest first (i < size()).
     const StatusTransition& operator[](std::size_t i) const noexcept {
         return slots_[slot(i)];

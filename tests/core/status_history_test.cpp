@@ -293,3 +293,21 @@ TEST_CASE("the ring keeps time order across wrap-arounds, growth and restores") 
     history.assign(restored, HistoryLimits{0, std::chrono::hours(1)}, 8000);
     CHECK(history.empty());
 }
+
+TEST_CASE("the ring grows by half when full, not on every change") {
+    StatusHistory history;
+    const HistoryLimits many{100'000, std::chrono::hours(24)};
+    std::size_t growths = 0;
+    std::size_t capacity = history.capacity();
+    for (int i = 1; i <= 20'000; ++i) {
+        history.record(change(i, i - 1, i), many);
+        if (history.capacity() != capacity) {
+            capacity = history.capacity();
+            ++growths;
+        }
+    }
+    CHECK(history.size() == 20'000);
+    CHECK(history.capacity() <= 30'000);
+    // 1, 2, 3, 4, 6, 9, ... 20 000: about log1.5(20 000) growths, not 20 000.
+    CHECK(growths < 30);
+}
