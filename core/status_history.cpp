@@ -10,7 +10,14 @@ namespace srmi::core {
 
 void StatusHistory::record(StatusTransition change, const HistoryLimits& limits) {
     if (limits.max_changes == 0) return;  // history is off
-    if (!empty() && change.at_ms < back().at_ms) change.at_ms = back().at_ms;
+    if (empty() && !change.from && !change.details && change.node.empty()) {
+        held_ = true;
+        held_at_ms_ = change.at_ms;
+        held_to_ = change.to;
+        return;
+    }
+    if (!empty() && change.at_ms < at_ms(size() - 1)) change.at_ms = at_ms(size() - 1);
+    release_held(limits.max_changes);
     // Room first, so the ring never grows beyond max_changes.
     while (size_ >= limits.max_changes) pop_front();
     const auto now = change.at_ms;
@@ -22,6 +29,7 @@ void StatusHistory::assign(std::vector<StatusTransition> changes, const HistoryL
                            std::int64_t now_ms) {
     slots_.clear();
     head_ = size_ = 0;
+    held_ = false;
     if (limits.max_changes == 0) return;
     const auto keep = std::min(changes.size(), limits.max_changes);
     slots_.reserve(keep);
@@ -61,6 +69,12 @@ void StatusHistory::push_back(StatusTransition change, std::size_t max_slots) {
     ++size_;
 }
 
+void StatusHistory::release_held(std::size_t max_slots) {
+    if (!held_) return;
+    held_ = false;
+    push_back(StatusTransition{held_at_ms_, std::nullopt, held_to_, std::nullopt, {}}, max_slots);
+}
+
 void StatusHistory::pop_front() {
     slots_[head_] = StatusTransition{};  // its details and node freed now
     head_ = head_ + 1 == slots_.size() ? 0 : head_ + 1;
@@ -72,15 +86,15 @@ void StatusHistory::trim(const HistoryLimits& limits, std::int64_t now_ms) {
     const auto cutoff =
         now_ms - std::chrono::duration_cast<std::chrono::milliseconds>(limits.max_age).count();
     // The newest change at or before the cutoff stays: it is the status then.
-    while (size_ >= 2 && (*this)[1].at_ms <= cutoff) pop_front();
+    while (size_ >= 2 && at_ms(1) <= cutoff) pop_front();
 }
 
 std::size_t StatusHistory::first_after(std::int64_t at_ms) const {
     // Binary search over indices: the ring has no iterators of its own.
-    std::size_t low = 0, high = size_;
+    std::size_t low = 0, high = size();
     while (low < high) {
         const auto mid = low + (high - low) / 2;
-        if ((*this)[mid].at_ms <= at_ms) {
+        if (this->at_ms(mid) <= at_ms) {
             low = mid + 1;
         } else {
             high = mid;
@@ -106,8 +120,8 @@ std::vector<StatusTransition> StatusHistory::between(std::int64_t since_ms, std:
 
 std::vector<StatusTransition> StatusHistory::all() const {
     std::vector<StatusTransition> out;
-    out.reserve(size_);
-    for (std::size_t i = 0; i < size_; ++i) out.push_back((*this)[i]);
+    out.reserve(size());
+    for (std::size_t i = 0; i < size(); ++i) out.push_back((*this)[i]);
     return out;
 }
 
@@ -121,7 +135,7 @@ std::vector<ReadinessPoint> readiness_points(const StatusHistory& history, std::
     std::vector<ReadinessPoint> points;
     points.reserve(history.size() - first);
     for (auto i = first; i < history.size(); ++i) {
-        points.push_back({history[i].at_ms, history[i].to > 0});
+        points.push_back({history.at_ms(i), history.to(i) > 0});
     }
     return points;
 }

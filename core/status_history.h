@@ -35,9 +35,11 @@ struct HistoryLimits {
 /// The changes of one identifier, oldest first. Not thread-safe: the
 /// identifier's lock guards it, as it guards the status.
 ///
-/// A ring over one vector: an identifier that never changes costs one entry
+/// A ring over one vector: one that flaps for good reuses its slots
 /// (std::deque's first block alone was 576 bytes, twice an identifier
-/// without history), and one that flaps for good reuses its slots.
+/// without history). An appearance without details or node (every
+/// identifier of a config file) is held in place until the first change, so
+/// an identifier that never changes allocates nothing for its history.
 class StatusHistory {
 public:
     /// Appends `change` and drops what `limits` no longer keep. A change
@@ -48,16 +50,22 @@ public:
     void assign(std::vector<StatusTransition> changes, const HistoryLimits& limits,
                 std::int64_t now_ms);
 
-    bool empty() const noexcept { return size_ == 0; }
-    std::size_t size() const noexcept { return size_; }
+    bool empty() const noexcept { return size() == 0; }
+    std::size_t size() const noexcept { return held_ ? 1 : size_; }
     /// The changes it has room for without growing (at most half again size()).
     std::size_t capacity() const noexcept { return slots_.capacity(); }
-    /// The i-th change, oldest first (i < size()).
-    const StatusTransition& operator[](std::size_t i) const noexcept {
+    /// The i-th change, oldest first (i < size()), a copy.
+    StatusTransition operator[](std::size_t i) const {
+        if (held_) return StatusTransition{held_at_ms_, std::nullopt, held_to_, std::nullopt, {}};
         return slots_[slot(i)];
     }
-    const StatusTransition& front() const noexcept { return (*this)[0]; }
-    const StatusTransition& back() const noexcept { return (*this)[size_ - 1]; }
+    StatusTransition front() const { return (*this)[0]; }
+    StatusTransition back() const { return (*this)[size() - 1]; }
+    /// The i-th change's time and status, without copying it.
+    std::int64_t at_ms(std::size_t i) const noexcept {
+        return held_ ? held_at_ms_ : slots_[slot(i)].at_ms;
+    }
+    int to(std::size_t i) const noexcept { return held_ ? held_to_ : slots_[slot(i)].to; }
 
     /// The changes in [since_ms, until_ms], oldest first; with `limit`, only
     /// the newest `limit` of them.
@@ -79,10 +87,16 @@ private:
     void push_back(StatusTransition change, std::size_t max_slots);
     void pop_front();
     void trim(const HistoryLimits& limits, std::int64_t now_ms);
+    void release_held(std::size_t max_slots);
 
     std::vector<StatusTransition> slots_;  ///< the ring; size_ of them from head_ are kept
     std::size_t head_ = 0;
     std::size_t size_ = 0;
+    // The held appearance (only while the ring is empty): {held_at_ms_, no
+    // status before, held_to_, no details, no node}.
+    std::int64_t held_at_ms_ = 0;
+    int held_to_ = 0;
+    bool held_ = false;
 };
 
 /// Where a timeline is at a point in time: before its first change it is unknown.

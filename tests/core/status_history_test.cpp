@@ -311,3 +311,39 @@ TEST_CASE("the ring grows by half when full, not on every change") {
     // 1, 2, 3, 4, 6, 9, ... 20 000: about log1.5(20 000) growths, not 20 000.
     CHECK(growths < 30);
 }
+
+TEST_CASE("an appearance without details or node is held in place until the first change") {
+    StatusHistory history;
+    const HistoryLimits limits{3, std::chrono::hours(24)};
+    history.record(change(1000, std::nullopt, 1), limits);
+    CHECK(history.capacity() == 0);  // nothing allocated for it
+    REQUIRE(history.size() == 1);
+    CHECK(history[0] == change(1000, std::nullopt, 1));
+    CHECK(history.all() == std::vector{change(1000, std::nullopt, 1)});
+    CHECK(history.between(0, 999, std::nullopt).empty());
+    CHECK(history.first_after(1000) == 1);
+    CHECK(readiness_points(history, 2000).size() == 1);
+
+    // The first change puts it in the ring, before itself; limits apply as ever.
+    history.record(change(500, 1, -1), limits);  // dated before it: moved up
+    REQUIRE(history.size() == 2);
+    CHECK(history[0] == change(1000, std::nullopt, 1));
+    CHECK(history[1] == change(1000, 1, -1));
+    history.record(change(3000, -1, 2), limits);
+    history.record(change(4000, 2, 3), limits);
+    REQUIRE(history.size() == 3);
+    CHECK(history.front().to == -1);
+
+    // With details (or a node) it is an entry of the ring at once; one change kept only.
+    StatusHistory detailed;
+    auto appeared = change(1000, std::nullopt, 1);
+    appeared.details = "booting";
+    detailed.record(appeared, limits);
+    CHECK(detailed.capacity() >= 1);
+    CHECK(detailed[0] == appeared);
+    StatusHistory one;
+    one.record(change(1000, std::nullopt, 1), HistoryLimits{1, std::chrono::hours(24)});
+    one.record(change(2000, 1, -1), HistoryLimits{1, std::chrono::hours(24)});
+    REQUIRE(one.size() == 1);
+    CHECK(one[0] == change(2000, 1, -1));
+}
