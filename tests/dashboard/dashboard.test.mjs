@@ -62,6 +62,21 @@ function watch(p, problems) {
   return p;
 }
 
+// The last subtest of a test with a page of its own: nothing went wrong on it.
+function checkNoProblems(t, problems) {
+  return t.test('no console error or uncaught exception on the page', (st) => {
+    for (const p of problems) st.diagnostic(p);
+    assert.deepEqual(problems, []);
+  });
+}
+
+// The end of a test with a page, an srmi and a directory of its own, however it ended.
+async function closeAll(tab, srv, dir) {
+  if (tab) await tab.close().catch(() => {});
+  if (srv) await srv.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
+
 before(async () => {
   srmiBinary();  // fails early, with the path, when it is missing
   mkdirSync(artifacts, { recursive: true });
@@ -300,14 +315,9 @@ test('10 000 groups: first paint under a second, collapsed, the filter narrows, 
       assert.equal(await tab.locator('.timeline').count(), 1 + 10, 'tables only for the groups opened');
     });
 
-    await t.test('no console error or uncaught exception on the page', (st) => {
-      for (const p of problems) st.diagnostic(p);
-      assert.deepEqual(problems, []);
-    });
+    await checkNoProblems(t, problems);
   } finally {
-    if (tab) await tab.close().catch(() => {});
-    if (srv) await srv.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await closeAll(tab, srv, dir);
   }
 });
 
@@ -588,13 +598,8 @@ test('each identifier shows its last 24 hours, its availability and, from the ke
       await tab.screenshot({ path: path.join(artifacts, 'dashboard-timeline.png'), fullPage: true });
     });
 
-    await t.test('no console error or uncaught exception on the page', (st) => {
-      for (const p of problems) st.diagnostic(p);
-      assert.deepEqual(problems, []);
-    });
+    await checkNoProblems(t, problems);
   } finally {
-    if (tab) await tab.close().catch(() => {});
-    if (srv) await srv.stop();
-    rmSync(stateDir, { recursive: true, force: true });
+    await closeAll(tab, srv, stateDir);
   }
 });
