@@ -16,7 +16,7 @@ void StatusHistory::record(StatusTransition change, const HistoryLimits& limits)
         held_to_ = change.to;
         return;
     }
-    if (!empty() && change.at_ms < at_ms(size() - 1)) change.at_ms = at_ms(size() - 1);
+    if (!empty()) change.at_ms = std::max(change.at_ms, at_ms(size() - 1));
     release_held(limits.max_changes);
     // Room first, so the ring never grows beyond max_changes.
     while (size_ >= limits.max_changes) pop_front();
@@ -72,7 +72,7 @@ void StatusHistory::push_back(StatusTransition change, std::size_t max_slots) {
 void StatusHistory::release_held(std::size_t max_slots) {
     if (!held_) return;
     held_ = false;
-    push_back(StatusTransition{held_at_ms_, std::nullopt, held_to_, std::nullopt, {}}, max_slots);
+    push_back(held_entry(), max_slots);
 }
 
 void StatusHistory::pop_front() {

@@ -56,8 +56,7 @@ public:
     std::size_t capacity() const noexcept { return slots_.capacity(); }
     /// The i-th change, oldest first (i < size()), a copy.
     StatusTransition operator[](std::size_t i) const {
-        if (held_) return StatusTransition{held_at_ms_, std::nullopt, held_to_, std::nullopt, {}};
-        return slots_[slot(i)];
+        return held_ ? held_entry() : slots_[slot(i)];
     }
     StatusTransition front() const { return (*this)[0]; }
     StatusTransition back() const { return (*this)[size() - 1]; }
@@ -88,6 +87,9 @@ private:
     void pop_front();
     void trim(const HistoryLimits& limits, std::int64_t now_ms);
     void release_held(std::size_t max_slots);
+    StatusTransition held_entry() const {
+        return StatusTransition{held_at_ms_, std::nullopt, held_to_, std::nullopt, {}};
+    }
 
     std::vector<StatusTransition> slots_;  ///< the ring; size_ of them from head_ are kept
     std::size_t head_ = 0;
