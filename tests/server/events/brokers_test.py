@@ -25,6 +25,8 @@ from amqp_consumer import AmqpConsumer  # noqa: E402
 
 SRMI = os.path.abspath(sys.argv.pop(1)) if len(sys.argv) > 1 else "build/srmi"
 DEADLINE = 30  # seconds for any single wait
+BATCH_INTERVAL = 0.005  # the flood's pace: 4 000 changes a second at most
+WRITER_SECONDS = 600  # the flood's bound, beyond every wait of its test
 EVENT = "E_CORE_SR_STATUS_CHANGED"
 CONFIG = {"groups": ["gw"]}
 
@@ -242,10 +244,16 @@ class RabbitMqBrokerFailure(unittest.TestCase):
             failures = []
 
             def writer():
-                # Bounded: 60 000 changes or until told to stop.
-                for i in range(1, 60001):
-                    if stop.is_set():
+                # A flood for a queue of `limit`, paced so that it lasts as long as
+                # the broker takes to stop and start on busy cores (a minute and
+                # more in CI) and the consumer can read what it sent: at most one
+                # batch of 20 each BATCH_INTERVAL, for at most WRITER_SECONDS,
+                # or until told to stop.
+                next_at = time.monotonic()
+                for i in range(1, int(WRITER_SECONDS / BATCH_INTERVAL) + 1):
+                    if stop.wait(max(0.0, next_at - time.monotonic())):
                         return
+                    next_at = max(next_at + BATCH_INTERVAL, time.monotonic())
                     batch = [{"jsonrpc": "2.0", "id": k, "method": "sr_set_status",
                               "params": {"group": "gw", "status": i * 100 + k}} for k in range(1, 21)]
                     replies = srmi.post(batch)
