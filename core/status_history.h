@@ -52,7 +52,7 @@ public:
 
     bool empty() const noexcept { return size() == 0; }
     std::size_t size() const noexcept { return held_ ? 1 : size_; }
-    /// The changes it has room for without growing (at most half again size()).
+    /// The changes it has room for without growing (age trimming frees no slots).
     std::size_t capacity() const noexcept { return slots_.capacity(); }
     /// The i-th change, oldest first (i < size()), a copy.
     StatusTransition operator[](std::size_t i) const {
